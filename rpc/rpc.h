@@ -53,7 +53,7 @@ typedef enum rpc_code {
 typedef struct rpc_status {
     int code;
     char message[256];
-    char endpoint[256];
+    char endpoint[512];
 } rpc_status;
 
 /** Name of a code ("OK", "NOT_FOUND", ...); "UNKNOWN_CODE" if out of range. */

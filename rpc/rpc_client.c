@@ -1,0 +1,470 @@
+/* rpc_client.c: the RPC client. Each endpoint (one URL, or the client's
+ * comma-separated URL list) is one req0 socket whose dialers reconnect by
+ * themselves; every call opens its own nng context, so any number of calls
+ * may be in flight on one socket. A call is an aio state machine (send,
+ * receive, back off) whose callbacks never block; the sync API waits on
+ * the async one.
+ *
+ * nng's REQ resend is turned off: the runtime retries on UNAVAILABLE with
+ * backoff and jitter, re-sending the same request id so that the server
+ * can apply a mutation once. A reply with a redirect re-sends the same call
+ * to the endpoint it names (bounded hops). */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include "rpc_internal.h"
+#include "sb_log.h"
+
+#define MAX_ENDPOINTS 256
+#define CONNECT_WAIT_MS 500 /* how long an attempt waits for a connection */
+
+typedef struct rpc_ep {
+    char url[512];
+    nng_socket sock;
+    nng_tls_config *tls;
+    int pipes; /* connected pipes, from pipe notifications */
+} rpc_ep;
+
+typedef struct rpc_op rpc_op;
+
+struct rpc_client {
+    rpc_client_config cfg;
+    rpc_ep *eps[MAX_ENDPOINTS]; /* eps[0] is the client's own URL list */
+    size_t n_eps;
+    rpc_op *ops; /* calls in flight, for close */
+    int closing;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+
+enum { OP_SEND, OP_RECV, OP_SLEEP };
+
+struct rpc_op {
+    rpc_client *c;
+    rpc_op *prev, *next;
+    rpc_ep *ep;
+    nng_ctx ctx;
+    int ctx_open;
+    nng_aio *aio;
+    int state;
+    Sb__Rpc__Call env;
+    uint8_t reqid[RPC_REQUEST_ID_LEN];
+    const ProtobufCMessageDescriptor *reply_desc;
+    rpc_done_fn done;
+    void *arg;
+    int64_t deadline_ms;
+    int attempt, hops, no_retry;
+    rpc_status st;
+};
+
+static void pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+    rpc_ep *ep = arg;
+    (void)p;
+    __atomic_fetch_add(&ep->pipes, ev == NNG_PIPE_EV_ADD_POST ? 1 : -1,
+                       __ATOMIC_RELAXED);
+}
+
+static int ep_open(rpc_client *c, const char *urls, rpc_ep **out)
+{
+    rpc_ep *ep = calloc(1, sizeof *ep);
+    int rv;
+    if (ep == NULL)
+        return NNG_ENOMEM;
+    snprintf(ep->url, sizeof ep->url, "%s", urls);
+    if ((rv = nng_req0_open(&ep->sock)) != 0) {
+        free(ep);
+        return rv;
+    }
+    if ((rv = nng_socket_set_ms(ep->sock, NNG_OPT_REQ_RESENDTIME,
+                                NNG_DURATION_INFINITE)) != 0 ||
+        (rv = rpc_set_recv_max(ep->sock, c->cfg.recv_max)) != 0 ||
+        (rv = nng_socket_set_ms(ep->sock, NNG_OPT_RECONNMINT, 20)) != 0 ||
+        (rv = nng_socket_set_ms(ep->sock, NNG_OPT_RECONNMAXT, 1000)) != 0 ||
+        (rv = nng_pipe_notify(ep->sock, NNG_PIPE_EV_ADD_POST, pipe_event,
+                              ep)) != 0 ||
+        (rv = nng_pipe_notify(ep->sock, NNG_PIPE_EV_REM_POST, pipe_event,
+                              ep)) != 0)
+        goto fail;
+    char list[512], *save = NULL;
+    snprintf(list, sizeof list, "%s", urls);
+    for (char *u = strtok_r(list, ",", &save); u != NULL;
+         u = strtok_r(NULL, ",", &save)) {
+        nng_dialer d;
+        if ((rv = nng_dialer_create(&d, ep->sock, u)) != 0)
+            goto fail;
+        if (ep->tls == NULL &&
+            (rv = rpc_tls_config(u, &c->cfg.tls, 0, &ep->tls)) != 0)
+            goto fail;
+        if (ep->tls != NULL && strncmp(u, "tls+", 4) == 0 &&
+            (rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, ep->tls)) != 0)
+            goto fail;
+        if ((rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK)) != 0)
+            goto fail;
+    }
+    *out = ep;
+    return 0;
+fail:
+    nng_close(ep->sock);
+    if (ep->tls != NULL)
+        nng_tls_config_free(ep->tls);
+    free(ep);
+    return rv;
+}
+
+static void ep_free(rpc_ep *ep)
+{
+    nng_close(ep->sock);
+    if (ep->tls != NULL)
+        nng_tls_config_free(ep->tls);
+    free(ep);
+}
+
+/* The endpoint for url, opened on first use. */
+static rpc_ep *ep_get(rpc_client *c, const char *url, int *err)
+{
+    rpc_ep *ep = NULL;
+    pthread_mutex_lock(&c->mu);
+    for (size_t i = 0; i < c->n_eps && ep == NULL; i++)
+        if (strcmp(c->eps[i]->url, url) == 0)
+            ep = c->eps[i];
+    if (ep == NULL) {
+        *err = c->n_eps >= MAX_ENDPOINTS ? NNG_ENOMEM : ep_open(c, url, &ep);
+        if (*err == 0)
+            c->eps[c->n_eps++] = ep;
+        else
+            ep = NULL;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return ep;
+}
+
+int rpc_client_open(rpc_client **out, const char *urls,
+                    const rpc_client_config *cfg)
+{
+    rpc_client *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return NNG_ENOMEM;
+    if (cfg != NULL)
+        c->cfg = *cfg;
+    if (c->cfg.timeout_ms <= 0)
+        c->cfg.timeout_ms = 5000;
+    if (c->cfg.max_retries <= 0)
+        c->cfg.max_retries = 4;
+    if (c->cfg.backoff_initial_ms <= 0)
+        c->cfg.backoff_initial_ms = 20;
+    if (c->cfg.backoff_max_ms <= 0)
+        c->cfg.backoff_max_ms = 1000;
+    if (c->cfg.max_redirects <= 0)
+        c->cfg.max_redirects = 4;
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    int rv = ep_open(c, urls, &c->eps[0]);
+    if (rv != 0) {
+        pthread_mutex_destroy(&c->mu);
+        pthread_cond_destroy(&c->cv);
+        free(c);
+        return rv;
+    }
+    c->n_eps = 1;
+    *out = c;
+    return 0;
+}
+
+void rpc_client_close(rpc_client *c)
+{
+    if (c == NULL)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->closing = 1;
+    for (rpc_op *op = c->ops; op != NULL; op = op->next)
+        nng_aio_cancel(op->aio);
+    while (c->ops != NULL)
+        pthread_cond_wait(&c->cv, &c->mu);
+    pthread_mutex_unlock(&c->mu);
+    for (size_t i = 0; i < c->n_eps; i++)
+        ep_free(c->eps[i]);
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->cv);
+    free(c);
+}
+
+/* ---- the call state machine ---- */
+
+static void op_finish(rpc_op *op, ProtobufCMessage *reply)
+{
+    rpc_client *c = op->c;
+    if (op->ctx_open)
+        nng_ctx_close(op->ctx);
+    snprintf(op->st.endpoint, sizeof op->st.endpoint, "%s", op->ep->url);
+    op->done(op->arg, &op->st, reply);
+    pthread_mutex_lock(&c->mu);
+    if (op->prev != NULL)
+        op->prev->next = op->next;
+    else
+        c->ops = op->next;
+    if (op->next != NULL)
+        op->next->prev = op->prev;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    nng_aio_reap(op->aio);
+    free(op->env.body.data);
+    free(op->env.method);
+    free(op->env.token);
+    free(op);
+}
+
+static void op_fail(rpc_op *op, int code, const char *fmt, const char *s)
+{
+    rpc_status_set(&op->st, code, fmt, s);
+    op_finish(op, NULL);
+}
+
+static void op_attempt(rpc_op *op)
+{
+    int64_t left = op->deadline_ms - rpc_now_mono_ms();
+    if (__atomic_load_n(&op->c->closing, __ATOMIC_ACQUIRE))
+        return op_fail(op, RPC_CANCELLED, "%s", "client closed");
+    if (left <= 0)
+        return op_fail(op, RPC_DEADLINE_EXCEEDED, "deadline exceeded (%s)",
+                       op->st.message[0] ? op->st.message : "no reply");
+    if (op->ctx_open)
+        nng_ctx_close(op->ctx);
+    op->ctx_open = nng_ctx_open(&op->ctx, op->ep->sock) == 0;
+    if (!op->ctx_open)
+        return op_fail(op, RPC_UNAVAILABLE, "cannot open a context on %s",
+                       op->ep->url);
+    op->env.timeout_ms = (uint32_t)left;
+    nng_msg *msg;
+    if (rpc_pack_msg(&op->env.base, &msg) != 0)
+        return op_fail(op, RPC_RESOURCE_EXHAUSTED, "%s", "out of memory");
+    int64_t wait = left;
+    if (__atomic_load_n(&op->ep->pipes, __ATOMIC_RELAXED) <= 0 &&
+        wait > CONNECT_WAIT_MS)
+        wait = CONNECT_WAIT_MS;
+    op->state = OP_SEND;
+    nng_aio_set_msg(op->aio, msg);
+    nng_aio_set_timeout(op->aio, (nng_duration)wait);
+    nng_ctx_send(op->ctx, op->aio);
+}
+
+/* UNAVAILABLE: back off (full jitter) and try again, or give up. */
+static void op_retry(rpc_op *op)
+{
+    if (op->no_retry || op->attempt >= op->c->cfg.max_retries)
+        return op_finish(op, NULL);
+    int cap = op->c->cfg.backoff_initial_ms << (op->attempt < 16 ? op->attempt
+                                                                  : 16);
+    if (cap > op->c->cfg.backoff_max_ms || cap <= 0)
+        cap = op->c->cfg.backoff_max_ms;
+    uint32_t r;
+    rpc_random_bytes(&r, sizeof r);
+    int64_t delay = 1 + (int64_t)(r % (uint32_t)cap);
+    int64_t left = op->deadline_ms - rpc_now_mono_ms();
+    if (delay >= left)
+        return op_finish(op, NULL);
+    op->attempt++;
+    op->state = OP_SLEEP;
+    nng_sleep_aio((nng_duration)delay, op->aio);
+}
+
+static void op_got_reply(rpc_op *op, nng_msg *msg)
+{
+    Sb__Rpc__Reply *r =
+        sb__rpc__reply__unpack(NULL, nng_msg_len(msg), nng_msg_body(msg));
+    nng_msg_free(msg);
+    if (r == NULL)
+        return op_fail(op, RPC_INTERNAL, "%s", "malformed reply frame");
+    rpc_status_set(&op->st, (int)r->code, "%s", r->message ? r->message : "");
+    ProtobufCMessage *body = NULL;
+    int redirect = r->redirect != NULL && r->redirect[0] != '\0';
+    char target[512];
+    snprintf(target, sizeof target, "%s", redirect ? r->redirect : "");
+    if (!redirect && r->code == SB__RPC__CODE__OK) {
+        body = protobuf_c_message_unpack(op->reply_desc, NULL, r->body.len,
+                                         r->body.data);
+        if (body == NULL)
+            rpc_status_set(&op->st, RPC_INTERNAL, "reply body is not a %s",
+                           op->reply_desc->name);
+    }
+    sb__rpc__reply__free_unpacked(r, NULL);
+    if (redirect) {
+        int err = 0;
+        if (++op->hops > op->c->cfg.max_redirects)
+            return op_fail(op, RPC_FAILED_PRECONDITION,
+                           "too many redirects (last to %s)", target);
+        rpc_ep *ep = ep_get(op->c, target, &err);
+        if (ep == NULL)
+            return op_fail(op, RPC_UNAVAILABLE, "cannot open redirect %s",
+                           target);
+        op->ep = ep;
+        return op_attempt(op);
+    }
+    if (op->st.code == RPC_UNAVAILABLE)
+        return op_retry(op);
+    op_finish(op, body);
+}
+
+static void op_cb(void *arg)
+{
+    rpc_op *op = arg;
+    int rv = nng_aio_result(op->aio);
+    int closing = __atomic_load_n(&op->c->closing, __ATOMIC_ACQUIRE);
+    if (rv != 0 && op->state != OP_SLEEP) {
+        nng_msg *m = nng_aio_get_msg(op->aio);
+        if (op->state == OP_SEND && m != NULL)
+            nng_msg_free(m);
+    }
+    if (closing || rv == NNG_ECLOSED || rv == NNG_ECANCELED)
+        return op_fail(op, RPC_CANCELLED, "%s", "call cancelled");
+    switch (op->state) {
+    case OP_SLEEP:
+        return op_attempt(op);
+    case OP_SEND:
+        if (rv != 0) {
+            rpc_status_set(&op->st, RPC_UNAVAILABLE, "cannot reach %s (%s)",
+                           op->ep->url, nng_strerror(rv));
+            return op_retry(op);
+        }
+        op->state = OP_RECV;
+        nng_aio_set_timeout(
+            op->aio, (nng_duration)(op->deadline_ms - rpc_now_mono_ms()));
+        return nng_ctx_recv(op->ctx, op->aio);
+    default:
+        if (rv == NNG_ETIMEDOUT)
+            return op_fail(op, RPC_DEADLINE_EXCEEDED,
+                           "deadline exceeded waiting for %s", op->ep->url);
+        if (rv != 0) {
+            rpc_status_set(&op->st, RPC_UNAVAILABLE, "%s: %s", op->ep->url,
+                           nng_strerror(rv));
+            return op_retry(op);
+        }
+        return op_got_reply(op, nng_aio_get_msg(op->aio));
+    }
+}
+
+static int op_init(rpc_op *op, const char *method, const ProtobufCMessage *req,
+                   const rpc_opts *opts)
+{
+    sb__rpc__call__init(&op->env);
+    size_t len = protobuf_c_message_get_packed_size(req);
+    op->env.body.data = malloc(len ? len : 1);
+    op->env.method = strdup(method);
+    op->env.token = strdup(opts && opts->token ? opts->token : "");
+    if (op->env.body.data == NULL || op->env.method == NULL ||
+        op->env.token == NULL)
+        return NNG_ENOMEM;
+    op->env.body.len = protobuf_c_message_pack(req, op->env.body.data);
+    if (opts && opts->request_id)
+        memcpy(op->reqid, opts->request_id, RPC_REQUEST_ID_LEN);
+    else
+        rpc_random_bytes(op->reqid, RPC_REQUEST_ID_LEN);
+    op->env.request_id.data = op->reqid;
+    op->env.request_id.len = RPC_REQUEST_ID_LEN;
+    int tmo = opts && opts->timeout_ms > 0 ? opts->timeout_ms
+                                           : op->c->cfg.timeout_ms;
+    op->deadline_ms = rpc_now_mono_ms() + tmo;
+    op->no_retry = opts ? opts->no_retry : 0;
+    return nng_aio_alloc(&op->aio, op_cb, op);
+}
+
+int rpc_client_call_async(rpc_client *c, const char *method,
+                          const ProtobufCMessage *req,
+                          const ProtobufCMessageDescriptor *reply_desc,
+                          rpc_done_fn done, void *arg, const rpc_opts *opts)
+{
+    int err = 0;
+    rpc_ep *ep = c->eps[0];
+    if (opts && opts->endpoint && opts->endpoint[0] &&
+        (ep = ep_get(c, opts->endpoint, &err)) == NULL)
+        return RPC_UNAVAILABLE;
+    rpc_op *op = calloc(1, sizeof *op);
+    if (op == NULL)
+        return RPC_RESOURCE_EXHAUSTED;
+    op->c = c;
+    op->ep = ep;
+    op->reply_desc = reply_desc;
+    op->done = done;
+    op->arg = arg;
+    if (op_init(op, method, req, opts) != 0) {
+        free(op->env.body.data);
+        free(op->env.method);
+        free(op->env.token);
+        free(op);
+        return RPC_RESOURCE_EXHAUSTED;
+    }
+    pthread_mutex_lock(&c->mu);
+    if (c->closing) {
+        pthread_mutex_unlock(&c->mu);
+        nng_aio_free(op->aio);
+        free(op->env.body.data);
+        free(op->env.method);
+        free(op->env.token);
+        free(op);
+        return RPC_CANCELLED;
+    }
+    op->next = c->ops;
+    if (c->ops != NULL)
+        c->ops->prev = op;
+    c->ops = op;
+    pthread_mutex_unlock(&c->mu);
+    op_attempt(op);
+    return 0;
+}
+
+/* ---- sync calls wait on the async machine ---- */
+
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done;
+    rpc_status st;
+    ProtobufCMessage *reply;
+} waiter;
+
+static void sync_done(void *arg, const rpc_status *st, ProtobufCMessage *reply)
+{
+    waiter *w = arg;
+    pthread_mutex_lock(&w->mu);
+    w->st = *st;
+    w->reply = reply;
+    w->done = 1;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+int rpc_client_call(rpc_client *c, const char *method,
+                    const ProtobufCMessage *req,
+                    const ProtobufCMessageDescriptor *reply_desc,
+                    ProtobufCMessage **reply, const rpc_opts *opts,
+                    rpc_status *st)
+{
+    waiter w = {.done = 0};
+    rpc_status local;
+    if (st == NULL)
+        st = &local;
+    *reply = NULL;
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
+    int rv = rpc_client_call_async(c, method, req, reply_desc, sync_done, &w,
+                                   opts);
+    if (rv != 0) {
+        rpc_status_set(st, rv, "cannot start call %s", method);
+        st->endpoint[0] = '\0';
+    } else {
+        pthread_mutex_lock(&w.mu);
+        while (!w.done)
+            pthread_cond_wait(&w.cv, &w.mu);
+        pthread_mutex_unlock(&w.mu);
+        *st = w.st;
+        *reply = w.reply;
+    }
+    pthread_mutex_destroy(&w.mu);
+    pthread_cond_destroy(&w.cv);
+    return st->code;
+}

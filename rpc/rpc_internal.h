@@ -1,0 +1,37 @@
+/* rpc_internal.h: pieces shared by the runtime's client, server and bus
+ * (not part of the public API): a bump arena for per-call memory, TLS
+ * configuration, and helpers to (un)pack the envelope. */
+#ifndef SB_RPC_INTERNAL_H
+#define SB_RPC_INTERNAL_H
+
+#include <nng/nng.h>
+#include <nng/supplemental/tls/tls.h>
+
+#include "rpc.h"
+#include "rpc.pb-c.h"
+
+/* A bump allocator: blocks chained, freed together. */
+typedef struct rpc_arena_block rpc_arena_block;
+typedef struct rpc_arena {
+    rpc_arena_block *head;
+    size_t used, cap;
+} rpc_arena;
+
+void *rpc_arena_alloc(rpc_arena *a, size_t size);
+void rpc_arena_free(rpc_arena *a);
+
+/* protobuf-c allocator backed by an arena (free is a no-op). */
+void rpc_arena_allocator(rpc_arena *a, ProtobufCAllocator *out);
+
+/* Builds a TLS config for a listener (server=1) or dialer of url from t.
+ * *out stays NULL for non-TLS URLs. Returns 0 or an nng error. */
+int rpc_tls_config(const char *url, const rpc_tls *t, int server,
+                   nng_tls_config **out);
+
+/* Sets the largest frame a socket accepts. */
+int rpc_set_recv_max(nng_socket s, size_t max);
+
+/* Packs a protobuf message into a fresh nng message. */
+int rpc_pack_msg(const ProtobufCMessage *m, nng_msg **out);
+
+#endif

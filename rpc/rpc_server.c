@@ -1,0 +1,370 @@
+/* rpc_server.c: the RPC server. One rep0 socket, any number of listeners,
+ * and a pool of worker threads, each owning one nng context: a worker
+ * receives a Call, decodes it, runs the method's handler and sends the
+ * Reply. Handlers therefore never run on nng's own callback threads and
+ * may block. A handler that must wait for an event (a long-poll) returns
+ * RPC_DEFER: its context moves to the call, the worker opens a fresh one,
+ * and rpc_call_finish() later sends the reply asynchronously. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+
+#include "rpc_internal.h"
+#include "rpc_server_internal.h"
+#include "sb_log.h"
+
+enum { CALL_IN_HANDLER = 0, CALL_DEFERRED = 1, CALL_FINISHED_EARLY = 2 };
+
+struct rpc_call {
+    rpc_server *s;
+    rpc_method *m;
+    nng_ctx ctx;
+    nng_aio *aio; /* only for a deferred call's reply */
+    rpc_arena arena;
+    Sb__Rpc__Call *env;
+    ProtobufCMessage *req;
+    ProtobufCMessage *reply;
+    const char *message;
+    const char *redirect;
+    int64_t t0_us;
+    int64_t deadline_ms; /* monotonic; 0 = none */
+    int state;
+    int early_code;
+};
+
+static uint32_t hash_name(const char *s)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
+rpc_method *rpc_server_find(rpc_server *s, const char *name)
+{
+    uint32_t h = hash_name(name);
+    for (size_t i = 0; i < s->n_methods; i++)
+        if (s->methods[i]->hash == h && strcmp(s->methods[i]->name, name) == 0)
+            return s->methods[i];
+    return NULL;
+}
+
+int rpc_server_add_method(rpc_server *s, const char *method,
+                          const ProtobufCMessageDescriptor *req_desc,
+                          const ProtobufCMessageDescriptor *reply_desc,
+                          rpc_handler_fn fn, void *arg)
+{
+    if (s->started || rpc_server_find(s, method) != NULL)
+        return NNG_EBUSY; /* the table is fixed once workers run */
+    if (s->n_methods == s->cap_methods) {
+        size_t cap = s->cap_methods ? s->cap_methods * 2 : 16;
+        rpc_method **nm = realloc(s->methods, cap * sizeof *nm);
+        if (nm == NULL)
+            return NNG_ENOMEM;
+        s->methods = nm;
+        s->cap_methods = cap;
+    }
+    rpc_method *m = calloc(1, sizeof *m);
+    if (m == NULL || (m->name = strdup(method)) == NULL) {
+        free(m);
+        return NNG_ENOMEM;
+    }
+    m->hash = hash_name(method);
+    m->req_desc = req_desc;
+    m->reply_desc = reply_desc;
+    m->fn = fn;
+    m->arg = arg;
+    s->methods[s->n_methods++] = m;
+    return 0;
+}
+
+void *rpc_server_keep(rpc_server *s, size_t size)
+{
+    void *p = calloc(1, size);
+    if (p == NULL)
+        return NULL;
+    pthread_mutex_lock(&s->mu);
+    void **nk = realloc(s->kept, (s->n_kept + 1) * sizeof *nk);
+    if (nk == NULL) {
+        pthread_mutex_unlock(&s->mu);
+        free(p);
+        return NULL;
+    }
+    s->kept = nk;
+    s->kept[s->n_kept++] = p;
+    pthread_mutex_unlock(&s->mu);
+    return p;
+}
+
+/* ---- the call object ---- */
+
+const char *rpc_call_method(const rpc_call *call)
+{
+    return call->env ? call->env->method : "";
+}
+
+const char *rpc_call_token(const rpc_call *call)
+{
+    return (call->env && call->env->token) ? call->env->token : "";
+}
+
+const uint8_t *rpc_call_request_id(const rpc_call *call)
+{
+    static const uint8_t zero[RPC_REQUEST_ID_LEN];
+    if (call->env && call->env->request_id.len == RPC_REQUEST_ID_LEN)
+        return call->env->request_id.data;
+    return zero;
+}
+
+int64_t rpc_call_time_left_ms(const rpc_call *call)
+{
+    if (call->deadline_ms == 0)
+        return INT64_MAX;
+    return call->deadline_ms - rpc_now_mono_ms();
+}
+
+void *rpc_call_alloc(rpc_call *call, size_t size)
+{
+    return rpc_arena_alloc(&call->arena, size);
+}
+
+char *rpc_call_strndup(rpc_call *call, const char *str, size_t n)
+{
+    char *p = rpc_arena_alloc(&call->arena, n + 1);
+    memcpy(p, str, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *rpc_call_strdup(rpc_call *call, const char *str)
+{
+    return rpc_call_strndup(call, str, strlen(str));
+}
+
+int rpc_call_fail(rpc_call *call, int code, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    call->message = rpc_call_strdup(call, buf);
+    return code;
+}
+
+int rpc_call_redirect(rpc_call *call, const char *endpoint)
+{
+    call->redirect = rpc_call_strdup(call, endpoint);
+    call->message = "redirected";
+    return RPC_FAILED_PRECONDITION;
+}
+
+ProtobufCMessage *rpc_call_reply(rpc_call *call)
+{
+    return call->reply;
+}
+
+/* ---- replies ---- */
+
+static nng_msg *build_reply(rpc_call *call, int code)
+{
+    Sb__Rpc__Reply r = SB__RPC__REPLY__INIT;
+    r.code = (Sb__Rpc__Code)code;
+    r.message = (char *)(call->message ? call->message : "");
+    r.redirect = (char *)(call->redirect ? call->redirect : "");
+    if (call->env != NULL)
+        r.request_id = call->env->request_id;
+    if (code == RPC_OK && call->reply != NULL) {
+        size_t len = protobuf_c_message_get_packed_size(call->reply);
+        uint8_t *buf = rpc_arena_alloc(&call->arena, len ? len : 1);
+        protobuf_c_message_pack(call->reply, buf);
+        r.body.data = buf;
+        r.body.len = len;
+    }
+    nng_msg *msg = NULL;
+    if (rpc_pack_msg(&r.base, &msg) != 0)
+        return NULL;
+    return msg;
+}
+
+static void call_done(rpc_call *call, int code)
+{
+    rpc_server *s = call->s;
+    int64_t lat = rpc_now_mono_us() - call->t0_us;
+    rpc_stats *st = call->m ? &call->m->stats : &s->bad_calls;
+    rpc_stats_record(st, lat, code != RPC_OK);
+    if (sb_log_enabled(SB_LOG_DEBUG))
+        sb_debug(s->name, "%s -> %s (%lld us)", rpc_call_method(call),
+                 rpc_code_name(code), (long long)lat);
+    rpc_arena_free(&call->arena);
+    free(call);
+    pthread_mutex_lock(&s->mu);
+    s->in_flight--;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Final code of a call whose handler returned code. */
+static int settle_code(rpc_call *call, int code)
+{
+    if (code < 0 || code > RPC_UNAUTHENTICATED) {
+        call->message = "handler returned an invalid status";
+        return RPC_INTERNAL;
+    }
+    if (code == RPC_OK && call->deadline_ms != 0 &&
+        rpc_now_mono_ms() > call->deadline_ms) {
+        call->message = "deadline exceeded";
+        return RPC_DEADLINE_EXCEEDED;
+    }
+    return code;
+}
+
+/* Sends the reply on ctx and waits (the worker's own context). */
+static void send_sync(rpc_call *call, nng_ctx ctx, nng_aio *aio, int code)
+{
+    nng_msg *msg = build_reply(call, code);
+    if (msg != NULL) {
+        nng_aio_set_msg(aio, msg);
+        nng_aio_set_timeout(aio, 5000);
+        nng_ctx_send(ctx, aio);
+        nng_aio_wait(aio);
+        if (nng_aio_result(aio) != 0)
+            nng_msg_free(msg);
+    }
+    call_done(call, code);
+}
+
+static void deferred_sent(void *arg)
+{
+    rpc_call *call = arg;
+    nng_aio *aio = call->aio;
+    if (nng_aio_result(aio) != 0) {
+        nng_msg *m = nng_aio_get_msg(aio);
+        if (m != NULL)
+            nng_msg_free(m);
+    }
+    nng_ctx_close(call->ctx);
+    call_done(call, call->early_code);
+    nng_aio_reap(aio);
+}
+
+void rpc_call_finish(rpc_call *call, int code)
+{
+    int expect = CALL_IN_HANDLER;
+    call->early_code = code;
+    if (__atomic_compare_exchange_n(&call->state, &expect, CALL_FINISHED_EARLY,
+                                    0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return; /* the worker has not seen RPC_DEFER yet: it will send */
+    code = settle_code(call, code);
+    call->early_code = code;
+    nng_msg *msg = build_reply(call, code);
+    if (msg == NULL || nng_aio_alloc(&call->aio, deferred_sent, call) != 0) {
+        if (msg != NULL)
+            nng_msg_free(msg);
+        nng_ctx_close(call->ctx);
+        call_done(call, code);
+        return;
+    }
+    nng_aio_set_msg(call->aio, msg);
+    nng_aio_set_timeout(call->aio, 5000);
+    nng_ctx_send(call->ctx, call->aio);
+}
+
+/* ---- dispatch ---- */
+
+/* Decodes msg into call and runs the handler; returns the code to send
+ * or RPC_DEFER. */
+static int dispatch(rpc_server *s, rpc_call *call, nng_msg *msg)
+{
+    ProtobufCAllocator alloc;
+    rpc_arena_allocator(&call->arena, &alloc);
+    call->env =
+        sb__rpc__call__unpack(&alloc, nng_msg_len(msg), nng_msg_body(msg));
+    if (call->env == NULL)
+        return rpc_call_fail(call, RPC_INVALID_ARGUMENT,
+                             "malformed call frame (%zu bytes)",
+                             nng_msg_len(msg));
+    if (call->env->timeout_ms != 0)
+        call->deadline_ms = rpc_now_mono_ms() + call->env->timeout_ms;
+    call->m = rpc_server_find(s, call->env->method);
+    if (call->m == NULL)
+        return rpc_call_fail(call, RPC_UNIMPLEMENTED, "unknown method '%.200s'",
+                             call->env->method);
+    if (__atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE))
+        return rpc_call_fail(call, RPC_UNAVAILABLE, "server %s is stopping",
+                             s->name);
+    call->req = protobuf_c_message_unpack(call->m->req_desc, &alloc,
+                                          call->env->body.len,
+                                          call->env->body.data);
+    if (call->req == NULL)
+        return rpc_call_fail(call, RPC_INVALID_ARGUMENT,
+                             "request body is not a valid %s",
+                             call->m->req_desc->name);
+    call->reply = rpc_arena_alloc(&call->arena,
+                                  call->m->reply_desc->sizeof_message);
+    protobuf_c_message_init(call->m->reply_desc, call->reply);
+    return call->m->fn(call, call->req, call->reply, call->m->arg);
+}
+
+static void serve_one(rpc_worker *w, nng_msg *msg)
+{
+    rpc_server *s = w->s;
+    rpc_call *call = calloc(1, sizeof *call);
+    if (call == NULL) {
+        nng_msg_free(msg);
+        return; /* the client's deadline and retry cover this */
+    }
+    call->s = s;
+    call->ctx = w->ctx;
+    call->t0_us = rpc_now_mono_us();
+    pthread_mutex_lock(&s->mu);
+    s->in_flight++;
+    pthread_mutex_unlock(&s->mu);
+    int code = dispatch(s, call, msg);
+    nng_msg_free(msg);
+    if (code != RPC_DEFER) {
+        send_sync(call, w->ctx, w->aio, settle_code(call, code));
+        return;
+    }
+    /* The call keeps this context; the worker needs a new one. */
+    nng_ctx spare;
+    if (nng_ctx_open(&spare, s->sock) != 0) {
+        sb_error(s->name, "cannot open a context; worker %d stops", w->id);
+        w->dead = 1;
+    }
+    int expect = CALL_IN_HANDLER;
+    if (!__atomic_compare_exchange_n(&call->state, &expect, CALL_DEFERRED, 0,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        /* finished before we got here: reply on the old context now */
+        send_sync(call, w->ctx, w->aio, settle_code(call, call->early_code));
+        if (!w->dead)
+            nng_ctx_close(spare);
+        return;
+    }
+    if (!w->dead)
+        w->ctx = spare;
+}
+
+void *worker_main_entry(void *arg);
+void *worker_main_entry(void *arg)
+{
+    rpc_worker *w = arg;
+    rpc_server *s = w->s;
+    while (!__atomic_load_n(&s->quit, __ATOMIC_ACQUIRE) && !w->dead) {
+        /* a bounded wait, so that a stop is noticed */
+        nng_aio_set_timeout(w->aio, 200);
+        nng_ctx_recv(w->ctx, w->aio);
+        nng_aio_wait(w->aio);
+        int rv = nng_aio_result(w->aio);
+        if (rv == NNG_ECLOSED)
+            break;
+        if (rv != 0)
+            continue;
+        serve_one(w, nng_aio_get_msg(w->aio));
+    }
+    return NULL;
+}

@@ -1,0 +1,70 @@
+/* rpc_server_internal.h: the server's state, shared between the call path
+ * (rpc_server.c), its life cycle (rpc_server_life.c) and the built-in
+ * Health/Admin methods (rpc_builtin.c). */
+#ifndef SB_RPC_SERVER_INTERNAL_H
+#define SB_RPC_SERVER_INTERNAL_H
+
+#include <pthread.h>
+
+#include "rpc_internal.h"
+#include "rpc_stats.h"
+
+typedef struct rpc_method {
+    char *name;
+    uint32_t hash;
+    const ProtobufCMessageDescriptor *req_desc;
+    const ProtobufCMessageDescriptor *reply_desc;
+    rpc_handler_fn fn;
+    void *arg;
+    rpc_stats stats;
+} rpc_method;
+
+typedef struct rpc_worker {
+    rpc_server *s;
+    pthread_t thread;
+    nng_ctx ctx;
+    nng_aio *aio;
+    int id;
+    int dead;
+} rpc_worker;
+
+typedef struct rpc_listen_ent {
+    nng_listener l;
+    nng_tls_config *tls;
+    char url[320];
+} rpc_listen_ent;
+
+typedef struct rpc_health_ent {
+    char *service;
+    int serving;
+} rpc_health_ent;
+
+struct rpc_server {
+    rpc_server_config cfg;
+    char name[64];
+    nng_socket sock;
+    rpc_listen_ent *listeners;
+    size_t n_listeners;
+    rpc_method **methods;
+    size_t n_methods, cap_methods;
+    void **kept;
+    size_t n_kept;
+    rpc_health_ent *health;
+    size_t n_health;
+    rpc_worker *workers;
+    int n_workers;
+    int started;
+    int stopping; /* new calls get UNAVAILABLE */
+    int quit;     /* workers leave their loop */
+    int stopped;
+    int64_t in_flight;
+    int64_t start_ms;
+    rpc_stats bad_calls; /* frames that named no known method */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+
+rpc_method *rpc_server_find(rpc_server *s, const char *name);
+int rpc_builtin_register(rpc_server *s);
+
+#endif

@@ -1,0 +1,204 @@
+/* rpc_server_life.c: creating, listening, starting, stopping and freeing
+ * an RPC server (the call path itself is in rpc_server.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+
+#include "rpc_server_internal.h"
+#include "sb_log.h"
+
+int rpc_server_create(rpc_server **out, const rpc_server_config *cfg)
+{
+    rpc_server *s = calloc(1, sizeof *s);
+    int rv;
+    if (s == NULL)
+        return NNG_ENOMEM;
+    if (cfg != NULL)
+        s->cfg = *cfg;
+    if (s->cfg.workers <= 0)
+        s->cfg.workers = 8;
+    if (s->cfg.stop_grace_ms <= 0)
+        s->cfg.stop_grace_ms = 5000;
+    if (s->cfg.max_deferred <= 0)
+        s->cfg.max_deferred = 4096;
+    snprintf(s->name, sizeof s->name, "%s",
+             s->cfg.name ? s->cfg.name : "server");
+    s->cfg.name = s->name;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    s->start_ms = rpc_now_mono_ms();
+    if ((rv = nng_rep0_open(&s->sock)) != 0) {
+        free(s);
+        return rv;
+    }
+    if ((rv = rpc_set_recv_max(s->sock, s->cfg.recv_max)) != 0 ||
+        (rv = rpc_builtin_register(s)) != 0) {
+        rpc_server_destroy(s);
+        return rv;
+    }
+    *out = s;
+    return 0;
+}
+
+/* "tcp://host:0" → "tcp://host:PORT" once bound. */
+static void bound_url(rpc_listen_ent *e, const char *url)
+{
+    snprintf(e->url, sizeof e->url, "%s", url);
+    if (strstr(url, "tcp://") == NULL)
+        return;
+    int port = 0;
+    if (nng_listener_get_int(e->l, NNG_OPT_TCP_BOUND_PORT, &port) != 0)
+        return;
+    char *colon = strrchr(e->url, ':');
+    if (colon != NULL && colon > strstr(e->url, "://") + 2)
+        snprintf(colon, sizeof e->url - (size_t)(colon - e->url), ":%d", port);
+}
+
+int rpc_server_listen(rpc_server *s, const char *url)
+{
+    rpc_listen_ent e = {0};
+    int rv = rpc_tls_config(url, &s->cfg.tls, 1, &e.tls);
+    if (rv != 0)
+        return rv;
+    if ((rv = nng_listener_create(&e.l, s->sock, url)) != 0)
+        goto fail;
+    if (e.tls != NULL &&
+        (rv = nng_listener_set_ptr(e.l, NNG_OPT_TLS_CONFIG, e.tls)) != 0)
+        goto fail_l;
+    if ((rv = nng_listener_start(e.l, 0)) != 0)
+        goto fail_l;
+    bound_url(&e, url);
+    rpc_listen_ent *nl =
+        realloc(s->listeners, (s->n_listeners + 1) * sizeof *nl);
+    if (nl == NULL) {
+        rv = NNG_ENOMEM;
+        goto fail_l;
+    }
+    s->listeners = nl;
+    s->listeners[s->n_listeners++] = e;
+    sb_info(s->name, "listening on %s", e.url);
+    return 0;
+fail_l:
+    nng_listener_close(e.l);
+fail:
+    if (e.tls != NULL)
+        nng_tls_config_free(e.tls);
+    sb_error(s->name, "cannot listen on %s: %s", url, nng_strerror(rv));
+    return rv;
+}
+
+const char *rpc_server_url(const rpc_server *s, size_t i)
+{
+    return i < s->n_listeners ? s->listeners[i].url : NULL;
+}
+
+void rpc_server_set_serving(rpc_server *s, const char *service, int serving)
+{
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->n_health; i++)
+        if (strcmp(s->health[i].service, service) == 0) {
+            s->health[i].serving = serving;
+            goto out;
+        }
+    rpc_health_ent *nh = realloc(s->health, (s->n_health + 1) * sizeof *nh);
+    if (nh == NULL)
+        goto out;
+    s->health = nh;
+    if ((nh[s->n_health].service = strdup(service)) != NULL)
+        nh[s->n_health++].serving = serving;
+out:
+    pthread_mutex_unlock(&s->mu);
+}
+
+void *worker_main_entry(void *arg);
+
+int rpc_server_start(rpc_server *s)
+{
+    if (s->started)
+        return NNG_EBUSY;
+    s->workers = calloc((size_t)s->cfg.workers, sizeof *s->workers);
+    if (s->workers == NULL)
+        return NNG_ENOMEM;
+    s->started = 1;
+    for (int i = 0; i < s->cfg.workers; i++) {
+        rpc_worker *w = &s->workers[i];
+        w->s = s;
+        w->id = i;
+        int rv;
+        if ((rv = nng_ctx_open(&w->ctx, s->sock)) != 0 ||
+            (rv = nng_aio_alloc(&w->aio, NULL, NULL)) != 0 ||
+            (rv = pthread_create(&w->thread, NULL, worker_main_entry, w)) !=
+                0) {
+            sb_error(s->name, "cannot start worker %d: %d", i, rv);
+            rpc_server_stop(s);
+            return rv ? rv : NNG_ENOMEM;
+        }
+        s->n_workers++;
+    }
+    return 0;
+}
+
+void rpc_server_stop(rpc_server *s)
+{
+    if (s->stopped)
+        return;
+    s->stopped = 1;
+    __atomic_store_n(&s->stopping, 1, __ATOMIC_RELEASE);
+    int64_t until = rpc_now_mono_ms() + s->cfg.stop_grace_ms;
+    pthread_mutex_lock(&s->mu);
+    while (s->in_flight > 0 && rpc_now_mono_ms() < until) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 20 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+    }
+    int64_t left = s->in_flight;
+    pthread_mutex_unlock(&s->mu);
+    if (left > 0)
+        sb_warn(s->name, "stopping with %lld calls still open",
+                (long long)left);
+    __atomic_store_n(&s->quit, 1, __ATOMIC_RELEASE);
+    for (int i = 0; i < s->n_workers; i++)
+        pthread_join(s->workers[i].thread, NULL);
+    nng_close(s->sock); /* fails any deferred reply still pending */
+    for (int i = 0; i < s->n_workers; i++)
+        nng_aio_free(s->workers[i].aio);
+    s->n_workers = 0;
+    sb_info(s->name, "stopped");
+}
+
+void rpc_server_destroy(rpc_server *s)
+{
+    if (s == NULL)
+        return;
+    if (s->started)
+        rpc_server_stop(s);
+    else
+        nng_close(s->sock);
+    for (size_t i = 0; i < s->n_listeners; i++)
+        if (s->listeners[i].tls != NULL)
+            nng_tls_config_free(s->listeners[i].tls);
+    for (size_t i = 0; i < s->n_methods; i++) {
+        free(s->methods[i]->name);
+        free(s->methods[i]);
+    }
+    for (size_t i = 0; i < s->n_kept; i++)
+        free(s->kept[i]);
+    for (size_t i = 0; i < s->n_health; i++)
+        free(s->health[i].service);
+    free(s->listeners);
+    free(s->methods);
+    free(s->kept);
+    free(s->health);
+    free(s->workers);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    free(s);
+}
