@@ -1,0 +1,241 @@
+/* sb_session.c: the libsb session: which endpoint a call goes to, and the
+ * one recovery the library does on its own (re-login with the old token
+ * when the user's app server is gone). The wire itself is a pluggable
+ * sb_transport (sb_nng.c for the real one), so this file has no nng in it.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sb.h"
+#include "sb_internal.h"
+
+struct sb_session {
+    sb_transport t;
+};
+
+int sb_status(rpc_status *st, int code, const char *fmt, ...)
+{
+    if (st != NULL) {
+        va_list ap;
+        st->code = code;
+        va_start(ap, fmt);
+        vsnprintf(st->message, sizeof(st->message), fmt, ap);
+        va_end(ap);
+        st->endpoint[0] = '\0';
+    }
+    return code;
+}
+
+const char *sb_code_name(int code)
+{
+    static const char *const names[] = {
+        "OK",        "CANCELLED",         "UNKNOWN",
+        "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+        "ALREADY_EXISTS",   "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+        "FAILED_PRECONDITION", "ABORTED",        "OUT_OF_RANGE",
+        "UNIMPLEMENTED",    "INTERNAL",          "UNAVAILABLE",
+        "DATA_LOSS",        "UNAUTHENTICATED"};
+
+    if (code < 0 || (size_t)code >= sizeof(names) / sizeof(names[0]))
+        return "UNKNOWN_CODE";
+    return names[code];
+}
+
+void sb_copy(char *dst, size_t n, const char *src)
+{
+    snprintf(dst, n, "%s", src != NULL ? src : "");
+}
+
+int sb_open_with(sb_session **out, const sb_transport *t, rpc_status *st)
+{
+    sb_session *s;
+
+    *out = NULL;
+    if (t == NULL || t->call == NULL)
+        return sb_status(st, RPC_INVALID_ARGUMENT, "no transport");
+    if ((s = calloc(1, sizeof(*s))) == NULL)
+        return sb_status(st, RPC_INTERNAL, "out of memory");
+    s->t = *t;
+    *out = s;
+    return sb_status(st, RPC_OK, "%s", "");
+}
+
+void sb_close(sb_session *s)
+{
+    if (s == NULL)
+        return;
+    if (s->t.close != NULL)
+        s->t.close(s->t.arg);
+    free(s);
+}
+
+void sb_free(void *reply)
+{
+    if (reply != NULL)
+        protobuf_c_message_free_unpacked(reply, NULL);
+}
+
+static int is_app_method(const char *method)
+{
+    return strncmp(method, "sb.social.App/", 14) == 0;
+}
+
+static const char *token_of(const sb_user *u)
+{
+    return (u != NULL && u->token[0] != '\0') ? u->token : NULL;
+}
+
+/* Asks login for u's (new) app server with u's token; on success u now
+ * points at the server that took over u's session. */
+static int relogin(sb_session *s, sb_user *u, rpc_status *st)
+{
+    Sb__Social__LoginRequest req = SB__SOCIAL__LOGIN_REQUEST__INIT;
+    ProtobufCMessage *reply = NULL;
+    Sb__Social__LoginReply *lr;
+    int rc;
+
+    req.old_token = u->token;
+    rc = s->t.call(s->t.arg, NULL, sb_social_Login_Login_METHOD, NULL,
+                   &req.base, &sb__social__login_reply__descriptor, &reply, st);
+    if (rc != RPC_OK)
+        return rc;
+    lr = (Sb__Social__LoginReply *)reply;
+    sb_copy(u->endpoint, sizeof(u->endpoint), lr->app_endpoint);
+    sb_copy(u->server_id, sizeof(u->server_id), lr->app_server_id);
+    if (lr->token[0] != '\0')
+        sb_copy(u->token, sizeof(u->token), lr->token);
+    sb_free(reply);
+    return RPC_OK;
+}
+
+int sb_call(sb_session *s, sb_user *u, const char *method,
+            const ProtobufCMessage *req,
+            const ProtobufCMessageDescriptor *reply_desc,
+            ProtobufCMessage **reply, rpc_status *st)
+{
+    const char *ep = NULL;
+    int rc;
+
+    *reply = NULL;
+    if (is_app_method(method) && u != NULL && u->endpoint[0] != '\0')
+        ep = u->endpoint;
+    rc = s->t.call(s->t.arg, ep, method, token_of(u), req, reply_desc,
+                   reply, st);
+    if (rc != RPC_UNAVAILABLE || ep == NULL || token_of(u) == NULL)
+        return rc;
+    /* The app server is gone: login knows who took over. A token that
+     * ended meanwhile comes back UNAUTHENTICATED, which is the answer. */
+    if ((rc = relogin(s, u, st)) != RPC_OK)
+        return rc;
+    return s->t.call(s->t.arg, u->endpoint, method, token_of(u), req,
+                     reply_desc, reply, st);
+}
+
+int sb_register(sb_session *s, const char *name, const char *password,
+                rpc_status *st)
+{
+    Sb__Social__RegisterRequest req = SB__SOCIAL__REGISTER_REQUEST__INIT;
+    ProtobufCMessage *reply = NULL;
+    int rc;
+
+    req.name = (char *)name;
+    req.password = (char *)password;
+    rc = sb_call(s, NULL, sb_social_Login_RegisterUser_METHOD, &req.base,
+                 &sb__social__empty__descriptor, &reply, st);
+    sb_free(reply);
+    return rc;
+}
+
+int sb_login(sb_session *s, const char *name, const char *password,
+             sb_user *u, rpc_status *st)
+{
+    Sb__Social__LoginRequest req = SB__SOCIAL__LOGIN_REQUEST__INIT;
+    ProtobufCMessage *reply = NULL;
+    Sb__Social__LoginReply *lr;
+    int rc;
+
+    req.name = (char *)name;
+    req.password = (char *)password;
+    rc = sb_call(s, NULL, sb_social_Login_Login_METHOD, &req.base,
+                 &sb__social__login_reply__descriptor, &reply, st);
+    if (rc != RPC_OK)
+        return rc;
+    lr = (Sb__Social__LoginReply *)reply;
+    memset(u, 0, sizeof(*u));
+    sb_copy(u->name, sizeof(u->name), name);
+    sb_copy(u->token, sizeof(u->token), lr->token);
+    sb_copy(u->endpoint, sizeof(u->endpoint), lr->app_endpoint);
+    sb_copy(u->server_id, sizeof(u->server_id), lr->app_server_id);
+    u->login_time_ms = lr->server_time_ms;
+    sb_free(reply);
+    return RPC_OK;
+}
+
+/* A Login-service call whose reply the caller does not need. */
+static int login_call_empty(sb_session *s, sb_user *u, const char *method,
+                            rpc_status *st)
+{
+    Sb__Social__Empty req = SB__SOCIAL__EMPTY__INIT;
+    ProtobufCMessage *reply = NULL;
+    int rc;
+
+    rc = sb_call(s, u, method, &req.base, &sb__social__empty__descriptor,
+                 &reply, st);
+    sb_free(reply);
+    return rc;
+}
+
+int sb_logout(sb_session *s, sb_user *u, rpc_status *st)
+{
+    return login_call_empty(s, u, sb_social_Login_Logout_METHOD, st);
+}
+
+int sb_delete(sb_session *s, sb_user *u, rpc_status *st)
+{
+    return login_call_empty(s, u, sb_social_Login_Delete_METHOD, st);
+}
+
+int sb_whoami(sb_session *s, sb_user *u, Sb__Social__SessionInfo **reply,
+              rpc_status *st)
+{
+    Sb__Social__Empty req = SB__SOCIAL__EMPTY__INIT;
+
+    return sb_call(s, u, sb_social_Login_WhoAmI_METHOD, &req.base,
+                   &sb__social__session_info__descriptor,
+                   (ProtobufCMessage **)reply, st);
+}
+
+int sb_list_users(sb_session *s, sb_user *u, Sb__Social__UserList **reply,
+                  rpc_status *st)
+{
+    Sb__Social__Empty req = SB__SOCIAL__EMPTY__INIT;
+
+    return sb_call(s, u, sb_social_Login_ListUsers_METHOD, &req.base,
+                   &sb__social__user_list__descriptor,
+                   (ProtobufCMessage **)reply, st);
+}
+
+int sb_time(sb_session *s, sb_user *u, int64_t *server_ms, int64_t *offset_ms,
+            int64_t *rtt_ms, rpc_status *st)
+{
+    Sb__Social__Empty req = SB__SOCIAL__EMPTY__INIT;
+    ProtobufCMessage *reply = NULL;
+    int64_t t0, t1, srv;
+    int rc;
+
+    t0 = sb_wall_ms();
+    rc = sb_call(s, u, sb_social_Login_Time_METHOD, &req.base,
+                 &sb__social__time_reply__descriptor, &reply, st);
+    t1 = sb_wall_ms();
+    if (rc != RPC_OK)
+        return rc;
+    srv = ((Sb__Social__TimeReply *)reply)->server_time_ms;
+    sb_free(reply);
+    /* Cristian: the server read its clock about half a round trip ago. */
+    *server_ms = srv;
+    *rtt_ms = t1 - t0;
+    *offset_ms = srv + (t1 - t0) / 2 - t1;
+    return RPC_OK;
+}
