@@ -1,0 +1,4 @@
+# Unit tests of the EC2 driver's AWS layer (orchestrator/drivers/ec2).
+sb_test(test_sigv4 SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_sigv4.c
+        LIBS sb_ec2 TIMEOUT 30)
+set_tests_properties(test_sigv4 PROPERTIES SKIP_RETURN_CODE 77)
