@@ -1,0 +1,128 @@
+/* store_delete.c: removing an account and everything of it in one
+ * transaction: token and session, posts, friendships and invitations both
+ * ways, group memberships (groups themselves stay) and mailbox. The other
+ * side of each relation is found through its index, so nothing but the
+ * user's own key ranges is scanned. */
+#include <stdlib.h>
+
+#include "store_internal.h"
+
+#define DBI(x) (db->dbi[STORE_DBI_##x])
+
+static int del_k(MDB_txn *txn, MDB_dbi dbi, const store_key *k)
+{
+	MDB_val kv = store_val(k->b, k->len);
+	int rc = mdb_del(txn, dbi, &kv, NULL);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* For every (u \0 seq -> other) in @list, removes the entry of @rev_list
+ * (other \0 seq') found through @rev_idx (other \0 u -> seq'), and that
+ * index entry. Used for friends (mirror rows) and invitations received. */
+static int drop_mirrors(MDB_txn *txn, MDB_dbi list, MDB_dbi rev_list, MDB_dbi rev_idx,
+                        store_str u)
+{
+	store_name_vec nv = {0};
+	store_key k;
+	store_key_prefix(&k, u);
+	int rc = store_scan(txn, list, &k, store_collect_value, &nv);
+	for (size_t i = 0; rc == 0 && i < nv.n; i++) {
+		store_str other = store_s(nv.v[i]);
+		store_key_pair(&k, other, u);
+		MDB_val kv = store_val(k.b, k.len), v;
+		rc = mdb_get(txn, rev_idx, &kv, &v);
+		if (rc == MDB_NOTFOUND) {
+			rc = 0;
+			continue;
+		}
+		if (rc || (rc = mdb_del(txn, rev_idx, &kv, NULL)))
+			break;
+		if (rev_list != list || v.mv_size != 8)
+			continue; /* invitations: the row lives in the invitee's list */
+		store_key_name_seq(&k, other, store_get_u64(v.mv_data));
+		rc = del_k(txn, rev_list, &k);
+	}
+	free(nv.v);
+	return rc;
+}
+
+/* Invitations the user sent: inv_out (u \0 x -> seq) names each invitee x,
+ * whose inv (x \0 seq) and inv_idx (x \0 u) go. */
+static int drop_sent_invitations(store_db *db, MDB_txn *txn, store_str u)
+{
+	store_name_vec nv = {0};
+	store_key k;
+	store_key_prefix(&k, u);
+	int rc = store_scan(txn, DBI(INV_OUT), &k, store_collect_suffix, &nv);
+	for (size_t i = 0; rc == 0 && i < nv.n; i++) {
+		store_str x = store_s(nv.v[i]);
+		store_key_pair(&k, x, u);
+		MDB_val kv = store_val(k.b, k.len), v;
+		rc = mdb_get(txn, DBI(INV_IDX), &kv, &v);
+		if (rc == MDB_NOTFOUND) {
+			rc = 0;
+			continue;
+		}
+		if (rc || (rc = mdb_del(txn, DBI(INV_IDX), &kv, NULL)))
+			break;
+		if (v.mv_size != 8)
+			continue;
+		store_key_name_seq(&k, x, store_get_u64(v.mv_data));
+		rc = del_k(txn, DBI(INV), &k);
+	}
+	free(nv.v);
+	return rc;
+}
+
+/* Invitations the user received: each inviter's inv_out (x \0 u) goes. */
+static int drop_received_invitations(store_db *db, MDB_txn *txn, store_str u)
+{
+	store_name_vec nv = {0};
+	store_key k;
+	store_key_prefix(&k, u);
+	int rc = store_scan(txn, DBI(INV), &k, store_collect_value, &nv);
+	for (size_t i = 0; rc == 0 && i < nv.n; i++) {
+		store_key_pair(&k, store_s(nv.v[i]), u);
+		rc = del_k(txn, DBI(INV_OUT), &k);
+	}
+	free(nv.v);
+	return rc;
+}
+
+static int drop_memberships(store_db *db, MDB_txn *txn, store_str u)
+{
+	store_name_vec nv = {0};
+	store_key k;
+	store_key_prefix(&k, u);
+	int rc = store_scan(txn, DBI(JOINED), &k, store_collect_value, &nv);
+	for (size_t i = 0; rc == 0 && i < nv.n; i++) {
+		store_key_pair(&k, store_s(nv.v[i]), u);
+		rc = del_k(txn, DBI(MEMBERS), &k);
+	}
+	free(nv.v);
+	return rc;
+}
+
+int store_delete_user(store_db *db, MDB_txn *txn, store_str token, store_str u)
+{
+	int rc;
+	store_key k;
+	if ((rc = drop_mirrors(txn, DBI(FRIENDS), DBI(FRIENDS), DBI(FRIEND_IDX), u)) ||
+	    (rc = drop_received_invitations(db, txn, u)) ||
+	    (rc = drop_sent_invitations(db, txn, u)) ||
+	    (rc = drop_memberships(db, txn, u)))
+		return rc;
+	/* The user's own ranges, whole. */
+	static const int own[] = {STORE_DBI_FRIENDS, STORE_DBI_FRIEND_IDX, STORE_DBI_INV,
+	                          STORE_DBI_INV_IDX, STORE_DBI_INV_OUT, STORE_DBI_JOINED,
+	                          STORE_DBI_POSTS, STORE_DBI_MAIL};
+	store_key_prefix(&k, u);
+	for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+		if ((rc = store_del_prefix(txn, db->dbi[own[i]], &k)))
+			return rc;
+	store_key_name(&k, u);
+	if ((rc = del_k(txn, DBI(USERS), &k)) || (rc = del_k(txn, DBI(SESSIONS), &k)))
+		return rc;
+	store_key_name(&k, token);
+	return del_k(txn, DBI(TOKENS), &k);
+}
