@@ -17,12 +17,36 @@
 
 #define BUS_RECV_MAX (1024 * 1024)
 
+/* Sequences are per (publisher, topic): a subscriber that filters topics
+ * out must not mistake what it filtered for what it lost. */
+typedef struct bus_topic_seq {
+    char *topic;
+    uint64_t seq;
+} bus_topic_seq;
+
 struct rpc_bus_pub {
     nng_socket sock;
     char id[64];
-    uint64_t seq;
+    uint64_t seq; /* the last one used, on any topic */
+    bus_topic_seq *topics;
+    size_t n_topics;
     pthread_mutex_t mu; /* seq order == send order */
 };
+
+static uint64_t next_seq(rpc_bus_pub *p, const char *topic)
+{
+    for (size_t i = 0; i < p->n_topics; i++)
+        if (strcmp(p->topics[i].topic, topic) == 0)
+            return ++p->topics[i].seq;
+    bus_topic_seq *nt = realloc(p->topics, (p->n_topics + 1) * sizeof *nt);
+    if (nt == NULL)
+        return 0;
+    p->topics = nt;
+    if ((nt[p->n_topics].topic = strdup(topic)) == NULL)
+        return 0;
+    nt[p->n_topics].seq = 1;
+    return nt[p->n_topics++].seq;
+}
 
 int rpc_bus_pub_open(rpc_bus_pub **out, const char *url, const char *id)
 {
@@ -65,7 +89,7 @@ int rpc_bus_publish(rpc_bus_pub *p, const char *topic,
     ev.time_ms = rpc_now_wall_ms();
     nng_msg *msg = NULL;
     pthread_mutex_lock(&p->mu);
-    ev.seq = ++p->seq;
+    ev.seq = p->seq = next_seq(p, topic);
     size_t elen = protobuf_c_message_get_packed_size(&ev.base);
     int rv = nng_msg_alloc(&msg, tlen + 1 + elen);
     if (rv == 0) {
@@ -91,6 +115,9 @@ void rpc_bus_pub_close(rpc_bus_pub *p)
     if (p == NULL)
         return;
     nng_close(p->sock);
+    for (size_t i = 0; i < p->n_topics; i++)
+        free(p->topics[i].topic);
+    free(p->topics);
     pthread_mutex_destroy(&p->mu);
     free(p);
 }
@@ -106,6 +133,7 @@ typedef struct bus_handler {
 
 typedef struct bus_peer {
     char id[64];
+    char *topic;
     uint64_t last;
 } bus_peer;
 
@@ -123,18 +151,23 @@ struct rpc_bus_sub {
     int quit;
 };
 
-static void check_gap(rpc_bus_sub *s, const char *pub, uint64_t seq)
+static void check_gap(rpc_bus_sub *s, const char *pub, const char *topic,
+                      uint64_t seq)
 {
     bus_peer *p = NULL;
     for (size_t i = 0; i < s->n_peers; i++)
-        if (strcmp(s->peers[i].id, pub) == 0)
+        if (strcmp(s->peers[i].id, pub) == 0 &&
+            strcmp(s->peers[i].topic, topic) == 0)
             p = &s->peers[i];
     if (p == NULL) { /* first event from it: the baseline */
         bus_peer *np = realloc(s->peers, (s->n_peers + 1) * sizeof *np);
         if (np == NULL)
             return;
         s->peers = np;
-        p = &np[s->n_peers++];
+        p = &np[s->n_peers];
+        if ((p->topic = strdup(topic)) == NULL)
+            return;
+        s->n_peers++;
         snprintf(p->id, sizeof p->id, "%s", pub);
         p->last = seq;
         return;
@@ -142,7 +175,7 @@ static void check_gap(rpc_bus_sub *s, const char *pub, uint64_t seq)
     if (seq > p->last + 1) {
         __atomic_fetch_add(&s->gaps, 1, __ATOMIC_RELAXED);
         if (s->gap != NULL)
-            s->gap(s->gap_arg, pub, p->last + 1, seq);
+            s->gap(s->gap_arg, pub, topic, p->last + 1, seq);
     }
     if (seq > p->last || seq == 1) /* seq 1 again: the publisher restarted */
         p->last = seq;
@@ -152,7 +185,7 @@ static void deliver(rpc_bus_sub *s, const Sb__Rpc__BusEvent *ev)
 {
     rpc_bus_meta meta = {ev->topic, ev->publisher, ev->seq, ev->time_ms};
     pthread_mutex_lock(&s->mu);
-    check_gap(s, ev->publisher, ev->seq);
+    check_gap(s, ev->publisher, ev->topic, ev->seq);
     size_t n = s->n_h;
     bus_handler *hs = malloc((n ? n : 1) * sizeof *hs);
     if (hs != NULL)
@@ -274,6 +307,8 @@ void rpc_bus_sub_close(rpc_bus_sub *s)
     for (size_t i = 0; i < s->n_h; i++)
         free(s->h[i].prefix);
     free(s->h);
+    for (size_t i = 0; i < s->n_peers; i++)
+        free(s->peers[i].topic);
     free(s->peers);
     pthread_mutex_destroy(&s->mu);
     free(s);

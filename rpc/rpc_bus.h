@@ -25,7 +25,7 @@ int rpc_bus_pub_open(rpc_bus_pub **out, const char *url, const char *id);
 int rpc_bus_publish(rpc_bus_pub *p, const char *topic,
                     const ProtobufCMessage *event);
 
-/** The sequence number the last publish used. */
+/** The sequence number the last publish used (on its topic). */
 uint64_t rpc_bus_pub_seq(const rpc_bus_pub *p);
 
 void rpc_bus_pub_close(rpc_bus_pub *p);
@@ -41,9 +41,10 @@ typedef struct rpc_bus_meta {
  * when it returns. */
 typedef void (*rpc_bus_fn)(void *arg, const rpc_bus_meta *meta,
                            const ProtobufCMessage *event);
-/** Gap callback: events expected..got-1 from publisher were lost. */
+/** Gap callback: events expected..got-1 of publisher on topic were lost. */
 typedef void (*rpc_bus_gap_fn)(void *arg, const char *publisher,
-                               uint64_t expected, uint64_t got);
+                               const char *topic, uint64_t expected,
+                               uint64_t got);
 
 /** Opens a subscriber dialing url (the forwarder's out side); gap may be
  * NULL. Returns 0 or an nng error code. */
