@@ -235,7 +235,16 @@ int fleet_assign(struct fleet *f, const char *user, fleet_assignment *out,
     }
 out:
     pthread_mutex_unlock(&f->mu);
-    fleet_run_actions(f, &a);
+    if (fleet_run_actions(f, &a) > 0 && rc == FLEET_WAIT) {
+        /* The launch this user waits for failed: say so now rather than
+         * after the full wait. */
+        pthread_mutex_lock(&f->mu);
+        fleet_drop_waiter(f, user);
+        rc = fleet_status(st, RPC_UNAVAILABLE,
+                          "no app server has room and launching one "
+                          "failed: %s", f->last_error);
+        pthread_mutex_unlock(&f->mu);
+    }
     return rc;
 }
 

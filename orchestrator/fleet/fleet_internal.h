@@ -91,8 +91,9 @@ int fleet_plan_launch(struct fleet *f, fleet_actions *a, rpc_status *st);
 uint32_t fleet_live_servers(struct fleet *f, uint32_t *pending_slots);
 /* Min servers and spare slots: launches to plan now. */
 void fleet_plan_scale(struct fleet *f, fleet_actions *a);
-/* Runs the actions with f->mu released; frees a->v. */
-void fleet_run_actions(struct fleet *f, fleet_actions *a);
+/* Runs the actions with f->mu released; frees a->v. Returns how many
+ * launches failed. */
+int fleet_run_actions(struct fleet *f, fleet_actions *a);
 /* After load: adopt, mark gone, terminate unknown (fleet_tick.c). */
 void fleet_reconcile(struct fleet *f);
 

@@ -100,7 +100,7 @@ void fleet_plan_scale(struct fleet *f, fleet_actions *a)
     }
 }
 
-static void launch_one(struct fleet *f, const fleet_action *x)
+static int launch_one(struct fleet *f, const fleet_action *x)
 {
     const fleet_driver *d = f->o.driver;
     char inst[FLEET_INSTANCE_MAX] = "";
@@ -134,6 +134,7 @@ static void launch_one(struct fleet *f, const fleet_action *x)
         fleet_bump_locked(f);
     }
     pthread_mutex_unlock(&f->mu);
+    return rc != RPC_OK;
 }
 
 static void terminate_one(struct fleet *f, const fleet_action *x)
@@ -186,9 +187,9 @@ static void forget_one(struct fleet *f, const fleet_action *x)
     pthread_mutex_unlock(&f->mu);
 }
 
-void fleet_run_actions(struct fleet *f, fleet_actions *a)
+int fleet_run_actions(struct fleet *f, fleet_actions *a)
 {
-    int notify = 0;
+    int notify = 0, failed = 0;
 
     if (a->n == 0)
         goto out;
@@ -196,7 +197,7 @@ void fleet_run_actions(struct fleet *f, fleet_actions *a)
     for (size_t i = 0; i < a->n; i++) {
         switch (a->v[i].type) {
         case FLEET_ACT_LAUNCH:
-            launch_one(f, &a->v[i]);
+            failed += launch_one(f, &a->v[i]);
             notify = 1;
             break;
         case FLEET_ACT_TERMINATE:
@@ -214,6 +215,7 @@ out:
     free(a->v);
     a->v = NULL;
     a->n = a->cap = 0;
+    return failed;
 }
 
 /* Missed heartbeats and launches that never registered. */
