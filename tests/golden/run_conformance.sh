@@ -25,12 +25,14 @@ for group in "1 2" "3" "4 5 6"; do
         continue
     fi
     for n in $group; do
-        run_case "$cases/$n.in" "$work/$n.raw"
+        run_case "$cases/$n.in" "$work/$n.raw"; rc=$?
         grep -v '^<<<' "$work/$n.raw" >"$work/$n.actual"
-        if diff -u "$cases/$n.out" "$work/$n.actual" >"$work/$n.diff"; then
+        if diff -u "$cases/$n.out" "$work/$n.actual" >"$work/$n.diff" &&
+           [ $rc = 0 ]; then
             echo "ok   np2018/$n"; pass=$((pass + 1))
         else
-            echo "FAIL np2018/$n"; cat "$work/$n.diff"; fail=$((fail + 1))
+            echo "FAIL np2018/$n (sb exit $rc; 124 = timed out)"
+            cat "$work/$n.diff"; fail=$((fail + 1))
             echo "--- sbd log (tail)"; tail -n 20 "$SBD_DIR/sbd.log"
         fi
     done

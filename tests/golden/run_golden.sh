@@ -21,11 +21,13 @@ for in in "$here"/cases/*.in; do
         echo "FAIL $name: sbd did not start"; fail=$((fail + 1)); sbd_stop
         continue
     fi
-    if run_case "$in" "$work/$name.actual" &&
-       diff -u "$here/cases/$name.out" "$work/$name.actual" >"$work/$name.diff"; then
+    run_case "$in" "$work/$name.actual"; rc=$?
+    if diff -u "$here/cases/$name.out" "$work/$name.actual" >"$work/$name.diff" &&
+       [ $rc = 0 ]; then
         echo "ok   $name"; pass=$((pass + 1))
     else
-        echo "FAIL $name"; cat "$work/$name.diff"; fail=$((fail + 1))
+        echo "FAIL $name (sb exit $rc; 124 = timed out)"
+        cat "$work/$name.diff"; fail=$((fail + 1))
         echo "--- sbd log (tail)"; tail -n 20 "$SBD_DIR/sbd.log"
     fi
     sbd_stop
