@@ -16,6 +16,9 @@
 #include "sb_log.h"
 
 #define BUS_RECV_MAX (1024 * 1024)
+/* Queue depths in messages: pub/sub drops when a queue is full, so deep
+ * queues ride out bursts (a drop is still possible and still detected). */
+#define BUS_QUEUE 1024
 
 /* Sequences are per (publisher, topic): a subscriber that filters topics
  * out must not mistake what it filtered for what it lost. */
@@ -59,6 +62,7 @@ int rpc_bus_pub_open(rpc_bus_pub **out, const char *url, const char *id)
         free(p);
         return rv;
     }
+    nng_socket_set_int(p->sock, NNG_OPT_SENDBUF, BUS_QUEUE);
     nng_socket_set_ms(p->sock, NNG_OPT_RECONNMINT, 20);
     nng_socket_set_ms(p->sock, NNG_OPT_RECONNMAXT, 1000);
     if ((rv = nng_dial(p->sock, url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
@@ -253,6 +257,7 @@ int rpc_bus_sub_open(rpc_bus_sub **out, const char *url, rpc_bus_gap_fn gap,
     }
     pthread_mutex_init(&s->mu, NULL);
     nng_socket_set_ms(s->sock, NNG_OPT_RECVTIMEO, 200);
+    nng_socket_set_int(s->sock, NNG_OPT_RECVBUF, BUS_QUEUE);
     nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, BUS_RECV_MAX);
     nng_socket_set_ms(s->sock, NNG_OPT_RECONNMINT, 20);
     nng_socket_set_ms(s->sock, NNG_OPT_RECONNMAXT, 1000);
@@ -340,6 +345,8 @@ int rpc_bus_forwarder_open(rpc_bus_forwarder **out, const char *in_url,
     if ((rv = nng_pub0_open_raw(&f->out)) != 0)
         goto fail1;
     nng_socket_set_size(f->in, NNG_OPT_RECVMAXSZ, BUS_RECV_MAX);
+    nng_socket_set_int(f->in, NNG_OPT_RECVBUF, BUS_QUEUE);
+    nng_socket_set_int(f->out, NNG_OPT_SENDBUF, BUS_QUEUE);
     if ((rv = nng_listen(f->in, in_url, NULL, 0)) != 0 ||
         (rv = nng_listen(f->out, out_url, NULL, 0)) != 0 ||
         (rv = pthread_create(&f->thread, NULL, fwd_main, f)) != 0)

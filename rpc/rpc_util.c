@@ -182,6 +182,42 @@ static void url_host(const char *url, char *out, size_t n)
     out[i] = '\0';
 }
 
+static char *read_text(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    char *buf = NULL;
+    long n;
+    if (fp == NULL)
+        return NULL;
+    if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 &&
+        n < 1024 * 1024 && fseek(fp, 0, SEEK_SET) == 0 &&
+        (buf = malloc((size_t)n + 1)) != NULL) {
+        if (fread(buf, 1, (size_t)n, fp) != (size_t)n) {
+            free(buf);
+            buf = NULL;
+        } else {
+            buf[n] = '\0';
+        }
+    }
+    fclose(fp);
+    return buf;
+}
+
+/* Certificate and key from two PEM files (nng's own file call wants
+ * both in one file). */
+static int own_cert(nng_tls_config *cfg, const char *cert_file,
+                    const char *key_file)
+{
+    char *cert = read_text(cert_file), *key = read_text(key_file);
+    int rv = (cert && key) ? nng_tls_config_own_cert(cfg, cert, key, NULL)
+                           : NNG_ENOENT;
+    free(cert);
+    if (key != NULL)
+        memset(key, 0, strlen(key));
+    free(key);
+    return rv;
+}
+
 int rpc_tls_config(const char *url, const rpc_tls *t, int server,
                    nng_tls_config **out)
 {
@@ -198,8 +234,7 @@ int rpc_tls_config(const char *url, const rpc_tls *t, int server,
         goto fail;
     }
     if (t != NULL && t->cert_file != NULL && t->key_file != NULL &&
-        (rv = nng_tls_config_cert_key_file(cfg, t->cert_file, t->key_file)) !=
-            0)
+        (rv = own_cert(cfg, t->cert_file, t->key_file)) != 0)
         goto fail;
     if (t != NULL && t->ca_file != NULL) {
         if ((rv = nng_tls_config_ca_file(cfg, t->ca_file)) != 0 ||

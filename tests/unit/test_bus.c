@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -154,5 +155,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_delivery_filter_and_gap),
     };
+    if (getenv("SB_TEST_FILTER") != NULL) /* run one: SB_TEST_FILTER=name */
+        cmocka_set_test_filter(getenv("SB_TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

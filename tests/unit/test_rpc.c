@@ -621,5 +621,7 @@ int main(void)
         cmocka_unit_test(test_graceful_stop),
         cmocka_unit_test(test_health_and_stats),
     };
+    if (getenv("SB_TEST_FILTER") != NULL) /* run one: SB_TEST_FILTER=name */
+        cmocka_set_test_filter(getenv("SB_TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
