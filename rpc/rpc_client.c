@@ -340,8 +340,10 @@ static void op_cb(void *arg)
             return op_fail(op, RPC_DEADLINE_EXCEEDED,
                            "deadline exceeded waiting for %s", op->ep->url);
         if (rv != 0) {
-            rpc_status_set(&op->st, RPC_UNAVAILABLE, "%s: %s", op->ep->url,
-                           nng_strerror(rv));
+            /* the connection dropped under the call (nng reports
+             * ECONNRESET or ESTATE): the same request id goes again */
+            rpc_status_set(&op->st, RPC_UNAVAILABLE,
+                           "lost the connection to %s", op->ep->url);
             return op_retry(op);
         }
         return op_got_reply(op, nng_aio_get_msg(op->aio));

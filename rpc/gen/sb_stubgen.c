@@ -44,22 +44,23 @@ static void c_type(const char *full, char *out, size_t n)
 static void c_descriptor(const char *full, char *out, size_t n)
 {
     size_t o = 0;
-    int start = 1;
+    int start = 1, prev_upper = 0;
     for (const char *p = (*full == '.') ? full + 1 : full; *p && o + 16 < n;
          p++) {
         if (*p == '.') {
             out[o++] = '_';
             out[o++] = '_';
             start = 1;
+            prev_upper = 0;
             continue;
         }
-        if (isupper((unsigned char)*p)) {
-            if (!start)
-                out[o++] = '_';
-            out[o++] = (char)tolower((unsigned char)*p);
-        } else {
-            out[o++] = *p;
-        }
+        int up = isupper((unsigned char)*p) != 0;
+        /* protoc-c breaks a word only where a capital follows a
+         * non-capital: "WhoAmIReply" -> "who_am_ireply" */
+        if (up && !start && !prev_upper)
+            out[o++] = '_';
+        out[o++] = up ? (char)tolower((unsigned char)*p) : *p;
+        prev_upper = up;
         start = 0;
     }
     out[o] = '\0';
