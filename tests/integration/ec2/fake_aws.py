@@ -18,7 +18,7 @@ import os
 import sys
 import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SECRET = {"AKIDTEST": "fake-secret"}
 TOKEN = "imds-token-42"
@@ -148,6 +148,7 @@ def check_sigv4(handler, body):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     counts = {}
+    lock = threading.Lock()  # threads: curl keeps connections open
 
     def log_message(self, *args):
         pass
@@ -187,14 +188,16 @@ class Handler(BaseHTTPRequestHandler):
     def ec2(self, body):
         name = self.path.strip("/").split("/")[0]
         if self.command == "GET" and self.path.startswith("/_count/"):
-            n = Handler.counts.get(self.path[8:], 0)
-            return self.reply(200, str(n), "text/plain")
-        Handler.counts[name] = Handler.counts.get(name, 0) + 1
+            with Handler.lock:
+                seen = Handler.counts.get(self.path[8:], 0)
+            return self.reply(200, str(seen), "text/plain")
+        with Handler.lock:
+            Handler.counts[name] = n = Handler.counts.get(name, 0) + 1
         problem = check_sigv4(self, body)
         if problem:
             return self.reply(403, err_xml("SignatureDoesNotMatch", problem))
         form = urllib.parse.parse_qs(body.decode(), keep_blank_values=True)
-        status, text = scenario(name, Handler.counts[name], form)
+        status, text = scenario(name, n, form)
         self.reply(status, text)
 
     def handle_any(self):
@@ -211,7 +214,7 @@ class Handler(BaseHTTPRequestHandler):
 def main():
     global MODE
     MODE = sys.argv[1] if len(sys.argv) > 1 else "ec2"
-    srv = HTTPServer(("127.0.0.1", 0), Handler)
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     print(srv.server_address[1], flush=True)
 
     def watch_stdin():

@@ -1,0 +1,8 @@
+# Integration tests of the EC2 driver's AWS layer: error paths against
+# tests/integration/ec2/fake_aws.py and the full cycle against moto.
+sb_test(test_ec2_errors
+        SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_ec2_errors.c
+                ${CMAKE_SOURCE_DIR}/tests/integration/test_ec2_proc.c
+        LIBS sb_ec2 TIMEOUT 90)
+target_include_directories(test_ec2_errors PRIVATE
+                           ${CMAKE_SOURCE_DIR}/tests/integration)
