@@ -1,0 +1,340 @@
+/* bench_rpc.c: `sb-bench rpc`. C clients, each its own connection with
+ * one call in flight, call Echo in a closed loop for S seconds through the
+ * full framework (envelope, generated stubs, worker pool); then the same
+ * load shape runs over raw nng req/rep (no envelope, no generated code,
+ * replies sent straight from nng's callbacks) and the ratio is printed.
+ * Clients are driven by async callbacks, not threads, so the figures
+ * measure the server and the transport rather than client scheduling. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include "bench_util.h"
+#include "echo_service.h"
+
+typedef struct load {
+    int64_t end_ms;
+    size_t payload;
+    int active; /* clients still running */
+    uint64_t calls, errors;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bench_samples all;
+} load;
+
+typedef struct fw_client {
+    load *l;
+    rpc_client *c;
+    uint8_t *data;
+    int64_t t0;
+    bench_samples s;
+    uint64_t calls, errors;
+} fw_client;
+
+static void client_finished(load *l, bench_samples *s, uint64_t calls,
+                            uint64_t errors)
+{
+    pthread_mutex_lock(&l->mu);
+    bench_samples_merge(&l->all, s);
+    l->calls += calls;
+    l->errors += errors;
+    l->active--;
+    pthread_cond_broadcast(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+}
+
+static void fw_issue(fw_client *fc);
+
+static void fw_done(void *arg, const rpc_status *st, Sb__Echo__EchoReply *rep)
+{
+    fw_client *fc = arg;
+    int64_t now = rpc_now_mono_us();
+    if (st->code == RPC_OK && rep != NULL && rep->data.len == fc->l->payload) {
+        fc->calls++;
+        bench_samples_add(&fc->s, now - fc->t0);
+    } else {
+        fc->errors++;
+    }
+    sb_echo_Echo_free(rep);
+    if (now / 1000 < fc->l->end_ms)
+        fw_issue(fc);
+    else
+        client_finished(fc->l, &fc->s, fc->calls, fc->errors);
+}
+
+static void fw_issue(fw_client *fc)
+{
+    Sb__Echo__EchoRequest req = SB__ECHO__ECHO_REQUEST__INIT;
+    req.data.data = fc->data;
+    req.data.len = fc->l->payload;
+    fc->t0 = rpc_now_mono_us();
+    if (sb_echo_Echo_Echo_async(fc->c, &req, fw_done, fc, NULL) != 0) {
+        fc->errors++;
+        client_finished(fc->l, &fc->s, fc->calls, fc->errors);
+    }
+}
+
+static void load_init(load *l, int seconds, size_t payload, int clients)
+{
+    memset(l, 0, sizeof *l);
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->cv, NULL);
+    l->payload = payload;
+    l->active = clients;
+    l->end_ms = rpc_now_mono_ms() + seconds * 1000;
+}
+
+static void load_wait(load *l, bench_result *r, int64_t start_us)
+{
+    pthread_mutex_lock(&l->mu);
+    while (l->active > 0)
+        pthread_cond_wait(&l->cv, &l->mu);
+    pthread_mutex_unlock(&l->mu);
+    r->seconds = (double)(rpc_now_mono_us() - start_us) / 1e6;
+    r->calls = l->calls;
+    r->errors = l->errors;
+    bench_result_fill(r, &l->all);
+    bench_samples_free(&l->all);
+    pthread_mutex_destroy(&l->mu);
+    pthread_cond_destroy(&l->cv);
+}
+
+static int run_framework(const char *url, int clients, int seconds,
+                         size_t payload, bench_result *r)
+{
+    load l;
+    fw_client *fc = calloc((size_t)clients, sizeof *fc);
+    uint8_t *data = malloc(payload ? payload : 1);
+    if (fc == NULL || data == NULL)
+        return -1;
+    memset(data, 'x', payload);
+    for (int i = 0; i < clients; i++)
+        if (rpc_client_open(&fc[i].c, url, NULL) != 0)
+            return -1;
+    load_init(&l, seconds, payload, clients);
+    int64_t start = rpc_now_mono_us();
+    for (int i = 0; i < clients; i++) {
+        fc[i].l = &l;
+        fc[i].data = data;
+        fw_issue(&fc[i]);
+    }
+    r->name = "framework";
+    load_wait(&l, r, start);
+    for (int i = 0; i < clients; i++)
+        rpc_client_close(fc[i].c);
+    free(fc);
+    free(data);
+    return 0;
+}
+
+/* ---- raw nng: the same shape with no framework at all ---- */
+
+typedef struct raw_srv_ctx {
+    nng_ctx ctx;
+    nng_aio *aio;
+    int sending;
+} raw_srv_ctx;
+
+static void raw_srv_cb(void *arg)
+{
+    raw_srv_ctx *c = arg;
+    if (nng_aio_result(c->aio) != 0) {
+        if (c->sending)
+            nng_msg_free(nng_aio_get_msg(c->aio));
+        if (nng_aio_result(c->aio) == NNG_ECLOSED)
+            return;
+        c->sending = 0;
+        nng_ctx_recv(c->ctx, c->aio);
+        return;
+    }
+    if (c->sending) {
+        c->sending = 0;
+        nng_ctx_recv(c->ctx, c->aio);
+    } else {
+        c->sending = 1; /* echo the request message straight back */
+        nng_ctx_send(c->ctx, c->aio);
+    }
+}
+
+typedef struct raw_client {
+    load *l;
+    nng_socket s;
+    nng_aio *aio;
+    int sending;
+    int64_t t0;
+    bench_samples sm;
+    uint64_t calls, errors;
+} raw_client;
+
+static void raw_send(raw_client *rc)
+{
+    nng_msg *m;
+    if (nng_msg_alloc(&m, rc->l->payload) != 0) {
+        client_finished(rc->l, &rc->sm, rc->calls, ++rc->errors);
+        return;
+    }
+    memset(nng_msg_body(m), 'x', rc->l->payload);
+    rc->sending = 1;
+    rc->t0 = rpc_now_mono_us();
+    nng_aio_set_msg(rc->aio, m);
+    nng_send_aio(rc->s, rc->aio);
+}
+
+static void raw_client_cb(void *arg)
+{
+    raw_client *rc = arg;
+    int rv = nng_aio_result(rc->aio);
+    if (rc->sending) {
+        rc->sending = 0;
+        if (rv != 0) {
+            nng_msg_free(nng_aio_get_msg(rc->aio));
+            client_finished(rc->l, &rc->sm, rc->calls, ++rc->errors);
+            return;
+        }
+        nng_recv_aio(rc->s, rc->aio);
+        return;
+    }
+    int64_t now = rpc_now_mono_us();
+    if (rv == 0) {
+        nng_msg *m = nng_aio_get_msg(rc->aio);
+        rc->calls += nng_msg_len(m) == rc->l->payload;
+        bench_samples_add(&rc->sm, now - rc->t0);
+        nng_msg_free(m);
+    } else {
+        rc->errors++;
+    }
+    if (now / 1000 < rc->l->end_ms && rv == 0)
+        raw_send(rc);
+    else
+        client_finished(rc->l, &rc->sm, rc->calls, rc->errors);
+}
+
+static int run_raw(int clients, int seconds, size_t payload, int srv_ctxs,
+                   bench_result *r)
+{
+    nng_socket srv;
+    nng_listener lst;
+    int port = 0, rv;
+    char url[64];
+    raw_srv_ctx *sc = calloc((size_t)srv_ctxs, sizeof *sc);
+    raw_client *rc = calloc((size_t)clients, sizeof *rc);
+    if (sc == NULL || rc == NULL || (rv = nng_rep0_open(&srv)) != 0 ||
+        (rv = nng_listen(srv, "tcp://127.0.0.1:0", &lst, 0)) != 0 ||
+        (rv = nng_listener_get_int(lst, NNG_OPT_TCP_BOUND_PORT, &port)) != 0)
+        return -1;
+    snprintf(url, sizeof url, "tcp://127.0.0.1:%d", port);
+    for (int i = 0; i < srv_ctxs; i++) {
+        nng_ctx_open(&sc[i].ctx, srv);
+        nng_aio_alloc(&sc[i].aio, raw_srv_cb, &sc[i]);
+        nng_ctx_recv(sc[i].ctx, sc[i].aio);
+    }
+    load l;
+    for (int i = 0; i < clients; i++) {
+        nng_req0_open(&rc[i].s);
+        nng_socket_set_ms(rc[i].s, NNG_OPT_REQ_RESENDTIME,
+                          NNG_DURATION_INFINITE);
+        if (nng_dial(rc[i].s, url, NULL, 0) != 0)
+            return -1;
+        nng_aio_alloc(&rc[i].aio, raw_client_cb, &rc[i]);
+    }
+    load_init(&l, seconds, payload, clients);
+    int64_t start = rpc_now_mono_us();
+    for (int i = 0; i < clients; i++) {
+        rc[i].l = &l;
+        raw_send(&rc[i]);
+    }
+    r->name = "raw-nng";
+    load_wait(&l, r, start);
+    for (int i = 0; i < clients; i++) {
+        nng_aio_free(rc[i].aio);
+        nng_close(rc[i].s);
+    }
+    nng_close(srv);
+    for (int i = 0; i < srv_ctxs; i++)
+        nng_aio_free(sc[i].aio);
+    free(sc);
+    free(rc);
+    return 0;
+}
+
+static void usage(void)
+{
+    printf("usage: sb-bench rpc [--clients C] [--seconds S] [--payload B]\n"
+           "                    [--workers W] [--json]\n"
+           "Echo calls through the RPC framework, then the same load over\n"
+           "raw nng req/rep, both on 127.0.0.1; prints calls/s, latency\n"
+           "p50/p90/p99/max and the framework/raw throughput ratio.\n"
+           "Defaults: 16 clients, 5 seconds, 32-byte payload, 8 workers.\n");
+}
+
+int bench_rpc_main(int argc, char **argv)
+{
+    long clients = 16, seconds = 5, payload = 32, workers = 8;
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        int r = 0;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage();
+            return 0;
+        }
+        if (strcmp(argv[i], "--json") == 0) {
+            json = 1;
+            continue;
+        }
+        if ((r = bench_flag_int(argc, argv, &i, "--clients", 1, 1024,
+                                &clients)) == 0 &&
+            (r = bench_flag_int(argc, argv, &i, "--seconds", 1, 3600,
+                                &seconds)) == 0 &&
+            (r = bench_flag_int(argc, argv, &i, "--payload", 0, 512 * 1024,
+                                &payload)) == 0 &&
+            (r = bench_flag_int(argc, argv, &i, "--workers", 1, 256,
+                                &workers)) == 0) {
+            fprintf(stderr, "sb-bench rpc: unknown option '%s' (try --help)\n",
+                    argv[i]);
+            return 2;
+        }
+        if (r < 0)
+            return 2;
+    }
+    rpc_server *s;
+    echo_service *e;
+    rpc_server_config cfg = {.name = "bench-echo", .workers = (int)workers};
+    if (rpc_server_create(&s, &cfg) != 0 || echo_service_register(s, &e) != 0 ||
+        rpc_server_listen(s, "tcp://127.0.0.1:0") != 0 ||
+        rpc_server_start(s) != 0) {
+        fprintf(stderr, "sb-bench rpc: cannot start the echo server\n");
+        return 1;
+    }
+    bench_result fw = {0}, raw = {0};
+    if (!json)
+        printf("sb-bench rpc: %ld clients, %ld s, %ld-byte payload, %ld "
+               "workers\n",
+               clients, seconds, payload, workers);
+    int bad = run_framework(rpc_server_url(s, 0), (int)clients, (int)seconds,
+                            (size_t)payload, &fw);
+    rpc_server_destroy(s);
+    echo_service_free(e);
+    bad |= run_raw((int)clients, (int)seconds, (size_t)payload, (int)workers,
+                   &raw);
+    if (bad != 0) {
+        fprintf(stderr, "sb-bench rpc: a run failed to start\n");
+        return 1;
+    }
+    bench_result_print(&fw, json);
+    bench_result_print(&raw, json);
+    double ratio = raw.calls_per_s > 0 ? fw.calls_per_s / raw.calls_per_s : 0;
+    if (json)
+        printf("{\"name\":\"ratio\",\"clients\":%ld,\"framework_over_raw\":"
+               "%.3f}\n",
+               clients, ratio);
+    else
+        printf("ratio      framework/raw throughput = %.3f at %ld clients\n",
+               ratio, clients);
+    return fw.errors + raw.errors ? 1 : 0;
+}

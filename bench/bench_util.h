@@ -1,0 +1,41 @@
+/* bench_util.h: what every sb-bench subcommand shares: latency samples
+ * and their percentiles, flag parsing, and one line of figures. */
+#ifndef SB_BENCH_UTIL_H
+#define SB_BENCH_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct bench_samples {
+    int64_t *us;
+    size_t n, cap;
+} bench_samples;
+
+/** Appends one latency (µs); returns 0, or -1 when out of memory. */
+int bench_samples_add(bench_samples *s, int64_t us);
+/** Moves every sample of from into to and empties from. */
+int bench_samples_merge(bench_samples *to, bench_samples *from);
+void bench_samples_free(bench_samples *s);
+
+typedef struct bench_result {
+    const char *name;
+    double seconds;
+    uint64_t calls, errors;
+    double calls_per_s;
+    int64_t p50_us, p90_us, p99_us, max_us;
+} bench_result;
+
+/** Sorts the samples and fills the percentiles of r. */
+void bench_result_fill(bench_result *r, bench_samples *s);
+/** "name: 51234 calls/s  p50 180us  p90 ..." (or a JSON object). */
+void bench_result_print(const bench_result *r, int json);
+
+/** Parses "--name value" into an int with bounds; returns 1 when argv[*i]
+ * was that flag (and advances *i), 0 when it was not, -1 on a bad value
+ * (with a message on stderr). */
+int bench_flag_int(int argc, char **argv, int *i, const char *name, long lo,
+                   long hi, long *out);
+int bench_flag_str(int argc, char **argv, int *i, const char *name,
+                   const char **out);
+
+#endif

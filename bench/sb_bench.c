@@ -1,0 +1,48 @@
+/* sb_bench.c: the sb-bench command. Each benchmark is a subcommand in
+ * the table below; each prints figures (never pass/fail on timing). */
+#include <stdio.h>
+#include <string.h>
+
+#include "bench_main.h"
+
+typedef struct bench_cmd {
+    const char *name;
+    int (*main)(int argc, char **argv);
+    const char *help;
+} bench_cmd;
+
+static const bench_cmd cmds[] = {
+    {"rpc", bench_rpc_main, "RPC framework vs raw nng req/rep (Echo)"},
+#ifdef SB_BENCH_HAVE_DRAW
+    {"draw", bench_draw_main, "loot-box draws/s, numbers/s, vs Redis"},
+#endif
+#ifdef SB_BENCH_HAVE_SOCIAL
+    {"social", bench_social_main, "durable posts/sends end to end"},
+#endif
+#ifdef SB_BENCH_HAVE_FLEET
+    {"fleet", bench_fleet_main, "cold-fleet logins with the local driver"},
+#endif
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: sb-bench COMMAND [options]   (COMMAND --help for "
+               "its options)\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
+        fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].help);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "-h") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
+        if (strcmp(argv[1], cmds[i].name) == 0)
+            return cmds[i].main(argc - 1, argv + 1);
+    fprintf(stderr, "sb-bench: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
