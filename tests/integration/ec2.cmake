@@ -6,3 +6,10 @@ sb_test(test_ec2_errors
         LIBS sb_ec2 TIMEOUT 90)
 target_include_directories(test_ec2_errors PRIVATE
                            ${CMAKE_SOURCE_DIR}/tests/integration)
+sb_test(test_ec2_moto
+        SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_ec2_moto.c
+                ${CMAKE_SOURCE_DIR}/tests/integration/test_ec2_proc.c
+        LIBS sb_ec2 TIMEOUT 120)
+target_include_directories(test_ec2_moto PRIVATE
+                           ${CMAKE_SOURCE_DIR}/tests/integration)
+set_tests_properties(test_ec2_moto PROPERTIES SKIP_RETURN_CODE 77)
