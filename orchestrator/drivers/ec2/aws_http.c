@@ -1,7 +1,8 @@
 /* aws_http.c: a single bounded HTTP exchange over a libcurl easy handle.
- * Redirects are not followed and no proxy from the environment is used for
- * loopback or IMDS addresses beyond what curl itself decides; signals are
- * off (CURLOPT_NOSIGNAL) so threads are safe. */
+ * Redirects are not followed (a signed request must not wander), only
+ * http/https are allowed, and signals are off (CURLOPT_NOSIGNAL) so that
+ * timeouts are safe in threaded programs. Proxies follow curl's usual
+ * environment variables (http_proxy, no_proxy). */
 #include "aws_http.h"
 
 #include <stdlib.h>
