@@ -270,12 +270,12 @@ static void usage(void)
            "Echo calls through the RPC framework, then the same load over\n"
            "raw nng req/rep, both on 127.0.0.1; prints calls/s, latency\n"
            "p50/p90/p99/max and the framework/raw throughput ratio.\n"
-           "Defaults: 16 clients, 5 seconds, 32-byte payload, 8 workers.\n");
+           "Defaults: 16 clients, 5 seconds, 32-byte payload, 2 workers (one per core).\n");
 }
 
 int bench_rpc_main(int argc, char **argv)
 {
-    long clients = 16, seconds = 5, payload = 32, workers = 8;
+    long clients = 16, seconds = 5, payload = 32, workers = 2;
     int json = 0;
     for (int i = 1; i < argc; i++) {
         int r = 0;

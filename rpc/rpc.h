@@ -130,7 +130,8 @@ int rpc_client_call(rpc_client *c, const char *method,
                     ProtobufCMessage **reply, const rpc_opts *opts,
                     rpc_status *st);
 
-/** Async completion: runs on an nng thread, must not block, owns reply. */
+/** Async completion: runs on an nng thread, must not block, owns reply.
+ * It may start new calls; it must not close the client. */
 typedef void (*rpc_done_fn)(void *arg, const rpc_status *st,
                             ProtobufCMessage *reply);
 
@@ -153,7 +154,8 @@ typedef struct rpc_call rpc_call;
 typedef struct rpc_server_config {
     const char *name;     /**< for logs and Health; "server" */
     size_t recv_max;      /**< largest Call frame accepted; 1 MiB */
-    int workers;          /**< handler threads (each one nng context); 8 */
+    int workers;          /**< handler threads; 4 */
+    int contexts;         /**< nng contexts receiving calls at once; 64 */
     int max_deferred;     /**< calls parked by RPC_DEFER at once; 4096 */
     int stop_grace_ms;    /**< graceful stop waits this long; 5000 */
     rpc_tls tls;          /**< for tls+tcp:// listeners */

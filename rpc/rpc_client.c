@@ -36,24 +36,29 @@ struct rpc_client {
     rpc_client_config cfg;
     rpc_ep *eps[MAX_ENDPOINTS]; /* eps[0] is the client's own URL list */
     size_t n_eps;
-    rpc_op *ops; /* calls in flight, for close */
+    rpc_op *ops;  /* calls in flight, for close */
+    rpc_op *pool; /* finished ops kept with their aio and context */
     int closing;
     pthread_mutex_t mu;
     pthread_cond_t cv;
 };
 
-enum { OP_SEND, OP_RECV, OP_SLEEP };
+enum { OP_SEND, OP_RECV, OP_SLEEP, OP_RECV_DONE };
 
 struct rpc_op {
     rpc_client *c;
     rpc_op *prev, *next;
     rpc_ep *ep;
     nng_ctx ctx;
+    rpc_ep *ctx_ep; /* the socket ctx belongs to */
     int ctx_open;
     nng_aio *aio;
     int state;
     Sb__Rpc__Call env;
     uint8_t reqid[RPC_REQUEST_ID_LEN];
+    uint8_t *body;
+    size_t body_cap;
+    char method[256], token[256];
     const ProtobufCMessageDescriptor *reply_desc;
     rpc_done_fn done;
     void *arg;
@@ -116,6 +121,8 @@ fail:
     free(ep);
     return rv;
 }
+
+static void op_free(rpc_op *op);
 
 static void ep_free(rpc_ep *ep)
 {
@@ -186,7 +193,14 @@ void rpc_client_close(rpc_client *c)
         nng_aio_cancel(op->aio);
     while (c->ops != NULL)
         pthread_cond_wait(&c->cv, &c->mu);
+    rpc_op *pool = c->pool;
+    c->pool = NULL;
     pthread_mutex_unlock(&c->mu);
+    while (pool != NULL) { /* outside every callback: aio_free may wait */
+        rpc_op *n = pool->next;
+        op_free(pool);
+        pool = n;
+    }
     for (size_t i = 0; i < c->n_eps; i++)
         ep_free(c->eps[i]);
     pthread_mutex_destroy(&c->mu);
@@ -196,12 +210,18 @@ void rpc_client_close(rpc_client *c)
 
 /* ---- the call state machine ---- */
 
+/* Ends a call: done runs, then the op goes back to the pool (keeping its
+ * aio, and its context when that is clean). It leaves the in-flight list
+ * only after done returns, so rpc_client_close cannot free the client
+ * under a running callback. Nothing may touch op or c after the unlock. */
 static void op_finish(rpc_op *op, ProtobufCMessage *reply)
 {
     rpc_client *c = op->c;
-    if (op->ctx_open)
-        nng_ctx_close(op->ctx);
     snprintf(op->st.endpoint, sizeof op->st.endpoint, "%s", op->ep->url);
+    if (op->ctx_open && op->state != OP_RECV_DONE) {
+        nng_ctx_close(op->ctx);
+        op->ctx_open = 0;
+    }
     op->done(op->arg, &op->st, reply);
     pthread_mutex_lock(&c->mu);
     if (op->prev != NULL)
@@ -210,12 +230,20 @@ static void op_finish(rpc_op *op, ProtobufCMessage *reply)
         c->ops = op->next;
     if (op->next != NULL)
         op->next->prev = op->prev;
+    op->prev = NULL;
+    op->next = c->pool;
+    c->pool = op;
     pthread_cond_broadcast(&c->cv);
     pthread_mutex_unlock(&c->mu);
-    nng_aio_reap(op->aio);
-    free(op->env.body.data);
-    free(op->env.method);
-    free(op->env.token);
+}
+
+static void op_free(rpc_op *op)
+{
+    if (op->ctx_open)
+        nng_ctx_close(op->ctx);
+    if (op->aio != NULL)
+        nng_aio_free(op->aio);
+    free(op->body);
     free(op);
 }
 
@@ -233,9 +261,14 @@ static void op_attempt(rpc_op *op)
     if (left <= 0)
         return op_fail(op, RPC_DEADLINE_EXCEEDED, "deadline exceeded (%s)",
                        op->st.message[0] ? op->st.message : "no reply");
-    if (op->ctx_open)
+    if (op->ctx_open && (op->state != OP_RECV_DONE || op->ctx_ep != op->ep)) {
         nng_ctx_close(op->ctx);
-    op->ctx_open = nng_ctx_open(&op->ctx, op->ep->sock) == 0;
+        op->ctx_open = 0;
+    }
+    if (!op->ctx_open) {
+        op->ctx_open = nng_ctx_open(&op->ctx, op->ep->sock) == 0;
+        op->ctx_ep = op->ep;
+    }
     if (!op->ctx_open)
         return op_fail(op, RPC_UNAVAILABLE, "cannot open a context on %s",
                        op->ep->url);
@@ -346,6 +379,7 @@ static void op_cb(void *arg)
                            "lost the connection to %s", op->ep->url);
             return op_retry(op);
         }
+        op->state = OP_RECV_DONE; /* the context is clean for reuse */
         return op_got_reply(op, nng_aio_get_msg(op->aio));
     }
 }
@@ -353,15 +387,24 @@ static void op_cb(void *arg)
 static int op_init(rpc_op *op, const char *method, const ProtobufCMessage *req,
                    const rpc_opts *opts)
 {
+    const char *token = opts && opts->token ? opts->token : "";
+    if (strlen(method) >= sizeof op->method || strlen(token) >= sizeof op->token)
+        return RPC_INVALID_ARGUMENT;
     sb__rpc__call__init(&op->env);
+    snprintf(op->method, sizeof op->method, "%s", method);
+    snprintf(op->token, sizeof op->token, "%s", token);
+    op->env.method = op->method;
+    op->env.token = op->token;
     size_t len = protobuf_c_message_get_packed_size(req);
-    op->env.body.data = malloc(len ? len : 1);
-    op->env.method = strdup(method);
-    op->env.token = strdup(opts && opts->token ? opts->token : "");
-    if (op->env.body.data == NULL || op->env.method == NULL ||
-        op->env.token == NULL)
-        return NNG_ENOMEM;
-    op->env.body.len = protobuf_c_message_pack(req, op->env.body.data);
+    if (len > op->body_cap || op->body == NULL) {
+        uint8_t *nb = realloc(op->body, len ? len : 1);
+        if (nb == NULL)
+            return RPC_RESOURCE_EXHAUSTED;
+        op->body = nb;
+        op->body_cap = len ? len : 1;
+    }
+    op->env.body.data = op->body;
+    op->env.body.len = protobuf_c_message_pack(req, op->body);
     if (opts && opts->request_id)
         memcpy(op->reqid, opts->request_id, RPC_REQUEST_ID_LEN);
     else
@@ -372,7 +415,35 @@ static int op_init(rpc_op *op, const char *method, const ProtobufCMessage *req,
                                            : op->c->cfg.timeout_ms;
     op->deadline_ms = rpc_now_mono_ms() + tmo;
     op->no_retry = opts ? opts->no_retry : 0;
-    return nng_aio_alloc(&op->aio, op_cb, op);
+    op->attempt = op->hops = 0;
+    memset(&op->st, 0, sizeof op->st);
+    if (op->aio == NULL)
+        return nng_aio_alloc(&op->aio, op_cb, op) == 0 ? 0
+                                                       : RPC_RESOURCE_EXHAUSTED;
+    return 0;
+}
+
+/* A pooled op, or a new one. */
+static rpc_op *op_get(rpc_client *c)
+{
+    pthread_mutex_lock(&c->mu);
+    rpc_op *op = c->pool;
+    if (op != NULL)
+        c->pool = op->next;
+    pthread_mutex_unlock(&c->mu);
+    if (op == NULL && (op = calloc(1, sizeof *op)) != NULL)
+        op->c = c;
+    if (op != NULL)
+        op->next = op->prev = NULL;
+    return op;
+}
+
+static void op_put(rpc_client *c, rpc_op *op)
+{
+    pthread_mutex_lock(&c->mu);
+    op->next = c->pool;
+    c->pool = op;
+    pthread_mutex_unlock(&c->mu);
 }
 
 int rpc_client_call_async(rpc_client *c, const char *method,
@@ -385,29 +456,23 @@ int rpc_client_call_async(rpc_client *c, const char *method,
     if (opts && opts->endpoint && opts->endpoint[0] &&
         (ep = ep_get(c, opts->endpoint, &err)) == NULL)
         return RPC_UNAVAILABLE;
-    rpc_op *op = calloc(1, sizeof *op);
+    rpc_op *op = op_get(c);
     if (op == NULL)
         return RPC_RESOURCE_EXHAUSTED;
-    op->c = c;
     op->ep = ep;
     op->reply_desc = reply_desc;
     op->done = done;
     op->arg = arg;
-    if (op_init(op, method, req, opts) != 0) {
-        free(op->env.body.data);
-        free(op->env.method);
-        free(op->env.token);
-        free(op);
-        return RPC_RESOURCE_EXHAUSTED;
+    int rv = op_init(op, method, req, opts);
+    if (rv != 0) {
+        op_put(c, op);
+        return rv;
     }
     pthread_mutex_lock(&c->mu);
     if (c->closing) {
+        op->next = c->pool;
+        c->pool = op;
         pthread_mutex_unlock(&c->mu);
-        nng_aio_free(op->aio);
-        free(op->env.body.data);
-        free(op->env.method);
-        free(op->env.token);
-        free(op);
         return RPC_CANCELLED;
     }
     op->next = c->ops;

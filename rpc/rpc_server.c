@@ -1,10 +1,11 @@
 /* rpc_server.c: the RPC server. One rep0 socket, any number of listeners,
- * and a pool of worker threads, each owning one nng context: a worker
- * receives a Call, decodes it, runs the method's handler and sends the
- * Reply. Handlers therefore never run on nng's own callback threads and
- * may block. A handler that must wait for an event (a long-poll) returns
- * RPC_DEFER: its context moves to the call, the worker opens a fresh one,
- * and rpc_call_finish() later sends the reply asynchronously. */
+ * many nng contexts ("slots") receiving at once, and a pool of worker
+ * threads. A slot's aio callback only queues the received frame; a worker
+ * decodes it, runs the method's handler and starts the Reply's send, whose
+ * completion re-arms the slot. Handlers therefore never run on nng's own
+ * callback threads and may block. A handler that must wait for an event
+ * (a long-poll) returns RPC_DEFER: its context moves to the call, the slot
+ * opens a fresh one, and rpc_call_finish() later sends the reply. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,19 +224,20 @@ static int settle_code(rpc_call *call, int code)
     return code;
 }
 
-/* Sends the reply on ctx and waits (the worker's own context). */
-static void send_sync(rpc_call *call, nng_ctx ctx, nng_aio *aio, int code)
+/* Sends the reply on the slot's context without waiting: the send's
+ * completion re-arms the slot's receive (slot_cb). */
+static void send_on_slot(rpc_call *call, rpc_slot *slot, int code)
 {
     nng_msg *msg = build_reply(call, code);
-    if (msg != NULL) {
-        nng_aio_set_msg(aio, msg);
-        nng_aio_set_timeout(aio, 5000);
-        nng_ctx_send(ctx, aio);
-        nng_aio_wait(aio);
-        if (nng_aio_result(aio) != 0)
-            nng_msg_free(msg);
-    }
     call_done(call, code);
+    if (msg == NULL) { /* out of memory: the client's deadline covers it */
+        nng_ctx_recv(slot->ctx, slot->aio);
+        return;
+    }
+    slot->sending = 1;
+    nng_aio_set_msg(slot->aio, msg);
+    nng_aio_set_timeout(slot->aio, 5000);
+    nng_ctx_send(slot->ctx, slot->aio);
 }
 
 static void deferred_sent(void *arg)
@@ -310,61 +312,95 @@ static int dispatch(rpc_server *s, rpc_call *call, nng_msg *msg)
     return call->m->fn(call, call->req, call->reply, call->m->arg);
 }
 
-static void serve_one(rpc_worker *w, nng_msg *msg)
+static void serve_slot(rpc_slot *slot)
 {
-    rpc_server *s = w->s;
+    rpc_server *s = slot->s;
+    nng_msg *msg = slot->msg;
     rpc_call *call = calloc(1, sizeof *call);
+    slot->msg = NULL;
     if (call == NULL) {
         nng_msg_free(msg);
-        return; /* the client's deadline and retry cover this */
+        nng_ctx_recv(slot->ctx, slot->aio); /* the client retries */
+        return;
     }
     call->s = s;
-    call->ctx = w->ctx;
+    call->ctx = slot->ctx;
     call->t0_us = rpc_now_mono_us();
     pthread_mutex_lock(&s->mu);
     s->in_flight++;
     pthread_mutex_unlock(&s->mu);
     int code = dispatch(s, call, msg);
     nng_msg_free(msg);
-    if (code != RPC_DEFER) {
-        send_sync(call, w->ctx, w->aio, settle_code(call, code));
-        return;
-    }
-    /* The call keeps this context; the worker needs a new one. */
+    if (code != RPC_DEFER)
+        return send_on_slot(call, slot, settle_code(call, code));
+    /* The call keeps this context; the slot takes a new one. */
     nng_ctx spare;
-    if (nng_ctx_open(&spare, s->sock) != 0) {
-        sb_error(s->name, "cannot open a context; worker %d stops", w->id);
-        w->dead = 1;
-    }
+    int have_spare = nng_ctx_open(&spare, s->sock) == 0;
     int expect = CALL_IN_HANDLER;
     if (!__atomic_compare_exchange_n(&call->state, &expect, CALL_DEFERRED, 0,
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         /* finished before we got here: reply on the old context now */
-        send_sync(call, w->ctx, w->aio, settle_code(call, call->early_code));
-        if (!w->dead)
+        if (have_spare)
             nng_ctx_close(spare);
+        return send_on_slot(call, slot, settle_code(call, call->early_code));
+    }
+    if (!have_spare) {
+        sb_error(s->name, "cannot open a context: one fewer in flight");
         return;
     }
-    if (!w->dead)
-        w->ctx = spare;
+    slot->ctx = spare;
+    nng_ctx_recv(slot->ctx, slot->aio);
 }
 
-void *worker_main_entry(void *arg);
-void *worker_main_entry(void *arg)
+/* nng's callback for a slot: never blocks, never runs a handler. */
+void rpc_slot_cb(void *arg)
 {
-    rpc_worker *w = arg;
-    rpc_server *s = w->s;
-    while (!__atomic_load_n(&s->quit, __ATOMIC_ACQUIRE) && !w->dead) {
-        /* a bounded wait, so that a stop is noticed */
-        nng_aio_set_timeout(w->aio, 200);
-        nng_ctx_recv(w->ctx, w->aio);
-        nng_aio_wait(w->aio);
-        int rv = nng_aio_result(w->aio);
-        if (rv == NNG_ECLOSED)
-            break;
+    rpc_slot *slot = arg;
+    rpc_server *s = slot->s;
+    int rv = nng_aio_result(slot->aio);
+    if (slot->sending) {
+        slot->sending = 0;
         if (rv != 0)
-            continue;
-        serve_one(w, nng_aio_get_msg(w->aio));
+            nng_msg_free(nng_aio_get_msg(slot->aio));
+        if (rv != NNG_ECLOSED)
+            nng_ctx_recv(slot->ctx, slot->aio);
+        return;
     }
-    return NULL;
+    if (rv == NNG_ECLOSED)
+        return;
+    if (rv != 0) {
+        nng_ctx_recv(slot->ctx, slot->aio);
+        return;
+    }
+    slot->msg = nng_aio_get_msg(slot->aio);
+    slot->next = NULL;
+    pthread_mutex_lock(&s->q_mu);
+    if (s->q_tail != NULL)
+        s->q_tail->next = slot;
+    else
+        s->q_head = slot;
+    s->q_tail = slot;
+    pthread_cond_signal(&s->q_cv);
+    pthread_mutex_unlock(&s->q_mu);
+}
+
+void *rpc_worker_main(void *arg);
+void *rpc_worker_main(void *arg)
+{
+    rpc_server *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->q_mu);
+        while (s->q_head == NULL && !s->quit)
+            pthread_cond_wait(&s->q_cv, &s->q_mu);
+        rpc_slot *slot = s->q_head;
+        if (slot == NULL) { /* quit, and nothing left to serve */
+            pthread_mutex_unlock(&s->q_mu);
+            return NULL;
+        }
+        s->q_head = slot->next;
+        if (s->q_head == NULL)
+            s->q_tail = NULL;
+        pthread_mutex_unlock(&s->q_mu);
+        serve_slot(slot);
+    }
 }

@@ -19,14 +19,17 @@ typedef struct rpc_method {
     rpc_stats stats;
 } rpc_method;
 
-typedef struct rpc_worker {
+/* One nng context receiving calls. Its aio callback (an nng thread) only
+ * queues a received frame for the workers and re-arms the receive after a
+ * reply is sent: it never runs a handler. */
+typedef struct rpc_slot {
     rpc_server *s;
-    pthread_t thread;
     nng_ctx ctx;
     nng_aio *aio;
-    int id;
-    int dead;
-} rpc_worker;
+    int sending;
+    nng_msg *msg; /* received, waiting for a worker */
+    struct rpc_slot *next;
+} rpc_slot;
 
 typedef struct rpc_listen_ent {
     nng_listener l;
@@ -51,8 +54,13 @@ struct rpc_server {
     size_t n_kept;
     rpc_health_ent *health;
     size_t n_health;
-    rpc_worker *workers;
-    int n_workers;
+    rpc_slot *slots;
+    int n_slots;
+    pthread_t *threads;
+    int n_threads;
+    rpc_slot *q_head, *q_tail; /* slots with a frame to serve */
+    pthread_mutex_t q_mu;
+    pthread_cond_t q_cv;
     int started;
     int stopping; /* new calls get UNAVAILABLE */
     int quit;     /* workers leave their loop */

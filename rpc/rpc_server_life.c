@@ -19,7 +19,9 @@ int rpc_server_create(rpc_server **out, const rpc_server_config *cfg)
     if (cfg != NULL)
         s->cfg = *cfg;
     if (s->cfg.workers <= 0)
-        s->cfg.workers = 8;
+        s->cfg.workers = 4;
+    if (s->cfg.contexts <= 0)
+        s->cfg.contexts = 64;
     if (s->cfg.stop_grace_ms <= 0)
         s->cfg.stop_grace_ms = 5000;
     if (s->cfg.max_deferred <= 0)
@@ -29,6 +31,8 @@ int rpc_server_create(rpc_server **out, const rpc_server_config *cfg)
     s->cfg.name = s->name;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
+    pthread_mutex_init(&s->q_mu, NULL);
+    pthread_cond_init(&s->q_cv, NULL);
     s->start_ms = rpc_now_mono_ms();
     if ((rv = nng_rep0_open(&s->sock)) != 0) {
         free(s);
@@ -113,32 +117,37 @@ out:
     pthread_mutex_unlock(&s->mu);
 }
 
-void *worker_main_entry(void *arg);
+void rpc_slot_cb(void *arg);
+void *rpc_worker_main(void *arg);
 
 int rpc_server_start(rpc_server *s)
 {
+    int rv = 0;
     if (s->started)
         return NNG_EBUSY;
-    s->workers = calloc((size_t)s->cfg.workers, sizeof *s->workers);
-    if (s->workers == NULL)
+    s->slots = calloc((size_t)s->cfg.contexts, sizeof *s->slots);
+    s->threads = calloc((size_t)s->cfg.workers, sizeof *s->threads);
+    if (s->slots == NULL || s->threads == NULL)
         return NNG_ENOMEM;
     s->started = 1;
-    for (int i = 0; i < s->cfg.workers; i++) {
-        rpc_worker *w = &s->workers[i];
-        w->s = s;
-        w->id = i;
-        int rv;
-        if ((rv = nng_ctx_open(&w->ctx, s->sock)) != 0 ||
-            (rv = nng_aio_alloc(&w->aio, NULL, NULL)) != 0 ||
-            (rv = pthread_create(&w->thread, NULL, worker_main_entry, w)) !=
-                0) {
-            sb_error(s->name, "cannot start worker %d: %d", i, rv);
-            rpc_server_stop(s);
-            return rv ? rv : NNG_ENOMEM;
-        }
-        s->n_workers++;
+    for (int i = 0; i < s->cfg.workers && rv == 0; i++)
+        if ((rv = pthread_create(&s->threads[i], NULL, rpc_worker_main, s)) ==
+            0)
+            s->n_threads++;
+    for (int i = 0; i < s->cfg.contexts && rv == 0; i++) {
+        rpc_slot *sl = &s->slots[i];
+        sl->s = s;
+        if ((rv = nng_ctx_open(&sl->ctx, s->sock)) != 0 ||
+            (rv = nng_aio_alloc(&sl->aio, rpc_slot_cb, sl)) != 0)
+            break;
+        s->n_slots++;
+        nng_ctx_recv(sl->ctx, sl->aio);
     }
-    return 0;
+    if (rv != 0) {
+        sb_error(s->name, "cannot start: %s", nng_strerror(rv));
+        rpc_server_stop(s);
+    }
+    return rv;
 }
 
 void rpc_server_stop(rpc_server *s)
@@ -164,13 +173,19 @@ void rpc_server_stop(rpc_server *s)
     if (left > 0)
         sb_warn(s->name, "stopping with %lld calls still open",
                 (long long)left);
-    __atomic_store_n(&s->quit, 1, __ATOMIC_RELEASE);
-    for (int i = 0; i < s->n_workers; i++)
-        pthread_join(s->workers[i].thread, NULL);
-    nng_close(s->sock); /* fails any deferred reply still pending */
-    for (int i = 0; i < s->n_workers; i++)
-        nng_aio_free(s->workers[i].aio);
-    s->n_workers = 0;
+    pthread_mutex_lock(&s->q_mu);
+    s->quit = 1;
+    pthread_cond_broadcast(&s->q_cv);
+    pthread_mutex_unlock(&s->q_mu);
+    for (int i = 0; i < s->n_threads; i++)
+        pthread_join(s->threads[i], NULL);
+    nng_close(s->sock); /* fails receives and any deferred reply left */
+    for (int i = 0; i < s->n_slots; i++)
+        nng_aio_free(s->slots[i].aio); /* waits for its callback */
+    for (rpc_slot *sl = s->q_head; sl != NULL; sl = sl->next)
+        nng_msg_free(sl->msg); /* arrived after the workers left */
+    s->q_head = s->q_tail = NULL;
+    s->n_threads = s->n_slots = 0;
     sb_info(s->name, "stopped");
 }
 
@@ -197,8 +212,11 @@ void rpc_server_destroy(rpc_server *s)
     free(s->methods);
     free(s->kept);
     free(s->health);
-    free(s->workers);
+    free(s->slots);
+    free(s->threads);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->q_mu);
+    pthread_cond_destroy(&s->q_cv);
     free(s);
 }
