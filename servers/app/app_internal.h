@@ -1,0 +1,50 @@
+/* app_internal.h: what app_service.c (commands, lifecycle) and
+ * app_receive.c (Receive long-polls, Ack, bus hints) share. */
+#ifndef APP_INTERNAL_H
+#define APP_INTERNAL_H
+
+#include <pthread.h>
+
+#include "app_service.h"
+#include "events.pb-c.h"
+#include "rpc_bus.h"
+#include "social.pb-c.h"
+
+typedef struct app_waiter app_waiter;
+
+struct app_server {
+	char id[64];
+	store_db *db;
+	store_writer *w;
+	rpc_server *srv;
+	rpc_bus_pub *pub;
+	rpc_bus_sub *sub;
+	int poll_ms;
+	/* Parked Receive calls; mu also guards stopping. */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	app_waiter *waiters;
+	int stopping;
+	int have_sweeper;
+	pthread_t sweeper;
+};
+
+/** Token check and placement: fills *s and returns RPC_OK when the call's
+ * token is valid and its user is assigned here (or nowhere); otherwise
+ * fails/redirects the call and returns the code to return. */
+int app_begin(app_server *a, rpc_call *call, store_session *s);
+
+/** Publishes a "mail" hint (best effort). */
+void app_hint(app_server *a, const char *user, const char *group);
+
+int app_h_receive(rpc_call *call, const Sb__Social__ReceiveRequest *req,
+                  Sb__Social__ReceiveReply *reply, void *arg);
+int app_h_ack(rpc_call *call, const Sb__Social__AckRequest *req,
+              Sb__Social__Empty *reply, void *arg);
+
+/** Starts the bus subscription and the deadline sweeper. */
+int app_receive_start(app_server *a, const char *bus_out);
+/** Stops both and answers every parked call UNAVAILABLE. */
+void app_receive_stop(app_server *a);
+
+#endif

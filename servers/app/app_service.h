@@ -1,0 +1,69 @@
+/* app_service.h: an app server: the App service of proto/social.proto
+ * (every course command after login) over the store's data layer. Each
+ * command is one store call; the token is checked first, a user assigned
+ * to another server gets REDIRECT, and Receive long-polls are parked until
+ * a bus "mail" hint or their deadline (correct even if every hint is lost).
+ * app_status.c maps store results to the course's exact reply texts and is
+ * shared with the login role. */
+#ifndef APP_SERVICE_H
+#define APP_SERVICE_H
+
+#include "rpc.h"
+#include "store_db.h"
+#include "store_writer.h"
+
+/** Where an app server gets its data and its hints. */
+typedef struct app_config {
+	const char *id;         /* server id, e.g. "app-1" (sessions name it) */
+	const char *listen_url; /* e.g. "tcp://127.0.0.1:0" (0 = free port) */
+	const char *bus_in;     /* forwarder's publisher side; NULL = no bus */
+	const char *bus_out;    /* forwarder's subscriber side; NULL = no bus */
+	store_db *db;           /* the store's environment (outlives us) */
+	store_writer *w;        /* its group-commit writer (outlives us) */
+	int poll_ms;            /* deadline sweep period; 0 = 50 */
+} app_config;
+
+typedef struct app_server app_server;
+
+/** Starts an app server: listens, subscribes to "mail" hints, serves.
+ * Returns 0 and sets *@out, or an nng/errno code (a message is logged). */
+int app_server_start(const app_config *cfg, app_server **out);
+
+/** The bound URL (with the real port). */
+const char *app_server_url(const app_server *a);
+/** The server id given at start. */
+const char *app_server_id(const app_server *a);
+
+/** Stops serving (parked Receives are answered UNAVAILABLE) and frees.
+ * NULL is accepted. */
+void app_server_stop(app_server *a);
+
+/** Which command a store result answers: the same result reads
+ * differently per command ("<id> does not exist" vs "No such user
+ * exist"). */
+typedef enum app_cmd {
+	APP_CMD_OTHER = 0,
+	APP_CMD_INVITE,
+	APP_CMD_ACCEPT,
+	APP_CMD_SEND,
+	APP_CMD_JOIN_GROUP,
+	APP_CMD_SEND_GROUP,
+	APP_CMD_CREATE_GROUP,
+	APP_CMD_REGISTER,
+} app_cmd;
+
+/** Fails @call with the canonical code and exact course text for @r
+ * (which must not be STORE_OK); @name is the command's name argument.
+ * Returns the code to return from the handler. */
+int app_fail(rpc_call *call, store_res r, app_cmd cmd, const char *name);
+
+/** Copies a call's request id into a write op (retries apply once). */
+void app_set_reqid(store_wop *op, rpc_call *call);
+
+/** Registers, on @srv, every App method as "token check, then REDIRECT to
+ * the user's app server" - for App calls that land on the login
+ * endpoint: no or a bad token gets UNAUTHENTICATED "Not login yet".
+ * Returns 0 or an nng error code. */
+int app_register_redirector(rpc_server *srv, store_db *db);
+
+#endif

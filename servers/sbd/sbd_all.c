@@ -1,0 +1,183 @@
+/* sbd_all.c: the all-in-one role (every role in one process) and the bus
+ * role. In all-in-one mode the login and app roles use the store's data
+ * layer in-process (one LMDB environment, one group-commit writer) and app
+ * servers are launched in-process on their own ports by the minimal
+ * orchestrator, ten users each; hints travel over the real bus. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "app_service.h"
+#include "bus_role.h"
+#include "login_service.h"
+#include "sb_log.h"
+#include "sbd.h"
+
+#define SBD_MAX_APPS 64
+#define SBD_URL_MAX 256
+
+typedef struct sbd_all {
+	const sbd_opts *o;
+	store_db *db;
+	store_writer *w;
+	rpc_bus_forwarder *bus;
+	char bus_in[SBD_URL_MAX], bus_out[SBD_URL_MAX];
+	char app_host[64];
+	login_fleet *fleet;
+	rpc_server *login_srv;
+	login_service *login;
+	int napps; /* only the fleet's launch (under its lock) adds */
+	app_server *apps[SBD_MAX_APPS];
+} sbd_all;
+
+void sbd_wait_signal(void)
+{
+	sigset_t set;
+	int sig = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	while (sigwait(&set, &sig) != 0)
+		;
+	sb_info("sbd", "%s received: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+/* mkdir -p for one path (parents included). */
+static int make_dir(const char *path)
+{
+	char buf[4096];
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof buf)
+		return ENAMETOOLONG;
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; *p != '\0'; p++)
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+				return errno;
+			*p = '/';
+		}
+	if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+		return errno;
+	return 0;
+}
+
+static int launch_app(void *arg, const char *id, char *ep, size_t n)
+{
+	sbd_all *a = arg;
+	char url[SBD_URL_MAX];
+	app_server *srv;
+	int rv;
+
+	if (a->napps >= SBD_MAX_APPS)
+		return ENOSPC;
+	snprintf(url, sizeof url, "tcp://%s:0", a->app_host);
+	app_config cfg = {.id = id, .listen_url = url, .bus_in = a->bus_in,
+	                  .bus_out = a->bus_out, .db = a->db, .w = a->w};
+	if ((rv = app_server_start(&cfg, &srv)) != 0)
+		return rv;
+	a->apps[a->napps++] = srv;
+	snprintf(ep, n, "%s", app_server_url(srv));
+	return 0;
+}
+
+static int open_store(sbd_all *a)
+{
+	char dir[4096];
+	int rv;
+
+	snprintf(dir, sizeof dir, "%s/store", a->o->data_dir);
+	if ((rv = make_dir(dir)) != 0) {
+		sb_error("store", "cannot create %s: %s", dir, strerror(rv));
+		return rv;
+	}
+	if ((rv = store_db_open(dir, NULL, &a->db)) != 0)
+		return rv;
+	if ((rv = store_writer_start(a->db, 0, &a->w)) != 0)
+		return rv;
+	sb_info("store", "data in %s (stale reader slots cleared: %d)", dir,
+	        store_db_stale_readers(a->db));
+	return 0;
+}
+
+static int start_login(sbd_all *a)
+{
+	char url[SBD_URL_MAX];
+	rpc_server_config sc = {.name = "login"};
+	int rv;
+
+	login_config lc = {.db = a->db, .w = a->w, .fleet = a->fleet,
+	                   .bus_in = a->bus_in, .pwcost = a->o->pwcost};
+	snprintf(url, sizeof url, "tcp://%s:%d", a->o->host, a->o->base_port);
+	if ((rv = rpc_server_create(&a->login_srv, &sc)) != 0 ||
+	    (rv = login_service_register(a->login_srv, &lc, &a->login)) != 0)
+		return rv;
+	if ((rv = rpc_server_listen(a->login_srv, url)) != 0) {
+		sb_error("login", "cannot listen on %s: %s", url, rpc_code_name(rv));
+		return rv;
+	}
+	if ((rv = rpc_server_start(a->login_srv)) != 0)
+		return rv;
+	sb_info("login", "serving on %s", rpc_server_url(a->login_srv, 0));
+	return 0;
+}
+
+static void stop_all(sbd_all *a)
+{
+	rpc_server_destroy(a->login_srv); /* no new logins, so no new apps */
+	login_service_free(a->login);
+	for (int i = 0; i < a->napps; i++)
+		app_server_stop(a->apps[i]);
+	login_fleet_free(a->fleet);
+	rpc_bus_forwarder_close(a->bus);
+	store_writer_stop(a->w); /* finishes what was submitted */
+	store_db_close(a->db);
+}
+
+int sbd_run_all(const sbd_opts *o)
+{
+	sbd_all a = {.o = o};
+	int rv, p = o->base_port;
+
+	/* App servers are reached where login is, loopback for a wildcard. */
+	snprintf(a.app_host, sizeof a.app_host, "%s",
+	         strcmp(o->host, "0.0.0.0") == 0 ? "127.0.0.1" : o->host);
+	if ((rv = open_store(&a)) != 0)
+		goto out;
+	if ((rv = bus_role_open("127.0.0.1", p + 4, p + 5, a.bus_in, a.bus_out,
+	                        sizeof a.bus_in, &a.bus)) != 0)
+		goto out;
+	if ((rv = login_fleet_create(o->capacity, launch_app, &a, &a.fleet)) != 0)
+		goto out;
+	if ((rv = start_login(&a)) != 0)
+		goto out;
+	sb_info("sbd", "all roles up: login %s:%d, bus %s -> %s, %d users per "
+	        "app server (draw and the fleet service are not built yet)",
+	        o->host, p, a.bus_in, a.bus_out, o->capacity);
+	sbd_wait_signal();
+out:
+	if (rv != 0)
+		sb_error("sbd", "cannot start: %s (code %d)", strerror(rv > 0 ? rv : -rv), rv);
+	stop_all(&a);
+	sb_info("sbd", "stopped");
+	return rv == 0 ? 0 : -1;
+}
+
+int sbd_run_bus(const sbd_opts *o)
+{
+	char in[SBD_URL_MAX], out[SBD_URL_MAX];
+	rpc_bus_forwarder *f = NULL;
+	const char *host = strcmp(o->host, "0.0.0.0") == 0 ? "127.0.0.1" : o->host;
+
+	if (bus_role_open(host, o->base_port + 4, o->base_port + 5, in, out,
+	                  sizeof in, &f) != 0)
+		return -1;
+	sbd_wait_signal();
+	rpc_bus_forwarder_close(f);
+	sb_info("sbd", "stopped");
+	return 0;
+}

@@ -1,0 +1,157 @@
+/* sbd_main.c: the Switchboard daemon. One binary, one role per process or
+ * every role in one (`sbd all`, the default): parses flags, looks the role
+ * up in the role table, runs it until SIGINT/SIGTERM, stops gracefully.
+ * The all-in-one role is in sbd_all.c. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sbd.h"
+
+typedef struct sbd_role {
+	const char *name;
+	int (*run)(const sbd_opts *o); /* NULL: not available in this build */
+	const char *help;
+} sbd_role;
+
+static const sbd_role roles[] = {
+	{"all", sbd_run_all, "every role in this process (the default)"},
+	{"bus", sbd_run_bus, "the pub/sub forwarder on P+4 (in) and P+5 (out)"},
+	{"login", NULL, "login endpoint alone: needs the store RPC service (not built yet; use all)"},
+	{"store", NULL, "store alone: needs the store RPC service (not built yet; use all)"},
+	{"app", NULL, "one app server alone: needs the store RPC service (not built yet; use all)"},
+	{"orchestrator", NULL, "fleet service: not built yet (all runs a minimal one in login)"},
+	{"draw", NULL, "draw role not built yet"},
+};
+#define NROLES (sizeof roles / sizeof roles[0])
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: sbd [ROLE] [--data-dir DIR] [--base-port P] [--host IP]\n"
+	        "           [--capacity N] [--pw-cost interactive|moderate|fast]\n"
+	        "       sbd IP PORT          (the course form: login on IP:PORT)\n"
+	        "\n"
+	        "Ports: login P, draw P+1, orchestrator P+2, store P+3, bus P+4/P+5,\n"
+	        "status http P+6 (P = 8888 by default). Data in DIR (./data).\n"
+	        "Stops gracefully on SIGINT or SIGTERM. Log level: SB_LOG.\n\nRoles:\n");
+	for (size_t i = 0; i < NROLES; i++)
+		fprintf(f, "  %-13s %s\n", roles[i].name, roles[i].help);
+}
+
+static int parse_int(const char *s, int lo, int hi, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static int parse_cost(const char *s, store_pwcost *out)
+{
+	if (strcmp(s, "interactive") == 0)
+		*out = STORE_PW_INTERACTIVE;
+	else if (strcmp(s, "moderate") == 0)
+		*out = STORE_PW_MODERATE;
+	else if (strcmp(s, "fast") == 0)
+		*out = STORE_PW_FAST;
+	else
+		return -1;
+	return 0;
+}
+
+/* One option with its value at argv[*i + 1]. Returns 0, or -1 (printed). */
+static int parse_opt(int argc, char **argv, int *i, sbd_opts *o)
+{
+	const char *k = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+	int bad;
+
+	if (v == NULL) {
+		fprintf(stderr, "sbd: %s needs a value (see --help)\n", k);
+		return -1;
+	}
+	(*i)++;
+	if (strcmp(k, "--data-dir") == 0)
+		bad = (o->data_dir = v)[0] == '\0';
+	else if (strcmp(k, "--base-port") == 0)
+		bad = parse_int(v, 1, 65535 - 6, &o->base_port);
+	else if (strcmp(k, "--host") == 0)
+		bad = (o->host = v)[0] == '\0';
+	else if (strcmp(k, "--capacity") == 0)
+		bad = parse_int(v, 1, 64, &o->capacity);
+	else if (strcmp(k, "--pw-cost") == 0)
+		bad = parse_cost(v, &o->pwcost);
+	else {
+		fprintf(stderr, "sbd: unknown option %s (see --help)\n", k);
+		return -1;
+	}
+	if (bad)
+		fprintf(stderr, "sbd: bad value for %s: '%s'\n", k, v);
+	return bad ? -1 : 0;
+}
+
+/* Positional words: a role name, or the course form IP PORT. */
+static int parse_word(const char *w, int *npos, const char **role, sbd_opts *o)
+{
+	for (size_t i = 0; i < NROLES && *npos == 0; i++)
+		if (strcmp(w, roles[i].name) == 0) {
+			*role = w;
+			(*npos) = 2;
+			return 0;
+		}
+	if (*npos == 0) {
+		o->host = w;
+		*npos = 1;
+		return 0;
+	}
+	if (*npos == 1 && parse_int(w, 1, 65535 - 6, &o->base_port) == 0) {
+		*npos = 2;
+		return 0;
+	}
+	fprintf(stderr, "sbd: unexpected argument '%s' (see --help)\n", w);
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	sbd_opts o = {.data_dir = "./data", .base_port = 8888, .host = "0.0.0.0",
+	              .capacity = 10, .pwcost = STORE_PW_INTERACTIVE};
+	const char *role = "all";
+	int npos = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			return 0;
+		}
+		if (strncmp(argv[i], "--", 2) == 0 ? parse_opt(argc, argv, &i, &o)
+		                                   : parse_word(argv[i], &npos, &role, &o))
+			return 2;
+	}
+	if (npos == 1) {
+		fprintf(stderr, "sbd: the course form is `sbd IP PORT`\n");
+		return 2;
+	}
+	for (size_t i = 0; i < NROLES; i++) {
+		if (strcmp(role, roles[i].name) != 0)
+			continue;
+		if (roles[i].run == NULL) {
+			fprintf(stderr, "sbd: %s: %s\n", role, roles[i].help);
+			return 2;
+		}
+		/* Signals are taken synchronously (sigwait) by the main thread:
+		 * block them before any thread starts so none inherits them. */
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, SIGINT);
+		sigaddset(&set, SIGTERM);
+		pthread_sigmask(SIG_BLOCK, &set, NULL);
+		signal(SIGPIPE, SIG_IGN);
+		return roles[i].run(&o) == 0 ? 0 : 1;
+	}
+	return 2; /* not reached: parse_word only accepts table names */
+}
