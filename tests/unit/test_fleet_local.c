@@ -264,11 +264,43 @@ static void test_local_fleet(void **state)
     free(e);
 }
 
+/* Even when an assertion failed half-way: SIGKILL whatever carries this
+ * run's tag, so a failing test leaks no process either. */
+static int kill_tagged(void **state)
+{
+    char name[48];
+    const char *argv[] = {"/bin/false", NULL};
+    fleet_local_options lo = {argv, name, 300};
+    fleet_instance *v = NULL;
+    size_t n = 0;
+    void *ctx;
+
+    snprintf(name, sizeof(name), "test-%d", (int)getpid());
+    if (fleet_local_create(&lo, &ctx, NULL) != RPC_OK)
+        return -1;
+    if (fleet_local_driver.list(ctx, &v, &n, NULL) == RPC_OK) {
+        for (size_t i = 0; i < n; i++) {
+            unsigned long long start;
+            int pid;
+
+            if (fleet_local_parse_instance(v[i].instance_id, &pid, &start) ==
+                0) {
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+            }
+        }
+    }
+    free(v);
+    fleet_local_driver.destroy(ctx);
+    return n == 0 ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
     char self[PATH_MAX], dir[PATH_MAX], fake[PATH_MAX + 16];
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_prestate(test_local_fleet, fake)};
+        cmocka_unit_test_prestate_setup_teardown(test_local_fleet, NULL,
+                                                 kill_tagged, fake)};
 
     /* fake_app is built next to this test binary. */
     snprintf(self, sizeof(self), "%s", argv[0]);
