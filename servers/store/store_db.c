@@ -197,7 +197,9 @@ int store_del_prefix(MDB_txn *txn, MDB_dbi dbi, const store_key *prefix)
 	if (rc)
 		return rc;
 	MDB_val k = store_val(prefix->b, prefix->len), v;
-	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	/* LMDB refuses a zero-length key (MDB_BAD_VALSIZE): an empty prefix
+	 * (list every group, every user) starts at the first key instead. */
+	rc = mdb_cursor_get(c, &k, &v, prefix->len ? MDB_SET_RANGE : MDB_FIRST);
 	while (rc == 0 && k.mv_size >= prefix->len &&
 	       memcmp(k.mv_data, prefix->b, prefix->len) == 0) {
 		if ((rc = mdb_cursor_del(c, 0)))
@@ -217,7 +219,9 @@ int store_scan(MDB_txn *txn, MDB_dbi dbi, const store_key *prefix,
 	if (rc)
 		return rc;
 	MDB_val k = store_val(prefix->b, prefix->len), v;
-	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	/* LMDB refuses a zero-length key (MDB_BAD_VALSIZE): an empty prefix
+	 * (list every group, every user) starts at the first key instead. */
+	rc = mdb_cursor_get(c, &k, &v, prefix->len ? MDB_SET_RANGE : MDB_FIRST);
 	while (rc == 0 && k.mv_size >= prefix->len &&
 	       memcmp(k.mv_data, prefix->b, prefix->len) == 0) {
 		MDB_val suffix = store_val((unsigned char *)k.mv_data + prefix->len,
