@@ -403,8 +403,10 @@ static int op_send_group(store_db *db, MDB_txn *txn, store_wop *op, store_str me
 	for (size_t i = 0; i < nv.n; i++) {
 		store_str m = store_s(nv.v[i]);
 		rc = has_name(txn, DBI(SESSIONS), m);
-		if (rc == MDB_NOTFOUND)
+		if (rc == MDB_NOTFOUND) {
+			rc = 0; /* else a last offline member fails the op */
 			continue; /* offline members get nothing */
+		}
 		if (rc || (rc = mail_append(db, txn, m, STORE_MAIL_GROUP, me, g, op->text,
 		                            &op->out.seq)))
 			goto out;
