@@ -18,6 +18,6 @@ int bus_role_open(const char *host, int in_port, int out_port, char *in_url,
 		         out_url, rpc_code_name(rv));
 		return rv;
 	}
-	sb_info("bus", "forwarding %s -> %s", in_url, out_url);
+	/* rpc_bus_forwarder_open logs where it forwards */
 	return 0;
 }
