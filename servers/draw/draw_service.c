@@ -1,0 +1,151 @@
+/* draw_service.c: the sb.draw.Draw handlers. Every decision about which
+ * numbers go out is the pool's (draw_pool.c); this file checks arguments,
+ * turns pool results into RPC status codes with readable messages, and logs
+ * the rare events (reset, first exhaustion of a pool). */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "draw.sb.h"
+#include "draw_service.h"
+#include "sb_log.h"
+
+struct draw_service {
+    draw_pool *pool;
+    /* generation whose exhaustion was logged, so a drained pool under
+     * load logs once instead of once per refused call */
+    atomic_uint logged_exhausted_gen;
+};
+
+int draw_result_code(draw_result r)
+{
+    switch (r) {
+    case DRAW_OK: return RPC_OK;
+    case DRAW_EXHAUSTED: return RPC_RESOURCE_EXHAUSTED;
+    case DRAW_INVALID: return RPC_INVALID_ARGUMENT;
+    case DRAW_REFUSED: return RPC_FAILED_PRECONDITION;
+    case DRAW_BUSY: return RPC_UNAVAILABLE;
+    case DRAW_IO_ERROR: return RPC_UNAVAILABLE;
+    case DRAW_CORRUPT: return RPC_DATA_LOSS;
+    case DRAW_NOMEM: return RPC_RESOURCE_EXHAUSTED;
+    }
+    return RPC_INTERNAL;
+}
+
+static void log_exhausted(draw_service *svc, uint32_t left, uint32_t asked)
+{
+    draw_pool_status st;
+    if (draw_pool_status_get(svc->pool, &st) != DRAW_OK)
+        return;
+    unsigned prev = atomic_exchange(&svc->logged_exhausted_gen, st.generation);
+    if (prev != st.generation)
+        sb_info("draw", "pool %s exhausted: %u left, a draw of %u refused "
+                "(size %u)", st.fingerprint, left, asked, st.size);
+}
+
+static int h_draw(rpc_call *call, const Sb__Draw__DrawRequest *req,
+                  Sb__Draw__DrawReply *reply, void *arg)
+{
+    draw_service *svc = arg;
+    draw_pool_status ps;
+    uint32_t left = 0;
+
+    draw_pool_status_get(svc->pool, &ps);
+    if (req->count == 0 || req->count > ps.max_count)
+        return rpc_call_fail(call, RPC_INVALID_ARGUMENT,
+                             "count must be 1..%u, got %u", ps.max_count,
+                             req->count);
+    uint32_t *nums = rpc_call_alloc(call, (size_t)req->count * sizeof *nums);
+    draw_result r = draw_pool_draw(svc->pool, req->count, nums, &left);
+    if (r == DRAW_EXHAUSTED) {
+        log_exhausted(svc, left, req->count);
+        return rpc_call_fail(call, RPC_RESOURCE_EXHAUSTED,
+                             "Pool exhausted: %u left", left);
+    }
+    if (r != DRAW_OK)
+        return rpc_call_fail(call, draw_result_code(r), "draw of %u: %s",
+                             req->count, draw_result_str(r));
+    reply->numbers = nums;
+    reply->n_numbers = req->count;
+    reply->remaining = left;
+    return RPC_OK;
+}
+
+static int h_status(rpc_call *call, const Sb__Draw__StatusRequest *req,
+                    Sb__Draw__StatusReply *reply, void *arg)
+{
+    draw_service *svc = arg;
+    draw_pool_status ps;
+    draw_result r = draw_pool_status_get(svc->pool, &ps);
+
+    (void)req;
+    if (r != DRAW_OK)
+        return rpc_call_fail(call, draw_result_code(r), "status: %s",
+                             draw_result_str(r));
+    reply->size = ps.size;
+    reply->drawn = ps.drawn;
+    reply->remaining = ps.remaining;
+    reply->fingerprint = rpc_call_strdup(call, ps.fingerprint);
+    reply->block = ps.block;
+    reply->max_count = ps.max_count;
+    reply->generation = ps.generation;
+    return RPC_OK;
+}
+
+static int h_reset(rpc_call *call, const Sb__Draw__ResetRequest *req,
+                   Sb__Draw__ResetReply *reply, void *arg)
+{
+    draw_service *svc = arg;
+    draw_pool_status before, after;
+
+    draw_pool_status_get(svc->pool, &before);
+    if (req->confirm == NULL || req->confirm[0] == '\0')
+        return rpc_call_fail(call, RPC_FAILED_PRECONDITION,
+                             "reset refused: set confirm to the current seed "
+                             "fingerprint (see Status)");
+    if (req->new_size > DRAW_MAX_SIZE)
+        return rpc_call_fail(call, RPC_INVALID_ARGUMENT,
+                             "new_size must be 0 (keep) or 1..%u, got %u",
+                             DRAW_MAX_SIZE, req->new_size);
+    draw_result r = draw_pool_reset(svc->pool, req->confirm, req->new_size);
+    if (r == DRAW_REFUSED)
+        return rpc_call_fail(call, RPC_FAILED_PRECONDITION,
+                             "reset refused: confirm does not match the "
+                             "current seed fingerprint (see Status)");
+    if (r != DRAW_OK)
+        return rpc_call_fail(call, draw_result_code(r), "reset: %s",
+                             draw_result_str(r));
+    draw_pool_status_get(svc->pool, &after);
+    sb_info("draw", "pool reset: %s (size %u, %u drawn) -> %s (size %u)",
+            before.fingerprint, before.size, before.drawn, after.fingerprint,
+            after.size);
+    reply->size = after.size;
+    reply->fingerprint = rpc_call_strdup(call, after.fingerprint);
+    return RPC_OK;
+}
+
+int draw_service_register(rpc_server *srv, draw_pool *pool,
+                          draw_service **out)
+{
+    static const sb_draw_Draw_handlers h = {
+        .Draw = h_draw, .Status = h_status, .Reset = h_reset};
+    draw_service *svc;
+    int rv;
+
+    if (srv == NULL || pool == NULL || out == NULL)
+        return RPC_INVALID_ARGUMENT;
+    if ((svc = calloc(1, sizeof *svc)) == NULL)
+        return RPC_RESOURCE_EXHAUSTED;
+    svc->pool = pool;
+    if ((rv = sb_draw_Draw_register(srv, &h, svc)) != 0) {
+        free(svc);
+        return rv;
+    }
+    *out = svc;
+    return 0;
+}
+
+void draw_service_free(draw_service *svc)
+{
+    free(svc);
+}
