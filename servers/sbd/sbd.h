@@ -12,6 +12,8 @@ typedef struct sbd_opts {
 	const char *host;     /* login's listen address; 0.0.0.0 */
 	int capacity;         /* users per app server; 10 */
 	store_pwcost pwcost;  /* Argon2id cost */
+	const char *draw_listen; /* --listen (draw role); tcp://HOST:P+1 */
+	int pool_size;        /* --pool-size for a new draw pool; 0 = 100000 */
 } sbd_opts;
 
 /** Waits for SIGINT or SIGTERM (blocked by main) and logs which. */
@@ -21,5 +23,6 @@ void sbd_wait_signal(void);
  * (the reason is logged). */
 int sbd_run_all(const sbd_opts *o);
 int sbd_run_bus(const sbd_opts *o);
+int sbd_run_draw(const sbd_opts *o);
 
 #endif

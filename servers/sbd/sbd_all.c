@@ -11,6 +11,7 @@
 
 #include "app_service.h"
 #include "bus_role.h"
+#include "draw_service.h"
 #include "login_service.h"
 #include "sb_log.h"
 #include "sbd.h"
@@ -28,6 +29,7 @@ typedef struct sbd_all {
 	login_fleet *fleet;
 	rpc_server *login_srv;
 	login_service *login;
+	draw_role *draw;
 	int napps; /* only the fleet's launch (under its lock) adds */
 	app_server *apps[SBD_MAX_APPS];
 } sbd_all;
@@ -134,8 +136,38 @@ static void stop_all(sbd_all *a)
 		app_server_stop(a->apps[i]);
 	login_fleet_free(a->fleet);
 	rpc_bus_forwarder_close(a->bus);
+	draw_role_stop(a->draw);
 	store_writer_stop(a->w); /* finishes what was submitted */
 	store_db_close(a->db);
+}
+
+/* The draw role on --listen, else tcp://HOST:P+1; pool in DIR/draw. */
+static int start_draw(const sbd_opts *o, draw_role **out)
+{
+	char url[SBD_URL_MAX];
+	draw_role_config dc = {.data_dir = o->data_dir,
+	                       .pool_size = (uint32_t)o->pool_size};
+	int rv;
+
+	snprintf(url, sizeof url, "tcp://%s:%d", o->host, o->base_port + 1);
+	dc.listen_url = o->draw_listen != NULL ? o->draw_listen : url;
+	if ((rv = make_dir(o->data_dir)) != 0) {
+		sb_error("draw", "cannot create %s: %s", o->data_dir, strerror(rv));
+		return rv;
+	}
+	return draw_role_start(&dc, out) == 0 ? 0 : EIO;
+}
+
+int sbd_run_draw(const sbd_opts *o)
+{
+	draw_role *d = NULL;
+
+	if (start_draw(o, &d) != 0)
+		return -1;
+	sbd_wait_signal();
+	draw_role_stop(d);
+	sb_info("sbd", "stopped");
+	return 0;
 }
 
 int sbd_run_all(const sbd_opts *o)
@@ -155,9 +187,11 @@ int sbd_run_all(const sbd_opts *o)
 		goto out;
 	if ((rv = start_login(&a)) != 0)
 		goto out;
-	sb_info("sbd", "all roles up: login %s:%d, bus %s -> %s, %d users per "
-	        "app server (draw and the fleet service are not built yet)",
-	        o->host, p, a.bus_in, a.bus_out, o->capacity);
+	if ((rv = start_draw(o, &a.draw)) != 0)
+		goto out;
+	sb_info("sbd", "all roles up: login %s:%d, draw on %d, bus %s -> %s, %d "
+	        "users per app server (the fleet service is not built yet)",
+	        o->host, p, p + 1, a.bus_in, a.bus_out, o->capacity);
 	sbd_wait_signal();
 out:
 	if (rv != 0)

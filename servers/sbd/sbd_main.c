@@ -22,7 +22,7 @@ static const sbd_role roles[] = {
 	{"store", NULL, "store alone: needs the store RPC service (not built yet; use all)"},
 	{"app", NULL, "one app server alone: needs the store RPC service (not built yet; use all)"},
 	{"orchestrator", NULL, "fleet service: not built yet (all runs a minimal one in login)"},
-	{"draw", NULL, "draw role not built yet"},
+	{"draw", sbd_run_draw, "the loot-box pool on P+1 (--listen URL, --pool-size N)"},
 };
 #define NROLES (sizeof roles / sizeof roles[0])
 
@@ -31,6 +31,7 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: sbd [ROLE] [--data-dir DIR] [--base-port P] [--host IP]\n"
 	        "           [--capacity N] [--pw-cost interactive|moderate|fast]\n"
+	        "           [--listen URL] [--pool-size N]   (draw)\n"
 	        "       sbd IP PORT          (the course form: login on IP:PORT)\n"
 	        "\n"
 	        "Ports: login P, draw P+1, orchestrator P+2, store P+3, bus P+4/P+5,\n"
@@ -85,6 +86,10 @@ static int parse_opt(int argc, char **argv, int *i, sbd_opts *o)
 		bad = parse_int(v, 1, 64, &o->capacity);
 	else if (strcmp(k, "--pw-cost") == 0)
 		bad = parse_cost(v, &o->pwcost);
+	else if (strcmp(k, "--listen") == 0)
+		bad = (o->draw_listen = v)[0] == '\0';
+	else if (strcmp(k, "--pool-size") == 0)
+		bad = parse_int(v, 1, 100000000, &o->pool_size);
 	else {
 		fprintf(stderr, "sbd: unknown option %s (see --help)\n", k);
 		return -1;
