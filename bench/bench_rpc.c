@@ -263,19 +263,43 @@ static int run_raw(int clients, int seconds, size_t payload, int srv_ctxs,
     return 0;
 }
 
+/* Adds one round's figures into the total: calls and time add up; the
+ * latency figures kept are the worst round's (conservative). */
+static void add_round(bench_result *tot, const bench_result *r)
+{
+    tot->name = r->name;
+    tot->seconds += r->seconds;
+    tot->calls += r->calls;
+    tot->errors += r->errors;
+    tot->calls_per_s = tot->seconds > 0 ? (double)tot->calls / tot->seconds
+                                        : 0;
+    if (r->p50_us > tot->p50_us)
+        tot->p50_us = r->p50_us;
+    if (r->p90_us > tot->p90_us)
+        tot->p90_us = r->p90_us;
+    if (r->p99_us > tot->p99_us)
+        tot->p99_us = r->p99_us;
+    if (r->max_us > tot->max_us)
+        tot->max_us = r->max_us;
+}
+
 static void usage(void)
 {
     printf("usage: sb-bench rpc [--clients C] [--seconds S] [--payload B]\n"
-           "                    [--workers W] [--json]\n"
+           "                    [--workers W] [--rounds R] [--json]\n"
            "Echo calls through the RPC framework, then the same load over\n"
            "raw nng req/rep, both on 127.0.0.1; prints calls/s, latency\n"
            "p50/p90/p99/max and the framework/raw throughput ratio.\n"
-           "Defaults: 16 clients, 5 seconds, 32-byte payload, 2 workers (one per core).\n");
+           "The two alternate for R rounds of S seconds each, so that a\n"
+           "change in machine load hits both alike; throughput is summed\n"
+           "over the rounds, latency percentiles are the worst round's.\n"
+           "Defaults: 16 clients, 5 seconds, 32-byte payload, 2 workers\n"
+           "(one per core), 3 rounds.\n");
 }
 
 int bench_rpc_main(int argc, char **argv)
 {
-    long clients = 16, seconds = 5, payload = 32, workers = 2;
+    long clients = 16, seconds = 5, payload = 32, workers = 2, rounds = 3;
     int json = 0;
     for (int i = 1; i < argc; i++) {
         int r = 0;
@@ -294,7 +318,9 @@ int bench_rpc_main(int argc, char **argv)
             (r = bench_flag_int(argc, argv, &i, "--payload", 0, 512 * 1024,
                                 &payload)) == 0 &&
             (r = bench_flag_int(argc, argv, &i, "--workers", 1, 256,
-                                &workers)) == 0) {
+                                &workers)) == 0 &&
+            (r = bench_flag_int(argc, argv, &i, "--rounds", 1, 100,
+                                &rounds)) == 0) {
             fprintf(stderr, "sb-bench rpc: unknown option '%s' (try --help)\n",
                     argv[i]);
             return 2;
@@ -313,15 +339,21 @@ int bench_rpc_main(int argc, char **argv)
     }
     bench_result fw = {0}, raw = {0};
     if (!json)
-        printf("sb-bench rpc: %ld clients, %ld s, %ld-byte payload, %ld "
-               "workers\n",
-               clients, seconds, payload, workers);
-    int bad = run_framework(rpc_server_url(s, 0), (int)clients, (int)seconds,
-                            (size_t)payload, &fw);
+        printf("sb-bench rpc: %ld clients, %ld rounds of %ld s, %ld-byte "
+               "payload, %ld workers\n",
+               clients, rounds, seconds, payload, workers);
+    int bad = 0;
+    for (long k = 0; k < rounds && bad == 0; k++) {
+        bench_result a = {0}, b = {0};
+        bad |= run_framework(rpc_server_url(s, 0), (int)clients, (int)seconds,
+                             (size_t)payload, &a);
+        bad |= run_raw((int)clients, (int)seconds, (size_t)payload,
+                       (int)workers, &b);
+        add_round(&fw, &a);
+        add_round(&raw, &b);
+    }
     rpc_server_destroy(s);
     echo_service_free(e);
-    bad |= run_raw((int)clients, (int)seconds, (size_t)payload, (int)workers,
-                   &raw);
     if (bad != 0) {
         fprintf(stderr, "sb-bench rpc: a run failed to start\n");
         return 1;
