@@ -26,9 +26,9 @@
  * request) ahead of the cursor, so at most that many numbers are skipped.
  *
  * The hot path holds no lock and touches no disk. It takes the state mutex
- * only (a) once per block to wake the reserver, when the cursor comes within
- * one block of the mark, and (b) when it must wait because the reserver is
- * behind. The mutex is never held across an fsync (commits hold io_mu). */
+ * only (a) once per reservation, to wake the reserver when the cursor comes
+ * within 1.5 blocks of the mark, and (b) when it must wait because the
+ * reserver is behind. The mutex is never held across an fsync (commits hold io_mu). */
 #include "draw_pool.h"
 
 #include <errno.h>
@@ -242,8 +242,10 @@ draw_result draw_pool_draw(draw_pool *p, uint32_t count, uint32_t *out,
       break;
   }
   memcpy(out, e->perm + POS(c), (size_t)count * sizeof *out);
-  if (POS(m) < e->size && POS(m) - end < p->block)
-    draw_kick(p); /* within one block of the mark: reserve ahead */
+  /* Reserve ahead once half a block of the two is used, so the reserver
+   * has a block and a half of headroom to get scheduled and fsync. */
+  if (POS(m) < e->size && POS(m) - end < p->block + p->block / 2)
+    draw_kick(p);
   if (left != NULL)
     *left = e->size - (uint32_t)end;
   return DRAW_OK;
@@ -359,7 +361,9 @@ static draw_result draw_load(draw_pool *p, const char *dir,
     s.gen = 1;
     randombytes_buf(s.seed, sizeof s.seed);
   } else if (rc != 0) {
-    sb_error("draw", "%s: cannot read the pool: %s", dir, mdb_strerror(rc));
+    sb_error("draw", "%s: cannot read the pool: %s", dir,
+             rc == EPROTO ? "made by another shuffle or format"
+                          : mdb_strerror(rc));
     return draw_map_store_err(rc);
   } else if (cfg->size != 0 && cfg->size != s.size) {
     sb_warn("draw", "%s holds a pool of %u; size %u ignored (reset to change)",

@@ -41,10 +41,11 @@ typedef struct {
    * logged and ignored (draw_pool_reset changes the size). */
   uint32_t size;
   /** Reservation unit (default DRAW_DEFAULT_BLOCK). The persisted mark
-   * stays up to two blocks ahead of the cursor, so a crash skips at most
-   * 2 * block numbers (or one larger pending request); one fsync covers at
-   * least one block, which bounds sustained throughput near
-   * 2 * block / fsync latency. */
+   * is moved to two blocks past the cursor whenever less than 1.5 blocks
+   * remain, so a crash skips at most 2 * block numbers (or one larger
+   * pending request). When draws outrun the disk, each fsync covers about
+   * 2 blocks: sustained throughput is bounded near 2 * block / fsync
+   * latency, so a larger block buys speed with a larger crash skip. */
   uint32_t block;
   /** Largest count one draw may ask for (default DRAW_DEFAULT_MAX_COUNT). */
   uint32_t max_count;

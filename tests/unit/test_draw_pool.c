@@ -5,6 +5,8 @@
 #include <lmdb.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -291,6 +293,66 @@ static void test_64_threads_drain_exactly_once(void **state) {
   draw_pool_close(p);
 }
 
+/* ---- resets while 8 threads draw ---- */
+
+typedef struct {
+  draw_pool *pool;
+  atomic_int *stop;
+  uint32_t draws, bad;
+} reset_arg;
+
+static void *reset_drawer(void *arg) {
+  reset_arg *a = arg;
+  uint32_t out[10], left;
+  while (!atomic_load(a->stop)) {
+    uint32_t k = 1 + a->draws % 10;
+    draw_result r = draw_pool_draw(a->pool, k, out, &left);
+    if (r == DRAW_OK) {
+      a->draws++;
+      for (uint32_t i = 0; i < k; i++) /* both pools hold 1..50000 */
+        a->bad += out[i] < 1 || out[i] > 50000;
+      for (uint32_t i = 1; i < k; i++) /* one draw never mixes pools */
+        for (uint32_t j = 0; j < i; j++)
+          a->bad += out[i] == out[j];
+    } else if (r != DRAW_EXHAUSTED) {
+      a->bad++;
+    }
+  }
+  return NULL;
+}
+
+/* Draws racing resets never fail, never return a repeated or out-of-range
+ * number within one draw, and the sanitizers see no stale read. */
+static void test_reset_while_drawing(void **state) {
+  draw_pool *p = open_pool(*state, 50000, 128, 0);
+  atomic_int stop = 0;
+  pthread_t th[8];
+  reset_arg args[8];
+  for (int t = 0; t < 8; t++) {
+    args[t] = (reset_arg){.pool = p, .stop = &stop};
+    assert_int_equal(pthread_create(&th[t], NULL, reset_drawer, &args[t]), 0);
+  }
+  draw_pool_status st;
+  for (int i = 0; i < 5; i++) {
+    struct timespec nap = {0, 20 * 1000000};
+    nanosleep(&nap, NULL);
+    assert_int_equal(draw_pool_status_get(p, &st), DRAW_OK);
+    assert_int_equal(draw_pool_reset(p, st.fingerprint, 0), DRAW_OK);
+  }
+  atomic_store(&stop, 1);
+  uint32_t draws = 0;
+  for (int t = 0; t < 8; t++) {
+    pthread_join(th[t], NULL);
+    assert_int_equal(args[t].bad, 0);
+    draws += args[t].draws;
+  }
+  assert_true(draws > 0);
+  assert_int_equal(draw_pool_status_get(p, &st), DRAW_OK);
+  assert_int_equal(st.generation, 6);
+  assert_true(st.persisted_mark >= st.drawn);
+  draw_pool_close(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_dir, teardown_dir)
@@ -301,6 +363,7 @@ int main(void) {
       T(test_reset_needs_confirmation),
       T(test_corrupt_store_refused),
       T(test_64_threads_drain_exactly_once),
+      T(test_reset_while_drawing),
 #undef T
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
