@@ -45,11 +45,13 @@ static int not_built(const char *host, int port)
     return 2;
 }
 
+int sb_draw_run(const char *host, int port); /* sb_draw.c */
+
 static const mode modes[] = {
     {NULL, "sb HOST PORT        script mode: commands on stdin, replies on "
            "stdout", run_script},
     {"chat", "sb chat HOST PORT   interactive chat rooms", not_built},
-    {"draw", "sb draw HOST PORT   loot-box draws", not_built},
+    {"draw", "sb draw HOST PORT   loot-box draws", sb_draw_run},
 };
 
 static void usage(FILE *f)
