@@ -1,0 +1,7 @@
+# The social service under load, crash and bad input, through a real sbd
+# child process on 127.0.0.1 (tests/integration/test_social_*.c).
+set(_tsp ${CMAKE_SOURCE_DIR}/tests/integration/test_social_proc.c)
+sb_test(test_social_load SOURCES
+        ${CMAKE_SOURCE_DIR}/tests/integration/test_social_load.c ${_tsp}
+        LIBS sb Threads::Threads TIMEOUT 300)
+add_dependencies(test_social_load sbd)
