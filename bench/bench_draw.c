@@ -1,0 +1,396 @@
+/* bench_draw.c: `sb-bench draw`. C closed-loop clients (one connection and
+ * one Draw in flight each, driven by async callbacks like `sb-bench rpc`)
+ * draw from a draw server (--endpoint, or one started in process on
+ * 127.0.0.1 with a temp dir) for S seconds or R calls. Every number
+ * received is checked against a bitmap of 1..N: a repeat or a number out
+ * of range fails the run, naming the number. --vs-redis then runs the same
+ * shape as INCRBY against redis-server (bench_draw_redis.c), without
+ * persistence and with appendfsync always, and prints the ratios. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench_draw.h"
+#include "draw.sb.h"
+#include "draw_service.h"
+
+typedef struct dload {
+    draw_shape sh;
+    int64_t end_us;
+    atomic_llong issued;
+    uint32_t size;
+    _Atomic uint64_t *seen; /* bit n-1 set once n was received */
+    atomic_ullong numbers;
+    atomic_uint dup, out_of_range; /* first offender, 0 = none */
+    atomic_int stop;               /* exhausted or a failed check */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int active;
+    uint64_t calls, errors;
+    atomic_ullong calls_live; /* for the progress line */
+    bench_samples all;
+    char first_error[300];
+} dload;
+
+typedef struct dclient {
+    dload *l;
+    rpc_client *c;
+    int64_t t0;
+    bench_samples s;
+    uint64_t calls, errors;
+} dclient;
+
+void bench_draw_progress(const char *what, int64_t start_us, uint64_t calls)
+{
+    double t = (double)(rpc_now_mono_us() - start_us) / 1e6;
+    fprintf(stderr, "%s: %5.1f s  %llu calls  %.0f calls/s\n", what, t,
+            (unsigned long long)calls, t > 0 ? (double)calls / t : 0);
+}
+
+static void client_finished(dclient *dc)
+{
+    dload *l = dc->l;
+    pthread_mutex_lock(&l->mu);
+    bench_samples_merge(&l->all, &dc->s);
+    l->calls += dc->calls;
+    l->errors += dc->errors;
+    l->active--;
+    pthread_cond_broadcast(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+}
+
+/* Marks each number seen; the first repeat or out-of-range one stops the
+ * run. Lock-free: clients check concurrently from nng's threads. */
+static void check_numbers(dload *l, const uint32_t *nums, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t v = nums[i], zero = 0;
+        if (v == 0 || v > l->size) {
+            atomic_compare_exchange_strong(&l->out_of_range, &zero, v == 0 ? UINT32_MAX : v);
+            atomic_store(&l->stop, 1);
+            continue;
+        }
+        uint64_t bit = 1ull << ((v - 1) % 64);
+        if (atomic_fetch_or(&l->seen[(v - 1) / 64], bit) & bit) {
+            atomic_compare_exchange_strong(&l->dup, &zero, v);
+            atomic_store(&l->stop, 1);
+        }
+    }
+    atomic_fetch_add(&l->numbers, n);
+}
+
+static void note_error(dload *l, const rpc_status *st)
+{
+    pthread_mutex_lock(&l->mu);
+    if (l->first_error[0] == '\0')
+        snprintf(l->first_error, sizeof l->first_error, "%s: %s",
+                 rpc_code_name(st->code), st->message);
+    pthread_mutex_unlock(&l->mu);
+}
+
+static void issue(dclient *dc);
+
+static void draw_done(void *arg, const rpc_status *st, Sb__Draw__DrawReply *rep)
+{
+    dclient *dc = arg;
+    dload *l = dc->l;
+    int64_t now = rpc_now_mono_us();
+
+    if (st->code == RPC_OK && rep != NULL && rep->n_numbers == l->sh.count) {
+        dc->calls++;
+        atomic_fetch_add(&l->calls_live, 1);
+        bench_samples_add(&dc->s, now - dc->t0);
+        check_numbers(l, rep->numbers, rep->n_numbers);
+    } else {
+        dc->errors++;
+        note_error(l, st);
+        if (st->code == RPC_RESOURCE_EXHAUSTED)
+            atomic_store(&l->stop, 1);
+    }
+    sb_draw_Draw_free(rep);
+    if (st->code != RPC_OK) /* a failing client stops: no busy error loop */
+        client_finished(dc);
+    else
+        issue(dc);
+}
+
+static void issue(dclient *dc)
+{
+    dload *l = dc->l;
+    Sb__Draw__DrawRequest req = SB__DRAW__DRAW_REQUEST__INIT;
+    int64_t now = rpc_now_mono_us();
+
+    if (atomic_load(&l->stop) ||
+        (l->sh.requests > 0 ? atomic_fetch_add(&l->issued, 1) >= l->sh.requests
+                            : now >= l->end_us)) {
+        client_finished(dc);
+        return;
+    }
+    req.count = l->sh.count;
+    dc->t0 = now;
+    if (sb_draw_Draw_Draw_async(dc->c, &req, draw_done, dc, NULL) != 0) {
+        dc->errors++;
+        client_finished(dc);
+    }
+}
+
+/* Waits for every client, printing progress once a second. */
+static void wait_clients(dload *l, int64_t start)
+{
+    pthread_mutex_lock(&l->mu);
+    while (l->active > 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        if (pthread_cond_timedwait(&l->cv, &l->mu, &ts) != 0 && l->active > 0)
+            bench_draw_progress("draw", start, atomic_load(&l->calls_live));
+    }
+    pthread_mutex_unlock(&l->mu);
+}
+
+static int pool_size_of(const char *url, uint32_t *size)
+{
+    rpc_client *c;
+    Sb__Draw__StatusRequest req = SB__DRAW__STATUS_REQUEST__INIT;
+    Sb__Draw__StatusReply *rep = NULL;
+    rpc_status st;
+
+    if (rpc_client_open(&c, url, NULL) != 0)
+        return -1;
+    int rv = sb_draw_Draw_Status(c, &req, &rep, NULL, &st);
+    if (rv == RPC_OK) {
+        *size = rep->size;
+        fprintf(stderr, "draw: pool %s at %s: size %u, %u left\n",
+                rep->fingerprint, url, rep->size, rep->remaining);
+    } else {
+        fprintf(stderr, "sb-bench draw: Status on %s: %s\n", url, st.message);
+    }
+    sb_draw_Draw_free(rep);
+    rpc_client_close(c);
+    return rv == RPC_OK ? 0 : -1;
+}
+
+/* The draw run; returns 0, 1 when a check failed or calls failed, -1 when
+ * it could not start. */
+static int run_draw(const char *url, const draw_shape *sh, bench_result *r,
+                    uint64_t *numbers)
+{
+    dload l = {.sh = *sh, .active = sh->clients};
+    dclient *dc = calloc((size_t)sh->clients, sizeof *dc);
+    int rc = -1;
+
+    pthread_mutex_init(&l.mu, NULL);
+    pthread_cond_init(&l.cv, NULL);
+    if (dc == NULL || pool_size_of(url, &l.size) != 0 ||
+        (l.seen = calloc(l.size / 64 + 1, sizeof *l.seen)) == NULL)
+        goto out;
+    for (int i = 0; i < sh->clients; i++)
+        if (rpc_client_open(&dc[i].c, url, NULL) != 0)
+            goto out;
+    int64_t start = rpc_now_mono_us();
+    l.end_us = start + (int64_t)sh->seconds * 1000000;
+    for (int i = 0; i < sh->clients; i++) {
+        dc[i].l = &l;
+        issue(&dc[i]);
+    }
+    wait_clients(&l, start);
+    r->name = "draw";
+    r->seconds = (double)(rpc_now_mono_us() - start) / 1e6;
+    r->calls = l.calls;
+    r->errors = l.errors;
+    bench_result_fill(r, &l.all);
+    *numbers = atomic_load(&l.numbers);
+    rc = 0;
+    if (l.first_error[0] != '\0')
+        fprintf(stderr, "sb-bench draw: %llu failed calls, first: %s\n",
+                (unsigned long long)l.errors, l.first_error);
+    if (atomic_load(&l.dup) != 0) {
+        fprintf(stderr, "sb-bench draw: DUPLICATE: number %u was received "
+                        "twice\n", atomic_load(&l.dup));
+        rc = 1;
+    }
+    if (atomic_load(&l.out_of_range) != 0) {
+        fprintf(stderr, "sb-bench draw: OUT OF RANGE: number %u is not in "
+                        "1..%u\n", atomic_load(&l.out_of_range) == UINT32_MAX
+                        ? 0 : atomic_load(&l.out_of_range), l.size);
+        rc = 1;
+    }
+    if (rc == 0 && l.errors > 0)
+        rc = 1;
+    if (rc == 0 && !sh->json)
+        fprintf(stderr, "draw: %llu numbers received, all distinct, all in "
+                        "1..%u\n", (unsigned long long)*numbers, l.size);
+out:
+    for (int i = 0; dc != NULL && i < sh->clients; i++)
+        rpc_client_close(dc[i].c);
+    bench_samples_free(&l.all);
+    free(l.seen);
+    free(dc);
+    pthread_mutex_destroy(&l.mu);
+    pthread_cond_destroy(&l.cv);
+    return rc;
+}
+
+static void usage(void)
+{
+    printf(
+        "usage: sb-bench draw [--endpoint URL] [--clients C] [--seconds S |\n"
+        "                     --requests R] [--count K] [--pool-size N]\n"
+        "                     [--workers W] [--vs-redis [--redis-port P]]\n"
+        "                     [--json]\n"
+        "C clients (default 50), one Draw(K) in flight each, for S seconds\n"
+        "(default 5) or R calls in all. Without --endpoint a draw server is\n"
+        "started in process on 127.0.0.1 with a temp dir and a pool of N\n"
+        "(default 100000000). Every number is checked: a repeat or one\n"
+        "outside 1..N fails the run (exit 1) and is named. Prints draws/s,\n"
+        "numbers/s, latency p50/p90/p99/max. --vs-redis runs the same shape\n"
+        "as INCRBY K against redis-server on 127.0.0.1 (started by the\n"
+        "bench, persistence off, then appendfsync always; or the one on\n"
+        "--redis-port as it is) and prints draw/Redis ratios.\n");
+}
+
+typedef struct draw_opts {
+    draw_shape sh;
+    const char *endpoint;
+    long pool_size, workers, redis_port;
+    int vs_redis;
+} draw_opts;
+
+static int parse(int argc, char **argv, draw_opts *o)
+{
+    long clients = 50, seconds = 5, requests = 0, count = 1;
+    for (int i = 1; i < argc; i++) {
+        int r;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage();
+            return 1;
+        }
+        if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "--vs-redis") == 0) {
+            *(argv[i][2] == 'j' ? &o->sh.json : &o->vs_redis) = 1;
+            continue;
+        }
+        if ((r = bench_flag_int(argc, argv, &i, "--clients", 1, 1024, &clients)) == 0 &&
+            (r = bench_flag_int(argc, argv, &i, "--seconds", 1, 3600, &seconds)) == 0 &&
+            (r = bench_flag_int(argc, argv, &i, "--requests", 1, 1000000000, &requests)) == 0 &&
+            (r = bench_flag_int(argc, argv, &i, "--count", 1, DRAW_DEFAULT_MAX_COUNT, &count)) == 0 &&
+            (r = bench_flag_int(argc, argv, &i, "--pool-size", 1, DRAW_MAX_SIZE, &o->pool_size)) == 0 &&
+            (r = bench_flag_int(argc, argv, &i, "--workers", 1, 256, &o->workers)) == 0 &&
+            (r = bench_flag_int(argc, argv, &i, "--redis-port", 1, 65535, &o->redis_port)) == 0 &&
+            (r = bench_flag_str(argc, argv, &i, "--endpoint", &o->endpoint)) == 0) {
+            fprintf(stderr, "sb-bench draw: unknown option '%s' (try --help)\n",
+                    argv[i]);
+            return -1;
+        }
+        if (r < 0)
+            return -1;
+    }
+    o->sh.clients = (int)clients;
+    o->sh.seconds = (int)seconds;
+    o->sh.requests = requests;
+    o->sh.count = (uint32_t)count;
+    return 0;
+}
+
+static void print_draw(const bench_result *r, uint64_t numbers,
+                       const draw_shape *sh)
+{
+    double nps = r->seconds > 0 ? (double)numbers / r->seconds : 0;
+    if (sh->json) {
+        printf("{\"name\":\"draw\",\"clients\":%d,\"count\":%u,\"seconds\":%.3f,"
+               "\"draws\":%llu,\"errors\":%llu,\"draws_per_s\":%.1f,"
+               "\"numbers\":%llu,\"numbers_per_s\":%.1f,\"p50_us\":%lld,"
+               "\"p90_us\":%lld,\"p99_us\":%lld,\"max_us\":%lld}\n",
+               sh->clients, sh->count, r->seconds,
+               (unsigned long long)r->calls, (unsigned long long)r->errors,
+               r->calls_per_s, (unsigned long long)numbers, nps,
+               (long long)r->p50_us, (long long)r->p90_us,
+               (long long)r->p99_us, (long long)r->max_us);
+        return;
+    }
+    printf("draw: %d clients, count %u: %.0f draws/s, %.0f numbers/s, p50 "
+           "%lld us, p90 %lld us, p99 %lld us, max %lld us (%llu draws, %llu "
+           "errors, %.1f s)\n",
+           sh->clients, sh->count, r->calls_per_s, nps, (long long)r->p50_us,
+           (long long)r->p90_us, (long long)r->p99_us, (long long)r->max_us,
+           (unsigned long long)r->calls, (unsigned long long)r->errors,
+           r->seconds);
+}
+
+/* One Redis run (our own server, or the given one) and its ratio line. */
+static int redis_one(const draw_opts *o, int aof_always, const char *name,
+                     double draws_per_s)
+{
+    bench_redis rs = {.port = (int)o->redis_port};
+    bench_result r;
+    int rc;
+
+    if (o->redis_port == 0 && bench_redis_start(&rs, aof_always) != 0)
+        return -1;
+    rc = bench_redis_run(rs.port, &o->sh, name, &r);
+    bench_redis_stop(&rs);
+    if (rc != 0) {
+        fprintf(stderr, "sb-bench draw: the %s run failed\n", name);
+        return -1;
+    }
+    bench_result_print(&r, o->sh.json);
+    double ratio = r.calls_per_s > 0 ? draws_per_s / r.calls_per_s : 0;
+    if (o->sh.json)
+        printf("{\"name\":\"ratio\",\"vs\":\"%s\",\"draw_over_redis\":%.3f}\n",
+               name, ratio);
+    else
+        printf("ratio      draw/%s calls/s = %.3f\n", name, ratio);
+    return 0;
+}
+
+static int vs_redis(const draw_opts *o, double draws_per_s)
+{
+    if (o->redis_port != 0)
+        return redis_one(o, 0, "redis", draws_per_s);
+    if (redis_one(o, 0, "redis-nopersist", draws_per_s) != 0)
+        return -1;
+    return redis_one(o, 1, "redis-aof-always", draws_per_s);
+}
+
+int bench_draw_main(int argc, char **argv)
+{
+    draw_opts o = {.pool_size = DRAW_MAX_SIZE, .workers = 2};
+    char dir[] = "/tmp/sb-bench-draw.XXXXXX";
+    draw_role *role = NULL;
+    bench_result r = {0};
+    uint64_t numbers = 0;
+    int rc = 1, p;
+
+    if ((p = parse(argc, argv, &o)) != 0)
+        return p > 0 ? 0 : 2;
+    const char *url = o.endpoint;
+    if (url == NULL) {
+        draw_role_config dc = {.listen_url = "tcp://127.0.0.1:0",
+                               .pool_size = (uint32_t)o.pool_size,
+                               .workers = (int)o.workers};
+        if (mkdtemp(dir) == NULL || (dc.data_dir = dir,
+                                     draw_role_start(&dc, &role)) != 0) {
+            fprintf(stderr, "sb-bench draw: cannot start the draw server\n");
+            return 1;
+        }
+        url = draw_role_url(role);
+    }
+    if (!o.sh.json)
+        printf("sb-bench draw: %d clients, count %u, %s on %s\n", o.sh.clients,
+               o.sh.count, o.sh.requests ? "by requests" : "by time", url);
+    int dr = run_draw(url, &o.sh, &r, &numbers);
+    draw_role_stop(role);
+    if (role != NULL)
+        bench_rmtree(dir);
+    if (dr < 0) {
+        fprintf(stderr, "sb-bench draw: the draw run could not start\n");
+        return 1;
+    }
+    print_draw(&r, numbers, &o.sh);
+    rc = dr;
+    if (o.vs_redis && vs_redis(&o, r.calls_per_s) != 0)
+        rc = 1;
+    return rc;
+}
