@@ -5,3 +5,5 @@ sb_test(test_store_writer SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_store_writ
         LIBS sb_storedb TIMEOUT 120)
 sb_test(test_store_crash SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_store_crash.c
         LIBS sb_storedb TIMEOUT 120)
+sb_test(test_store_conformance SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_store_conformance.c
+        LIBS sb_storedb TIMEOUT 120)

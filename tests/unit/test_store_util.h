@@ -19,7 +19,7 @@ typedef struct tenv {
 	store_writer *w;
 } tenv;
 
-static void tenv_rmdir(const char *dir)
+static inline void tenv_rmdir(const char *dir)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -35,7 +35,7 @@ static void tenv_rmdir(const char *dir)
 	rmdir(dir);
 }
 
-static int tenv_open(tenv *t, const store_opts *o)
+static inline int tenv_open(tenv *t, const store_opts *o)
 {
 	if (!t->dir[0]) {
 		strcpy(t->dir, "/tmp/sb-store-test-XXXXXX");
@@ -47,7 +47,7 @@ static int tenv_open(tenv *t, const store_opts *o)
 	return store_writer_start(t->db, 0, &t->w);
 }
 
-static void tenv_close(tenv *t, int remove)
+static inline void tenv_close(tenv *t, int remove)
 {
 	store_writer_stop(t->w);
 	store_db_close(t->db);
@@ -57,7 +57,7 @@ static void tenv_close(tenv *t, int remove)
 		tenv_rmdir(t->dir);
 }
 
-static store_res wr_full(tenv *t, store_op_kind kind, const char *token, const char *name,
+static inline store_res wr_full(tenv *t, store_op_kind kind, const char *token, const char *name,
                          const char *text, store_wres *out)
 {
 	store_wop op = {.kind = kind};
@@ -70,14 +70,14 @@ static store_res wr_full(tenv *t, store_op_kind kind, const char *token, const c
 	return r;
 }
 
-static store_res wr(tenv *t, store_op_kind kind, const char *token, const char *name,
+static inline store_res wr(tenv *t, store_op_kind kind, const char *token, const char *name,
                     const char *text)
 {
 	return wr_full(t, kind, token, name, text, NULL);
 }
 
 /* Registers @name and logs it in with token "T<name>". */
-static store_res reg_login(tenv *t, const char *name)
+static inline store_res reg_login(tenv *t, const char *name)
 {
 	char tok[80];
 	snprintf(tok, sizeof tok, "T%s", name);
