@@ -353,7 +353,9 @@ static int reqid_prune(store_db *db, MDB_txn *txn)
 	for (int i = 0; rc == 0 && i < STORE_PRUNE_PER_BATCH; i++) {
 		if (k.mv_size != 8 + STORE_REQID_LEN || store_get_u64(k.mv_data) >= cut)
 			break;
-		MDB_val id = store_val((unsigned char *)k.mv_data + 8, STORE_REQID_LEN);
+		unsigned char idb[STORE_REQID_LEN]; /* copied: the del below may move pages */
+		memcpy(idb, (unsigned char *)k.mv_data + 8, STORE_REQID_LEN);
+		MDB_val id = store_val(idb, STORE_REQID_LEN);
 		rc = mdb_del(txn, db->dbi[STORE_DBI_REQIDS], &id, NULL);
 		if (rc && rc != MDB_NOTFOUND)
 			break;

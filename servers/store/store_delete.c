@@ -16,31 +16,31 @@ static int del_k(MDB_txn *txn, MDB_dbi dbi, const store_key *k)
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* For every (u \0 seq -> other) in @list, removes the entry of @rev_list
- * (other \0 seq') found through @rev_idx (other \0 u -> seq'), and that
- * index entry. Used for friends (mirror rows) and invitations received. */
-static int drop_mirrors(MDB_txn *txn, MDB_dbi list, MDB_dbi rev_list, MDB_dbi rev_idx,
-                        store_str u)
+/* Friendships: for each friend f of u, f's mirror row (f \0 seq) found
+ * through friend_idx (f \0 u -> seq), and that index entry. */
+static int drop_friendships(store_db *db, MDB_txn *txn, store_str u)
 {
 	store_name_vec nv = {0};
 	store_key k;
 	store_key_prefix(&k, u);
-	int rc = store_scan(txn, list, &k, store_collect_value, &nv);
+	int rc = store_scan(txn, DBI(FRIENDS), &k, store_collect_value, &nv);
 	for (size_t i = 0; rc == 0 && i < nv.n; i++) {
-		store_str other = store_s(nv.v[i]);
-		store_key_pair(&k, other, u);
+		store_str f = store_s(nv.v[i]);
+		store_key_pair(&k, f, u);
 		MDB_val kv = store_val(k.b, k.len), v;
-		rc = mdb_get(txn, rev_idx, &kv, &v);
+		rc = mdb_get(txn, DBI(FRIEND_IDX), &kv, &v);
 		if (rc == MDB_NOTFOUND) {
 			rc = 0;
 			continue;
 		}
-		if (rc || (rc = mdb_del(txn, rev_idx, &kv, NULL)))
+		if (rc)
 			break;
-		if (rev_list != list || v.mv_size != 8)
-			continue; /* invitations: the row lives in the invitee's list */
-		store_key_name_seq(&k, other, store_get_u64(v.mv_data));
-		rc = del_k(txn, rev_list, &k);
+		/* read the seq before the delete: map pointers die at an update */
+		uint64_t seq = v.mv_size == 8 ? store_get_u64(v.mv_data) : 0;
+		if ((rc = mdb_del(txn, DBI(FRIEND_IDX), &kv, NULL)))
+			break;
+		store_key_name_seq(&k, f, seq);
+		rc = del_k(txn, DBI(FRIENDS), &k);
 	}
 	free(nv.v);
 	return rc;
@@ -63,11 +63,12 @@ static int drop_sent_invitations(store_db *db, MDB_txn *txn, store_str u)
 			rc = 0;
 			continue;
 		}
-		if (rc || (rc = mdb_del(txn, DBI(INV_IDX), &kv, NULL)))
+		if (rc)
 			break;
-		if (v.mv_size != 8)
-			continue;
-		store_key_name_seq(&k, x, store_get_u64(v.mv_data));
+		uint64_t seq = v.mv_size == 8 ? store_get_u64(v.mv_data) : 0;
+		if ((rc = mdb_del(txn, DBI(INV_IDX), &kv, NULL)))
+			break;
+		store_key_name_seq(&k, x, seq);
 		rc = del_k(txn, DBI(INV), &k);
 	}
 	free(nv.v);
@@ -107,7 +108,7 @@ int store_delete_user(store_db *db, MDB_txn *txn, store_str token, store_str u)
 {
 	int rc;
 	store_key k;
-	if ((rc = drop_mirrors(txn, DBI(FRIENDS), DBI(FRIENDS), DBI(FRIEND_IDX), u)) ||
+	if ((rc = drop_friendships(db, txn, u)) ||
 	    (rc = drop_received_invitations(db, txn, u)) ||
 	    (rc = drop_sent_invitations(db, txn, u)) ||
 	    (rc = drop_memberships(db, txn, u)))
