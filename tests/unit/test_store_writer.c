@@ -207,6 +207,27 @@ static void test_map_limit(void **state)
 	tenv_close(&t, 1);
 }
 
+/* Request ids are forgotten after their TTL, a few per batch. */
+static void test_reqid_prune(void **state)
+{
+	tenv t = {0};
+	store_opts o = {.nosync = 1, .reqid_ttl_ms = 1};
+	assert_int_equal(tenv_open(&t, &o), 0);
+	assert_int_equal(reg_login(&t, "pr"), STORE_OK);
+	store_wop op = {.kind = STORE_OP_POST};
+	memset(op.reqid, 0x5a, sizeof op.reqid);
+	op.token = store_s("Tpr");
+	op.text = store_s("x");
+	assert_int_equal(store_writer_submit_wait(t.w, &op), STORE_OK);
+	uint64_t first = op.out.seq;
+	usleep(20 * 1000);
+	assert_int_equal(wr(&t, STORE_OP_POST, "Tpr", NULL, "y"), STORE_OK); /* prunes */
+	assert_int_equal(store_writer_submit_wait(t.w, &op), STORE_OK);
+	/* past the TTL the id is forgotten: the retry is a new application */
+	assert_true(op.out.seq > first);
+	tenv_close(&t, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_async_and_shutdown),
 		cmocka_unit_test(test_map_growth),
 		cmocka_unit_test(test_map_limit),
+		cmocka_unit_test(test_reqid_prune),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
