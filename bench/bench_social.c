@@ -1,0 +1,354 @@
+/* bench_social.c: `sb-bench social`: durable posts/s and sends/s end to
+ * end (libsb -> app server -> store group commit -> fsync) against a child
+ * `sbd` process (all roles, app servers as its children) on 127.0.0.1,
+ * N closed-loop clients; then, in the same run, a plain LMDB loop with
+ * one fsync'd commit per write on a temp env, and the ratio of the two. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <lmdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench_main.h"
+#include "bench_util.h"
+#include "sb.h"
+
+typedef struct sclient {
+	int id;
+	char name[16], peer[16];
+	sb_session *s;
+	sb_user u;
+	int post; /* phase: 1 posts, 0 sends */
+	atomic_int *stop;
+	bench_samples lat;
+	uint64_t ok, errors;
+} sclient;
+
+static void usage(void)
+{
+	printf("usage: sb-bench social [--clients N] [--seconds S] [--json]\n"
+	       "                       [--sbd PATH] [--keep-data]\n"
+	       "Starts a child sbd (--pw-cost fast) on 127.0.0.1, a temp data\n"
+	       "dir and free ports; N clients post for S s, then send to a\n"
+	       "friend for S s; then LMDB with one fsync'd commit per write.\n");
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static int tcp_probe(int port, int bind_it)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+	                        .sin_port = htons((uint16_t)port)};
+	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+	if (fd < 0)
+		return 0;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = (bind_it ? bind(fd, (struct sockaddr *)&a, sizeof a)
+	              : connect(fd, (struct sockaddr *)&a, sizeof a)) == 0;
+	close(fd);
+	return ok;
+}
+
+/* Starts sbd in its own process group; returns its pid or -1. */
+static pid_t start_sbd(const char *sbd, const char *dir, int *port)
+{
+	char data[300], ps[16], log[300];
+	pid_t pid, parent = getpid();
+
+	srand((unsigned)(parent ^ time(NULL)));
+	for (int t = 0; t < 100 && *port == 0; t++) {
+		int p = 20000 + rand() % 40000, ok = 1;
+		for (int i = 0; i < 7 && ok; i++)
+			ok = tcp_probe(p + i, 1);
+		*port = ok ? p : 0;
+	}
+	if (*port == 0)
+		return -1;
+	snprintf(data, sizeof data, "%s/data", dir);
+	snprintf(log, sizeof log, "%s/sbd.log", dir);
+	snprintf(ps, sizeof ps, "%d", *port);
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent || !freopen(log, "a", stderr))
+			_exit(127);
+		execl(sbd, sbd, "--data-dir", data, "--base-port", ps, "--host",
+		      "127.0.0.1", "--pw-cost", "fast", (char *)NULL);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	for (int i = 0; i < 300; i++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return -1;
+		if (tcp_probe(*port, 0))
+			return pid;
+		sleep_ms(100);
+	}
+	kill(-pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
+}
+
+static void *client_run(void *arg)
+{
+	sclient *c = arg;
+	rpc_status st;
+	char text[64];
+
+	for (uint64_t k = 0; !atomic_load(c->stop); k++) {
+		snprintf(text, sizeof text, "%s message %llu from %s",
+		         c->post ? "post" : "send", (unsigned long long)k, c->name);
+		int64_t t0 = rpc_now_mono_us();
+		int rc = c->post ? sb_post(c->s, &c->u, text, &st)
+		                 : sb_send(c->s, &c->u, c->peer, text, &st);
+		if (rc != RPC_OK) {
+			if (c->errors++ == 0)
+				fprintf(stderr, "sb-bench social: %s: %s %s\n", c->name,
+				        rpc_code_name(rc), st.message);
+			continue;
+		}
+		c->ok++;
+		bench_samples_add(&c->lat, rpc_now_mono_us() - t0);
+	}
+	return NULL;
+}
+
+/* One closed-loop phase of every client for seconds; fills r. */
+static int run_phase(sclient *cs, int n, int post, int seconds,
+                     const char *name, bench_result *r)
+{
+	pthread_t *th = calloc((size_t)n, sizeof *th);
+	atomic_int stop = 0;
+	bench_samples all = {0};
+	int64_t t0;
+
+	if (!th)
+		return -1;
+	memset(r, 0, sizeof *r);
+	t0 = rpc_now_mono_us();
+	for (int i = 0; i < n; i++) {
+		cs[i].post = post;
+		cs[i].stop = &stop;
+		cs[i].ok = cs[i].errors = 0;
+		pthread_create(&th[i], NULL, client_run, &cs[i]);
+	}
+	sleep_ms(seconds * 1000);
+	atomic_store(&stop, 1);
+	for (int i = 0; i < n; i++) {
+		pthread_join(th[i], NULL);
+		r->calls += cs[i].ok;
+		r->errors += cs[i].errors;
+		bench_samples_merge(&all, &cs[i].lat);
+	}
+	r->name = name;
+	r->seconds = (double)(rpc_now_mono_us() - t0) / 1e6;
+	r->calls_per_s = (double)r->calls / r->seconds;
+	bench_result_fill(r, &all);
+	bench_samples_free(&all);
+	free(th);
+	return 0;
+}
+
+/* Users u0..u(n-1) register and log in; u(2k) and u(2k+1) are friends. */
+static int setup_clients(sclient *cs, int n, int port)
+{
+	rpc_status st;
+	for (int i = 0; i < n; i++) {
+		sclient *c = &cs[i];
+		c->id = i;
+		snprintf(c->name, sizeof c->name, "u%d", i);
+		snprintf(c->peer, sizeof c->peer, "u%d", (i ^ 1) < n ? i ^ 1 : 0);
+		if (sb_open(&c->s, "127.0.0.1", port, &st) != RPC_OK ||
+		    sb_register(c->s, c->name, "pw", &st) != RPC_OK ||
+		    sb_login(c->s, c->name, "pw", &c->u, &st) != RPC_OK)
+			goto fail;
+	}
+	for (int i = 0; i + 1 < n; i += 2)
+		if (sb_invite(cs[i].s, &cs[i].u, cs[i + 1].name, &st) != RPC_OK ||
+		    sb_accept_invite(cs[i + 1].s, &cs[i + 1].u, cs[i].name, &st) !=
+		        RPC_OK)
+			goto fail;
+	if (n % 2 == 1 && n > 1 &&
+	    (sb_invite(cs[n - 1].s, &cs[n - 1].u, "u0", &st) != RPC_OK ||
+	     sb_accept_invite(cs[0].s, &cs[0].u, cs[n - 1].name, &st) != RPC_OK))
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "sb-bench social: setup failed: %s %s\n",
+	        rpc_code_name(st.code), st.message);
+	return -1;
+}
+
+/* One fsync'd LMDB commit per 1-write transaction, for seconds (the
+ * durable default: no MDB_NOSYNC/NOMETASYNC), like a naive store. */
+static int run_lmdb_single(const char *dir, int seconds, bench_result *r)
+{
+	MDB_env *env = NULL;
+	MDB_dbi dbi;
+	MDB_txn *txn = NULL;
+	char path[300], val[64];
+	bench_samples s = {0};
+	int rc, ret = -1;
+	int64_t t0, end;
+
+	memset(r, 0, sizeof *r);
+	memset(val, 'v', sizeof val);
+	snprintf(path, sizeof path, "%s/lmdb-single", dir);
+	if (mkdir(path, 0700) != 0 || (rc = mdb_env_create(&env)) != 0 ||
+	    (rc = mdb_env_set_mapsize(env, (size_t)1 << 30)) != 0 ||
+	    (rc = mdb_env_open(env, path, 0, 0600)) != 0)
+		goto out;
+	t0 = rpc_now_mono_us();
+	end = t0 + (int64_t)seconds * 1000000;
+	for (uint64_t k = 0; rpc_now_mono_us() < end; k++) {
+		int64_t a = rpc_now_mono_us();
+		MDB_val key = {sizeof k, &k}, v = {sizeof val, val};
+		if (mdb_txn_begin(env, NULL, 0, &txn) != 0 ||
+		    mdb_dbi_open(txn, NULL, 0, &dbi) != 0 ||
+		    mdb_put(txn, dbi, &key, &v, 0) != 0)
+			goto out;
+		rc = mdb_txn_commit(txn);
+		txn = NULL;
+		if (rc != 0)
+			goto out;
+		r->calls++;
+		bench_samples_add(&s, rpc_now_mono_us() - a);
+	}
+	r->name = "lmdb 1 commit/write";
+	r->seconds = (double)(rpc_now_mono_us() - t0) / 1e6;
+	r->calls_per_s = (double)r->calls / r->seconds;
+	bench_result_fill(r, &s);
+	ret = 0;
+out:
+	if (txn)
+		mdb_txn_abort(txn);
+	if (env)
+		mdb_env_close(env);
+	bench_samples_free(&s);
+	return ret;
+}
+
+static void default_sbd(char *buf, size_t n)
+{
+	ssize_t len = readlink("/proc/self/exe", buf, n - 8);
+	char *slash;
+	buf[len > 0 ? len : 0] = '\0';
+	slash = strrchr(buf, '/');
+	snprintf(slash ? slash + 1 : buf, 8, "sbd");
+}
+
+static int parse(int argc, char **argv, long *clients, long *seconds,
+                 int *json, int *keep, const char **sbd)
+{
+	for (int i = 1; i < argc; i++) {
+		int r = 0;
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage();
+			return 1;
+		}
+		if (strcmp(argv[i], "--json") == 0 ||
+		    strcmp(argv[i], "--keep-data") == 0) {
+			*(argv[i][2] == 'j' ? json : keep) = 1;
+			continue;
+		}
+		if ((r = bench_flag_int(argc, argv, &i, "--clients", 1, 640,
+		                        clients)) == 0 &&
+		    (r = bench_flag_int(argc, argv, &i, "--seconds", 1, 3600,
+		                        seconds)) == 0 &&
+		    (r = bench_flag_str(argc, argv, &i, "--sbd", sbd)) == 0) {
+			fprintf(stderr, "sb-bench social: unknown option '%s'\n",
+			        argv[i]);
+			return -1;
+		}
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int bench_social_main(int argc, char **argv)
+{
+	long clients = 50, seconds = 5;
+	int json = 0, keep = 0, port = 0, rc = 1;
+	const char *sbd = NULL;
+	char sbdbuf[512], dir[] = "/tmp/sb-bench-social.XXXXXX", cmd[300];
+	sclient *cs = NULL;
+	bench_result posts, sends, single;
+	pid_t pid = -1;
+
+	int pr = parse(argc, argv, &clients, &seconds, &json, &keep, &sbd);
+	if (pr != 0)
+		return pr > 0 ? 0 : 2;
+	if (!sbd) {
+		default_sbd(sbdbuf, sizeof sbdbuf);
+		sbd = sbdbuf;
+	}
+	if (!mkdtemp(dir) || !(cs = calloc((size_t)clients, sizeof *cs)))
+		goto out;
+	if ((pid = start_sbd(sbd, dir, &port)) < 0) {
+		fprintf(stderr, "sb-bench social: cannot start %s (log in %s)\n",
+		        sbd, dir);
+		keep = 1;
+		goto out;
+	}
+	if (!json)
+		printf("sb-bench social: %ld clients, %ld s per phase, child sbd "
+		       "%s on 127.0.0.1:%d, data in %s\n",
+		       clients, seconds, sbd, port, dir);
+	if (setup_clients(cs, (int)clients, port) != 0 ||
+	    run_phase(cs, (int)clients, 1, (int)seconds, "durable posts",
+	              &posts) != 0 ||
+	    run_phase(cs, (int)clients, 0, (int)seconds, "durable sends",
+	              &sends) != 0 ||
+	    run_lmdb_single(dir, (int)seconds, &single) != 0)
+		goto out;
+	bench_result_print(&posts, json);
+	bench_result_print(&sends, json);
+	bench_result_print(&single, json);
+	if (json)
+		printf("{\"name\":\"ratio\",\"posts_vs_single\":%.2f,"
+		       "\"sends_vs_single\":%.2f}\n",
+		       posts.calls_per_s / single.calls_per_s,
+		       sends.calls_per_s / single.calls_per_s);
+	else
+		printf("ratio: posts %.2fx, sends %.2fx one-commit-per-write LMDB\n",
+		       posts.calls_per_s / single.calls_per_s,
+		       sends.calls_per_s / single.calls_per_s);
+	rc = posts.errors || sends.errors ? 1 : 0;
+out:
+	for (long i = 0; cs && i < clients; i++) {
+		sb_close(cs[i].s);
+		bench_samples_free(&cs[i].lat);
+	}
+	free(cs);
+	if (pid > 0) {
+		kill(-pid, SIGTERM);
+		for (int i = 0; i < 100 && waitpid(pid, NULL, WNOHANG) != pid; i++)
+			sleep_ms(100);
+		kill(-pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	if (!keep) {
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "sb-bench social: could not remove %s\n", dir);
+	}
+	return rc;
+}
