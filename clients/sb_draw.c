@@ -15,7 +15,7 @@
 int sb_draw_run(const char *host, int port);
 
 /* "draw <count>" with count a decimal up to UINT32_MAX (the server checks
- * the per-call maximum). Returns 0  and *count, 1 for a blank line, 2 for
+ * the per-call maximum). Returns 0 and *count, 1 for a blank line, 2 for
  * exit/quit, -1 for anything else. */
 static int parse_line(char *line, uint32_t *count)
 {
