@@ -31,6 +31,11 @@ int rpc_tls_config(const char *url, const rpc_tls *t, int server,
 /* Sets the largest frame a socket accepts. */
 int rpc_set_recv_max(nng_socket s, size_t max);
 
+/* 0 if every string field in the wire body of a d message is UTF-8 with
+ * no NUL byte; else -1 and why says which field (rpc_validate.c). */
+int rpc_check_strings(const ProtobufCMessageDescriptor *d, const uint8_t *body,
+                      size_t len, char *why, size_t n);
+
 /* Packs a protobuf message into a fresh nng message. */
 int rpc_pack_msg(const ProtobufCMessage *m, nng_msg **out);
 

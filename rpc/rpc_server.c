@@ -299,6 +299,10 @@ static int dispatch(rpc_server *s, rpc_call *call, nng_msg *msg)
     if (__atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE))
         return rpc_call_fail(call, RPC_UNAVAILABLE, "server %s is stopping",
                              s->name);
+    char why[256];
+    if (rpc_check_strings(call->m->req_desc, call->env->body.data,
+                          call->env->body.len, why, sizeof why) != 0)
+        return rpc_call_fail(call, RPC_INVALID_ARGUMENT, "%s", why);
     call->req = protobuf_c_message_unpack(call->m->req_desc, &alloc,
                                           call->env->body.len,
                                           call->env->body.data);

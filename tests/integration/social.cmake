@@ -24,4 +24,3 @@ sb_test(test_social_badinput_nul SOURCES
         ${CMAKE_SOURCE_DIR}/tests/integration/test_social_badinput.c ${_tsp}
         LIBS sb TIMEOUT 120 ARGS nul)
 add_dependencies(test_social_badinput_nul sbd)
-set_tests_properties(test_social_badinput_nul PROPERTIES DISABLED TRUE)

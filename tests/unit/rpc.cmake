@@ -3,3 +3,7 @@ sb_test(test_rpc SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_rpc.c
         LIBS sb_echo TIMEOUT 300)
 sb_test(test_bus SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_bus.c
         LIBS sb_proto TIMEOUT 120)
+# nng 1.5.2 leaks its own pipe objects now and then when a server drops a
+# connection (see the .lsan file); scoped to this test only.
+set_property(TEST test_rpc APPEND PROPERTY ENVIRONMENT
+  "LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/unit/test_rpc.lsan:print_suppressions=0")

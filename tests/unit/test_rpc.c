@@ -296,6 +296,30 @@ static void test_bad_frames(void **state)
     assert_int_equal(r->code, RPC_INVALID_ARGUMENT);
     assert_non_null(strstr(r->message, "sb.echo.EchoRequest"));
     sb__rpc__reply__free_unpacked(r, NULL);
+    /* string fields must be UTF-8 without NUL (protobuf-c would cut a
+     * C string at the NUL and the handler would see another name) */
+    const struct {
+        const char *bytes;
+        size_t len;
+        int code;
+    } strs[] = {{"a\0b", 3, RPC_INVALID_ARGUMENT},
+                {"\xff\xfe", 2, RPC_INVALID_ARGUMENT},
+                {"\xc0\xaf", 2, RPC_INVALID_ARGUMENT}, /* overlong '/' */
+                {"caf\xc3\xa9", 5, RPC_OK}};
+    for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) {
+        body[0] = 0x0a; /* CheckRequest.service, length-delimited */
+        body[1] = (uint8_t)strs[i].len;
+        memcpy(body + 2, strs[i].bytes, strs[i].len);
+        call.method = "sb.health.Health/Check";
+        call.body.len = 2 + strs[i].len;
+        n = sb__rpc__call__pack(&call, frame);
+        r = raw_call(raw, frame, n);
+        assert_non_null(r);
+        assert_int_equal(r->code, strs[i].code);
+        if (strs[i].code != RPC_OK)
+            assert_non_null(strstr(r->message, "field 'service'"));
+        sb__rpc__reply__free_unpacked(r, NULL);
+    }
     /* 2 MiB is over the 1 MiB limit: dropped, no reply */
     size_t big = 2 * 1024 * 1024;
     uint8_t *huge = calloc(1, big);
