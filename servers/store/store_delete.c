@@ -16,19 +16,23 @@ static int del_k(MDB_txn *txn, MDB_dbi dbi, const store_key *k)
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* Friendships: for each friend f of u, f's mirror row (f \0 seq) found
- * through friend_idx (f \0 u -> seq), and that index entry. */
-static int drop_friendships(store_db *db, MDB_txn *txn, store_str u)
+/* Drops the other side of u's relations. The names x come from @list
+ * under u (values or key suffixes, per @collect); for each, the index
+ * @idx (x \0 u -> seq) gives x's mirror row (x \0 seq) in @rows, and both
+ * go. Friendships: list friends, idx friend_idx, rows friends. Sent
+ * invitations: list inv_out (suffixes), idx inv_idx, rows inv. */
+static int drop_mirrored(MDB_txn *txn, MDB_dbi list, store_scan_fn collect, MDB_dbi idx,
+                         MDB_dbi rows, store_str u)
 {
 	store_name_vec nv = {0};
 	store_key k;
 	store_key_prefix(&k, u);
-	int rc = store_scan(txn, DBI(FRIENDS), &k, store_collect_value, &nv);
+	int rc = store_scan(txn, list, &k, collect, &nv);
 	for (size_t i = 0; rc == 0 && i < nv.n; i++) {
-		store_str f = store_s(nv.v[i]);
-		store_key_pair(&k, f, u);
+		store_str x = store_s(nv.v[i]);
+		store_key_pair(&k, x, u);
 		MDB_val kv = store_val(k.b, k.len), v;
-		rc = mdb_get(txn, DBI(FRIEND_IDX), &kv, &v);
+		rc = mdb_get(txn, idx, &kv, &v);
 		if (rc == MDB_NOTFOUND) {
 			rc = 0;
 			continue;
@@ -37,42 +41,25 @@ static int drop_friendships(store_db *db, MDB_txn *txn, store_str u)
 			break;
 		/* read the seq before the delete: map pointers die at an update */
 		uint64_t seq = v.mv_size == 8 ? store_get_u64(v.mv_data) : 0;
-		if ((rc = mdb_del(txn, DBI(FRIEND_IDX), &kv, NULL)))
+		if ((rc = mdb_del(txn, idx, &kv, NULL)))
 			break;
-		store_key_name_seq(&k, f, seq);
-		rc = del_k(txn, DBI(FRIENDS), &k);
+		store_key_name_seq(&k, x, seq);
+		rc = del_k(txn, rows, &k);
 	}
 	free(nv.v);
 	return rc;
 }
 
-/* Invitations the user sent: inv_out (u \0 x -> seq) names each invitee x,
- * whose inv (x \0 seq) and inv_idx (x \0 u) go. */
+static int drop_friendships(store_db *db, MDB_txn *txn, store_str u)
+{
+	return drop_mirrored(txn, DBI(FRIENDS), store_collect_value, DBI(FRIEND_IDX),
+	                     DBI(FRIENDS), u);
+}
+
 static int drop_sent_invitations(store_db *db, MDB_txn *txn, store_str u)
 {
-	store_name_vec nv = {0};
-	store_key k;
-	store_key_prefix(&k, u);
-	int rc = store_scan(txn, DBI(INV_OUT), &k, store_collect_suffix, &nv);
-	for (size_t i = 0; rc == 0 && i < nv.n; i++) {
-		store_str x = store_s(nv.v[i]);
-		store_key_pair(&k, x, u);
-		MDB_val kv = store_val(k.b, k.len), v;
-		rc = mdb_get(txn, DBI(INV_IDX), &kv, &v);
-		if (rc == MDB_NOTFOUND) {
-			rc = 0;
-			continue;
-		}
-		if (rc)
-			break;
-		uint64_t seq = v.mv_size == 8 ? store_get_u64(v.mv_data) : 0;
-		if ((rc = mdb_del(txn, DBI(INV_IDX), &kv, NULL)))
-			break;
-		store_key_name_seq(&k, x, seq);
-		rc = del_k(txn, DBI(INV), &k);
-	}
-	free(nv.v);
-	return rc;
+	return drop_mirrored(txn, DBI(INV_OUT), store_collect_suffix, DBI(INV_IDX), DBI(INV),
+	                     u);
 }
 
 /* Invitations the user received: each inviter's inv_out (x \0 u) goes. */

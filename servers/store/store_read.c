@@ -75,6 +75,21 @@ static store_res rc_res(int rc)
 	return rc == 0 ? STORE_OK : rc == MDB_NOTFOUND ? STORE_NOT_LOGGED_IN : STORE_ERR_INTERNAL;
 }
 
+/* Opens a read txn and resolves @token to the caller's name (held in @buf).
+ * On STORE_OK the txn is open and the caller ends it; otherwise it is
+ * already closed. Every token-taking read starts here, so the token check
+ * comes first everywhere. */
+static store_res read_as(store_db *db, store_str token, MDB_txn **txn, char *buf,
+                         store_str *me)
+{
+	if (store_read_begin(db, txn))
+		return STORE_ERR_INTERNAL;
+	store_res r = rc_res(store_resolve(db, *txn, token, buf, me));
+	if (r != STORE_OK)
+		store_read_end(db, *txn);
+	return r;
+}
+
 /* ---- single records ------------------------------------------------- */
 
 store_res store_get_user(store_db *db, store_str name, store_user *out)
@@ -114,23 +129,20 @@ store_res store_whoami(store_db *db, store_str token, store_session *out)
 	char buf[STORE_NAME_MAX + 1];
 	store_str me;
 	memset(out, 0, sizeof *out);
-	if (store_read_begin(db, &txn))
-		return STORE_ERR_INTERNAL;
-	int rc = store_resolve(db, txn, token, buf, &me);
-	store_res r = rc_res(rc);
-	if (r == STORE_OK) {
-		MDB_val kv = store_val(me.ptr, me.len), v;
-		r = mdb_get(txn, DBI(SESSIONS), &kv, &v) ? STORE_ERR_INTERNAL : STORE_OK;
-		store_dec d;
-		store_dec_init(&d, &v);
-		memcpy(out->user, me.ptr, me.len);
-		out->login_ms = store_dec_u64(&d);
-		store_dec_str(&d, out->token, sizeof out->token);
-		store_dec_str(&d, out->server, sizeof out->server);
-		store_dec_str(&d, out->endpoint, sizeof out->endpoint);
-		if (r == STORE_OK && d.bad)
-			r = STORE_ERR_INTERNAL;
-	}
+	store_res r = read_as(db, token, &txn, buf, &me);
+	if (r != STORE_OK)
+		return r;
+	MDB_val kv = store_val(me.ptr, me.len), v;
+	r = mdb_get(txn, DBI(SESSIONS), &kv, &v) ? STORE_ERR_INTERNAL : STORE_OK;
+	store_dec d;
+	store_dec_init(&d, &v);
+	memcpy(out->user, me.ptr, me.len);
+	out->login_ms = store_dec_u64(&d);
+	store_dec_str(&d, out->token, sizeof out->token);
+	store_dec_str(&d, out->server, sizeof out->server);
+	store_dec_str(&d, out->endpoint, sizeof out->endpoint);
+	if (r == STORE_OK && d.bad)
+		r = STORE_ERR_INTERNAL;
 	store_read_end(db, txn);
 	return r;
 }
@@ -162,20 +174,18 @@ static store_res list_own(store_db *db, MDB_dbi dbi, store_str token, store_name
 	char buf[STORE_NAME_MAX + 1];
 	store_str me;
 	memset(out, 0, sizeof *out);
-	if (store_read_begin(db, &txn))
-		return STORE_ERR_INTERNAL;
-	int rc = store_resolve(db, txn, token, buf, &me);
-	if (rc == 0) {
-		store_key k;
-		store_key_prefix(&k, me);
-		name_acc a = {out, 0, 0};
-		if (store_scan(txn, dbi, &k, add_name, &a))
-			rc = -1;
-	}
+	store_res r = read_as(db, token, &txn, buf, &me);
+	if (r != STORE_OK)
+		return r;
+	store_key k;
+	store_key_prefix(&k, me);
+	name_acc a = {out, 0, 0};
+	if (store_scan(txn, dbi, &k, add_name, &a))
+		r = STORE_ERR_INTERNAL;
 	store_read_end(db, txn);
-	if (rc)
+	if (r != STORE_OK)
 		store_names_free(out);
-	return rc_res(rc);
+	return r;
 }
 
 store_res store_list_invite(store_db *db, store_str token, store_names *out)
@@ -201,15 +211,14 @@ static store_res list_all(store_db *db, MDB_dbi dbi, int by_suffix, store_str to
 	char buf[STORE_NAME_MAX + 1];
 	store_str me;
 	memset(out, 0, sizeof *out);
-	if (store_read_begin(db, &txn))
-		return STORE_ERR_INTERNAL;
-	int rc = store_resolve(db, txn, token, buf, &me);
-	if (rc == 0) {
-		store_key k = {0};
-		name_acc a = {out, 0, by_suffix};
-		if (store_scan(txn, dbi, &k, add_name, &a))
-			rc = -1;
-	}
+	store_res r = read_as(db, token, &txn, buf, &me);
+	if (r != STORE_OK)
+		return r;
+	int rc = 0;
+	store_key k = {0};
+	name_acc a = {out, 0, by_suffix};
+	if (store_scan(txn, dbi, &k, add_name, &a))
+		rc = -1;
 	if (rc == 0 && by_suffix) { /* list_users: online = has a session */
 		out->online = calloc(out->n ? out->n : 1, 1);
 		for (size_t i = 0; out->online && i < out->n; i++) {
@@ -286,11 +295,10 @@ store_res store_receive_post(store_db *db, store_str token, store_posts *out)
 	char buf[STORE_NAME_MAX + 1];
 	store_str me;
 	memset(out, 0, sizeof *out);
-	if (store_read_begin(db, &txn))
-		return STORE_ERR_INTERNAL;
-	int rc = store_resolve(db, txn, token, buf, &me);
-	store_res r = rc_res(rc);
-	if (r == STORE_OK && scan_posts(db, txn, me, out))
+	store_res r = read_as(db, token, &txn, buf, &me);
+	if (r != STORE_OK)
+		return r;
+	if (scan_posts(db, txn, me, out))
 		r = STORE_ERR_INTERNAL;
 	store_read_end(db, txn);
 	if (r != STORE_OK) {
@@ -346,19 +354,16 @@ store_res store_mail_fetch(store_db *db, store_str token, uint64_t after_seq, si
 	char buf[STORE_NAME_MAX + 1];
 	store_str me;
 	memset(out, 0, sizeof *out);
-	if (store_read_begin(db, &txn))
-		return STORE_ERR_INTERNAL;
-	int rc = store_resolve(db, txn, token, buf, &me);
-	store_res r = rc_res(rc);
-	if (r == STORE_OK) {
-		/* acknowledged entries are gone, so few precede after_seq */
-		store_key k;
-		store_key_prefix(&k, me);
-		mail_acc a = {out, 0, max ? max : 1000, after_seq};
-		rc = store_scan(txn, DBI(MAIL), &k, add_mail, &a);
-		if (rc != 0 && rc != 1)
-			r = STORE_ERR_INTERNAL;
-	}
+	store_res r = read_as(db, token, &txn, buf, &me);
+	if (r != STORE_OK)
+		return r;
+	/* acknowledged entries are gone, so few precede after_seq */
+	store_key k;
+	store_key_prefix(&k, me);
+	mail_acc a = {out, 0, max ? max : 1000, after_seq};
+	int rc = store_scan(txn, DBI(MAIL), &k, add_mail, &a);
+	if (rc != 0 && rc != 1)
+		r = STORE_ERR_INTERNAL;
 	store_read_end(db, txn);
 	if (r != STORE_OK)
 		store_mails_free(out);
