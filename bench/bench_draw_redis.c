@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "bench_draw.h"
+#include "sb_netutil.h"
 #include "rpc.h"
 
 typedef struct rconn {
@@ -29,21 +30,6 @@ typedef struct rconn {
     char buf[128];
     size_t len;
 } rconn;
-
-static int free_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    socklen_t n = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &n) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
 
 static int dial(int port)
 {
@@ -67,7 +53,7 @@ int bench_redis_start(bench_redis *r, int aof_always)
 
     memset(r, 0, sizeof *r);
     snprintf(r->dir, sizeof r->dir, "/tmp/sb-bench-redis.XXXXXX");
-    if (mkdtemp(r->dir) == NULL || (r->port = free_port()) < 0) {
+    if (mkdtemp(r->dir) == NULL || (r->port = sb_free_port()) < 0) {
         fprintf(stderr, "sb-bench draw: cannot make a temp dir or find a "
                         "free port: %s\n", strerror(errno));
         return -1;

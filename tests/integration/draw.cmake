@@ -2,10 +2,10 @@
 # `sb draw` client on 127.0.0.1 (the sbd and sb binaries must be built).
 set(_draw_it ${CMAKE_SOURCE_DIR}/tests/integration)
 sb_test(test_draw_service SOURCES ${_draw_it}/test_draw_service.c
-        ${_draw_it}/draw_itest.c LIBS sb_proto sb_rpc Threads::Threads
+        ${_draw_it}/draw_itest.c LIBS sb_proto sb_rpc sb_netutil Threads::Threads
         TIMEOUT 180)
 sb_test(test_draw_kill SOURCES ${_draw_it}/test_draw_kill.c
-        ${_draw_it}/draw_itest.c LIBS sb_proto sb_rpc Threads::Threads
+        ${_draw_it}/draw_itest.c LIBS sb_proto sb_rpc sb_netutil Threads::Threads
         TIMEOUT 180)
 foreach(_t test_draw_service test_draw_kill)
   target_include_directories(${_t} PRIVATE ${_draw_it})

@@ -12,21 +12,7 @@
 #include <unistd.h>
 
 #include "draw_itest.h"
-
-static int free_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    socklen_t n = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &n) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
+#include "sb_netutil.h"
 
 int dproc_init(dproc *p)
 {
@@ -63,7 +49,7 @@ int dproc_start(dproc *p, uint32_t size)
 {
     Sb__Draw__StatusReply *s = NULL;
 
-    if ((p->port = free_port()) < 0)
+    if ((p->port = sb_free_port()) < 0)
         return -1;
     snprintf(p->url, sizeof p->url, "tcp://127.0.0.1:%d", p->port);
     if ((p->pid = spawn(p, size)) < 0)

@@ -212,7 +212,7 @@ static void test_endpoint_down(void **state)
     ec2_client *c = NULL;
     ec2_instance_list l;
     aws_error e;
-    snprintf(url, sizeof url, "http://127.0.0.1:%d", ec2_proc_free_port());
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", sb_free_port());
     ec2_config cfg = {.region = "us-east-1", .endpoint = url,
                       .creds = &creds, .max_attempts = 3,
                       .base_delay_ms = 20, .max_delay_ms = 100,

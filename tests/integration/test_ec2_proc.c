@@ -90,22 +90,6 @@ int ec2_proc_start_fake(const char *mode, ec2_proc *p)
     return 0;
 }
 
-int ec2_proc_free_port(void)
-{
-    struct sockaddr_in a;
-    socklen_t al = sizeof a;
-    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (s >= 0 && bind(s, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(s, (struct sockaddr *)&a, &al) == 0)
-        port = ntohs(a.sin_port);
-    if (s >= 0)
-        close(s);
-    return port;
-}
-
 static int can_connect(int port)
 {
     struct sockaddr_in a;
@@ -130,7 +114,7 @@ int ec2_proc_start_moto(ec2_proc *p)
     char port[16];
     memset(p, 0, sizeof *p);
     p->pid = -1;
-    p->port = ec2_proc_free_port();
+    p->port = sb_free_port();
     snprintf(port, sizeof port, "%d", p->port);
     char *argv[] = {"python3", "-m", "moto.server", "-H", "127.0.0.1",
                     "-p", port, NULL};

@@ -255,7 +255,7 @@ static void test_imds_down(void **state)
 {
     aws_creds c;
     aws_error e;
-    imds_env(ec2_proc_free_port());
+    imds_env(sb_free_port());
     time_t t0 = time(NULL);
     assert_int_equal(aws_creds_resolve(&c, &e), AWS_ENOCREDS);
     assert_true(time(NULL) - t0 <= 4); /* short timeouts, no retry storm */

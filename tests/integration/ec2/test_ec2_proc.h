@@ -24,6 +24,6 @@ int ec2_proc_start_moto(ec2_proc *p);
 /* Stops the child: SIGTERM to its process group, SIGKILL after 3 s. */
 void ec2_proc_stop(ec2_proc *p);
 /* A port on 127.0.0.1 that nothing listens on (bound, then released). */
-int ec2_proc_free_port(void);
+#include "sb_netutil.h" /* sb_free_port() */
 
 #endif
