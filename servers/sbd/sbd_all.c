@@ -195,7 +195,7 @@ int sbd_run_all(const sbd_opts *o)
 	sbd_wait_signal();
 out:
 	if (rv != 0)
-		sb_error("sbd", "cannot start: %s (code %d)", strerror(rv > 0 ? rv : -rv), rv);
+		sb_error("sbd", "cannot start (the role that failed said why above)");
 	stop_all(&a);
 	sb_info("sbd", "stopped");
 	return rv == 0 ? 0 : -1;

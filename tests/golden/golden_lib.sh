@@ -13,11 +13,13 @@ port_free() {
     ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# Picks a base port P with P..P+6 free (sbd uses seven).
+# Picks a base port P with P..P+6 free (sbd uses seven). P lies below the
+# kernel's ephemeral range (32768 up), so the outgoing connections of tests
+# running beside this one cannot take the ports between check and bind.
 pick_ports() {
     local try p i ok
     for try in $(seq 1 50); do
-        p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+        p=$(( 10000 + (RANDOM * 32768 + RANDOM) % 22000 ))
         ok=1
         for i in 0 1 2 3 4 5 6; do
             port_free $((p + i)) || { ok=0; break; }
@@ -29,23 +31,36 @@ pick_ports() {
 }
 
 # Starts sbd on a fresh data dir; waits (at most 30 s) until login accepts.
+# A port can still be taken between the check and sbd's bind by another
+# test; then sbd exits saying "Address in use" and we try other ports
+# (five tries at most).
 sbd_start() {
-    local i
+    local i try
     SBD_DIR=$(mktemp -d "${TMPDIR:-/tmp}/sb-golden.XXXXXX")
-    pick_ports || return 1
-    "$SB_BIN_DIR/sbd" --data-dir "$SBD_DIR/data" --base-port "$SBD_PORT" \
-        2>"$SBD_DIR/sbd.log" &
-    SBD_PID=$!
-    for i in $(seq 1 300); do
-        if ! kill -0 "$SBD_PID" 2>/dev/null; then
-            echo "sbd exited at start; its log:" >&2
-            tail -n 30 "$SBD_DIR/sbd.log" >&2
-            return 1
-        fi
-        (exec 3<>"/dev/tcp/127.0.0.1/$SBD_PORT") 2>/dev/null && return 0
-        sleep 0.1
+    for try in 1 2 3 4 5; do
+        pick_ports || return 1
+        rm -rf "$SBD_DIR/data"
+        "$SB_BIN_DIR/sbd" --data-dir "$SBD_DIR/data" --base-port "$SBD_PORT" \
+            2>"$SBD_DIR/sbd.log" &
+        SBD_PID=$!
+        for i in $(seq 1 300); do
+            if ! kill -0 "$SBD_PID" 2>/dev/null; then
+                wait "$SBD_PID" 2>/dev/null
+                SBD_PID=
+                if grep -q "in use" "$SBD_DIR/sbd.log" && [ $try -lt 5 ]; then
+                    echo "sbd: ports from $SBD_PORT taken meanwhile; other ports" >&2
+                    continue 2
+                fi
+                echo "sbd exited at start; its log:" >&2
+                tail -n 30 "$SBD_DIR/sbd.log" >&2
+                return 1
+            fi
+            (exec 3<>"/dev/tcp/127.0.0.1/$SBD_PORT") 2>/dev/null && return 0
+            sleep 0.1
+        done
+        echo "sbd did not accept on $SBD_PORT within 30 s" >&2
+        return 1
     done
-    echo "sbd did not accept on $SBD_PORT within 30 s" >&2
     return 1
 }
 

@@ -65,7 +65,7 @@ int tsp_init(tsp_sbd *s)
 	snprintf(s->data, sizeof s->data, "%s/data", s->dir);
 	srand((unsigned)(getpid() ^ time(NULL)));
 	for (int tries = 0; tries < 100; tries++) {
-		int p = 20000 + rand() % 40000, ok = 1;
+		int p = 10000 + rand() % 22000, ok = 1; /* below the ephemeral range */
 		for (int i = 0; i < 7 && ok; i++)
 			ok = port_free(p + i);
 		if (ok) {
