@@ -194,6 +194,22 @@ int sb_join_group(sb_session *s, sb_user *u, const char *group,
 int sb_send_group(sb_session *s, sb_user *u, const char *group,
                   const char *text, rpc_status *st);
 
+/** Loot box: draws count numbers for u through u's app server, which
+ * asks the draw service (no number is ever handed out twice, by any
+ * client). All or nothing. On RPC_OK, (*reply)->numbers holds exactly
+ * count numbers in 1..N, in draw order; free it with sb_free().
+ * @param count 1..the service's maximum (10000 by default).
+ * @return RPC_OK; RPC_UNAUTHENTICATED "Not login yet";
+ *         RPC_INVALID_ARGUMENT "Count must be between 1 and 10000";
+ *         RPC_RESOURCE_EXHAUSTED "No numbers left" or "Only K numbers
+ *         left" (nothing is drawn, a smaller draw may succeed);
+ *         RPC_ABORTED "Draw service is not available" (no draw service
+ *         configured, or it did not answer in time: nothing was drawn
+ *         for u, though numbers may have been skipped); transport
+ *         failures. */
+int sb_draw(sb_session *s, sb_user *u, uint32_t count,
+            Sb__Social__DrawReply **reply, rpc_status *st);
+
 /* ------------------------------------------------------------------ */
 /* Delivery                                                             */
 

@@ -138,6 +138,17 @@ int sb_send_group(sb_session *s, sb_user *u, const char *group,
     return call_empty(s, u, sb_social_App_SendGroup_METHOD, &req.base, st);
 }
 
+int sb_draw(sb_session *s, sb_user *u, uint32_t count,
+            Sb__Social__DrawReply **reply, rpc_status *st)
+{
+    Sb__Social__DrawRequest req = SB__SOCIAL__DRAW_REQUEST__INIT;
+
+    req.count = count;
+    return sb_call(s, u, sb_social_App_Draw_METHOD, &req.base,
+                   &sb__social__draw_reply__descriptor,
+                   (ProtobufCMessage **)reply, st);
+}
+
 int sb_receive(sb_session *s, sb_user *u, uint64_t after_seq,
                uint32_t wait_ms, Sb__Social__ReceiveReply **reply,
                rpc_status *st)

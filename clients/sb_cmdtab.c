@@ -134,10 +134,12 @@ static int b_show_profile(char *const *a, sb_req *r)
     return 0;
 }
 
+/* Any decimal count: a word that is not one is the usage path; the range
+ * (1..the service's maximum) is the server's check, after the token. */
 static int b_draw(char *const *a, sb_req *r)
 {
     sb__social__draw_request__init(&r->draw);
-    return parse_u32(a[0], 1, 100000, &r->draw.count);
+    return parse_u32(a[0], 0, UINT32_MAX, &r->draw.count);
 }
 
 /* ---- reply printers ---- */

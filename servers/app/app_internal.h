@@ -27,6 +27,10 @@ struct app_server {
 	int stopping;
 	int have_sweeper;
 	pthread_t sweeper;
+	/* Draw (app_draw.c): the draw service's client, NULL = none. */
+	rpc_client *draw;
+	uint32_t draw_max;
+	int serving; /* srv started (stop it before the draw client) */
 };
 
 /** Token check and placement: fills *s and returns RPC_OK when the call's
@@ -41,6 +45,16 @@ int app_h_receive(rpc_call *call, const Sb__Social__ReceiveRequest *req,
                   Sb__Social__ReceiveReply *reply, void *arg);
 int app_h_ack(rpc_call *call, const Sb__Social__AckRequest *req,
               Sb__Social__Empty *reply, void *arg);
+
+/** Draw: opens the draw client (draw_url NULL = Draw answers "Draw
+ * service is not available"); max_count 0 = APP_DRAW_DEFAULT_MAX.
+ * Returns 0 or an nng error code. */
+int app_draw_start(app_server *a, const char *draw_url, uint32_t max_count);
+/** Closes the draw client, finishing every draw in flight; call after
+ * rpc_server_stop and before rpc_server_destroy. */
+void app_draw_stop(app_server *a);
+int app_h_draw(rpc_call *call, const Sb__Social__DrawRequest *req,
+               Sb__Social__DrawReply *reply, void *arg);
 
 /** Starts the bus subscription and the deadline sweeper. */
 int app_receive_start(app_server *a, const char *bus_out);

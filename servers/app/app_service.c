@@ -193,6 +193,7 @@ static const sb_social_App_handlers handlers = {
 	.SendGroup = h_send_group,
 	.Receive = app_h_receive,
 	.Ack = app_h_ack,
+	.Draw = app_h_draw,
 };
 
 void app_hint(app_server *a, const char *user, const char *group)
@@ -249,8 +250,11 @@ int app_server_start(const app_config *cfg, app_server **out)
 		goto fail;
 	if ((rv = app_receive_start(a, cfg->bus_out)) != 0)
 		goto fail;
+	if ((rv = app_draw_start(a, cfg->draw_url, cfg->draw_max)) != 0)
+		goto fail;
 	if ((rv = start_rpc(a, cfg)) != 0)
 		goto fail;
+	a->serving = 1;
 	sb_info("app", "%s serving on %s", a->id, app_server_url(a));
 	*out = a;
 	return 0;
@@ -276,8 +280,13 @@ void app_server_stop(app_server *a)
 	/* Parked Receives first: the runtime's graceful stop waits for every
 	 * call in flight, and a parked call is one. */
 	app_receive_stop(a);
+	/* Draws in flight are parked calls too; stop first (no new ones,
+	 * waits for them), then the draw client answers any left. */
+	if (a->serving)
+		rpc_server_stop(a->srv);
+	app_draw_stop(a);
 	if (a->srv != NULL)
-		rpc_server_destroy(a->srv); /* stops gracefully first */
+		rpc_server_destroy(a->srv);
 	rpc_bus_pub_close(a->pub);
 	pthread_cond_destroy(&a->cv);
 	pthread_mutex_destroy(&a->mu);

@@ -21,7 +21,14 @@ typedef struct app_config {
 	store_db *db;           /* the store's environment (outlives us) */
 	store_writer *w;        /* its group-commit writer (outlives us) */
 	int poll_ms;            /* deadline sweep period; 0 = 50 */
+	const char *draw_url;   /* the draw service (sb.draw.Draw) for Draw;
+	                           NULL = Draw answers "Draw service is not
+	                           available" */
+	uint32_t draw_max;      /* largest count per Draw; 0 = 10000, the
+	                           draw service's default maximum */
 } app_config;
+
+#define APP_DRAW_DEFAULT_MAX 10000u
 
 typedef struct app_server app_server;
 

@@ -14,6 +14,8 @@ typedef struct sbd_opts {
 	store_pwcost pwcost;  /* Argon2id cost */
 	const char *draw_listen; /* --listen (draw role); tcp://HOST:P+1 */
 	int pool_size;        /* --pool-size for a new draw pool; 0 = 100000 */
+	const char *draw_url; /* --draw URL: app servers' draw service; all
+	                         passes its own draw role when unset */
 } sbd_opts;
 
 /** Waits for SIGINT or SIGTERM (blocked by main) and logs which. */

@@ -26,6 +26,7 @@ typedef struct sbd_all {
 	rpc_bus_forwarder *bus;
 	char bus_in[SBD_URL_MAX], bus_out[SBD_URL_MAX];
 	char app_host[64];
+	char draw_url[SBD_URL_MAX]; /* what app servers call for Draw */
 	login_fleet *fleet;
 	rpc_server *login_srv;
 	login_service *login;
@@ -79,7 +80,8 @@ static int launch_app(void *arg, const char *id, char *ep, size_t n)
 		return ENOSPC;
 	snprintf(url, sizeof url, "tcp://%s:0", a->app_host);
 	app_config cfg = {.id = id, .listen_url = url, .bus_in = a->bus_in,
-	                  .bus_out = a->bus_out, .db = a->db, .w = a->w};
+	                  .bus_out = a->bus_out, .db = a->db, .w = a->w,
+	                  .draw_url = a->draw_url};
 	if ((rv = app_server_start(&cfg, &srv)) != 0)
 		return rv;
 	a->apps[a->napps++] = srv;
@@ -158,6 +160,21 @@ static int start_draw(const sbd_opts *o, draw_role **out)
 	return draw_role_start(&dc, out) == 0 ? 0 : EIO;
 }
 
+/* App servers reach the draw role where it listens (loopback for a
+ * wildcard address), unless --draw names another draw service. */
+static void set_draw_url(sbd_all *a)
+{
+	const char *u = draw_role_url(a->draw), *wild = "tcp://0.0.0.0:";
+
+	if (a->o->draw_url != NULL)
+		snprintf(a->draw_url, sizeof a->draw_url, "%s", a->o->draw_url);
+	else if (strncmp(u, wild, strlen(wild)) == 0)
+		snprintf(a->draw_url, sizeof a->draw_url, "tcp://127.0.0.1:%s",
+		         u + strlen(wild));
+	else
+		snprintf(a->draw_url, sizeof a->draw_url, "%s", u);
+}
+
 int sbd_run_draw(const sbd_opts *o)
 {
 	draw_role *d = NULL;
@@ -185,13 +202,16 @@ int sbd_run_all(const sbd_opts *o)
 		goto out;
 	if ((rv = login_fleet_create(o->capacity, launch_app, &a, &a.fleet)) != 0)
 		goto out;
-	if ((rv = start_login(&a)) != 0)
-		goto out;
+	/* Draw before login: a login launches app servers, which need it. */
 	if ((rv = start_draw(o, &a.draw)) != 0)
 		goto out;
-	sb_info("sbd", "all roles up: login %s:%d, draw on %d, bus %s -> %s, %d "
-	        "users per app server (the fleet service is not built yet)",
-	        o->host, p, p + 1, a.bus_in, a.bus_out, o->capacity);
+	set_draw_url(&a);
+	if ((rv = start_login(&a)) != 0)
+		goto out;
+	sb_info("sbd", "all roles up: login %s:%d, draw on %d (apps draw from %s), "
+	        "bus %s -> %s, %d users per app server (the fleet service is not "
+	        "built yet)", o->host, p, p + 1, a.draw_url, a.bus_in, a.bus_out,
+	        o->capacity);
 	sbd_wait_signal();
 out:
 	if (rv != 0)

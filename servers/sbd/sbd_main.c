@@ -32,6 +32,7 @@ static void usage(FILE *f)
 	        "usage: sbd [ROLE] [--data-dir DIR] [--base-port P] [--host IP]\n"
 	        "           [--capacity N] [--pw-cost interactive|moderate|fast]\n"
 	        "           [--listen URL] [--pool-size N]   (draw)\n"
+	        "           [--draw URL]   (app: the draw service; all: its own)\n"
 	        "       sbd IP PORT          (the course form: login on IP:PORT)\n"
 	        "\n"
 	        "Ports: login P, draw P+1, orchestrator P+2, store P+3, bus P+4/P+5,\n"
@@ -88,6 +89,8 @@ static int parse_opt(int argc, char **argv, int *i, sbd_opts *o)
 		bad = parse_cost(v, &o->pwcost);
 	else if (strcmp(k, "--listen") == 0)
 		bad = (o->draw_listen = v)[0] == '\0';
+	else if (strcmp(k, "--draw") == 0)
+		bad = (o->draw_url = v)[0] == '\0';
 	else if (strcmp(k, "--pool-size") == 0)
 		bad = parse_int(v, 1, 100000000, &o->pool_size);
 	else {

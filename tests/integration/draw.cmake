@@ -11,3 +11,8 @@ foreach(_t test_draw_service test_draw_kill)
   target_include_directories(${_t} PRIVATE ${_draw_it})
   add_dependencies(${_t} sbd sb-client)
 endforeach()
+# Draw through the user's app server (App/Draw, sb_draw, `draw <user> N`).
+sb_test(test_draw_app SOURCES ${_draw_it}/test_draw_app.c
+        ${CMAKE_SOURCE_DIR}/tests/integration/test_social_proc.c
+        LIBS sb Threads::Threads TIMEOUT 180)
+add_dependencies(test_draw_app sbd sb-client)

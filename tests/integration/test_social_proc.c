@@ -99,8 +99,11 @@ int tsp_start(tsp_sbd *s)
 			_exit(127);
 		if (!freopen(log, "a", stderr))
 			_exit(127);
-		execl(path, path, "--data-dir", s->data, "--base-port", port,
-		      "--host", "127.0.0.1", "--pw-cost", "fast", (char *)NULL);
+		char *argv[] = {path, "--data-dir", s->data, "--base-port", port,
+		                "--host", "127.0.0.1", "--pw-cost", "fast",
+		                s->draw_url ? "--draw" : NULL, (char *)s->draw_url,
+		                NULL};
+		execv(path, argv);
 		_exit(127);
 	}
 	setpgid(s->pid, s->pid); /* also from here: no race with kill */
