@@ -52,6 +52,8 @@ int app_fail(rpc_call *call, store_res r, app_cmd cmd, const char *name)
 		                     "long, or holds a NUL byte or a space");
 	case STORE_ERR_SHUTDOWN:
 		return rpc_call_fail(call, RPC_UNAVAILABLE, "Server is shutting down");
+	case STORE_ERR_UNAVAILABLE: /* the client retries with the same id */
+		return rpc_call_fail(call, RPC_UNAVAILABLE, "Store unreachable; try again");
 	case STORE_OK: /* not a failure: a caller bug, answered safely */
 	case STORE_ERR_INTERNAL:
 	default:

@@ -37,6 +37,9 @@ typedef enum store_res {
 	STORE_INVALID_ARGUMENT, /* empty/too long/NUL/whitespace in a name... */
 	STORE_ERR_INTERNAL,    /* LMDB failure; nothing of the op was applied */
 	STORE_ERR_SHUTDOWN,    /* the writer is stopping; op not applied */
+	STORE_ERR_UNAVAILABLE, /* a remote store did not answer (store_conn.h);
+	                          a write may or may not have been applied:
+	                          retry it with the same request id */
 	STORE_RES_COUNT
 } store_res;
 

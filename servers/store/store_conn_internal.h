@@ -1,0 +1,25 @@
+/* store_conn_internal.h: what store_conn.c (lifecycle, writes) and
+ * store_conn_read.c (reads) share. */
+#ifndef STORE_CONN_INTERNAL_H
+#define STORE_CONN_INTERNAL_H
+
+#include "rpc.h"
+#include "store_conn.h"
+
+struct store_conn {
+	store_db *db;     /* local backend */
+	store_writer *w;
+	rpc_client *rc;   /* remote backend (NULL when local) */
+	int timeout_ms;
+};
+
+/* The store_res a remote call ended with: @res from the reply on RPC_OK,
+ * else the result the status code stands for (store_service_code's
+ * inverse). */
+store_res store_conn_res(const rpc_status *st, uint32_t res);
+
+/* A NUL-terminated copy of @s into *@out (malloc). Returns 0, -1 when @s
+ * holds a NUL byte (it cannot travel as a protobuf string), -2 on ENOMEM. */
+int store_conn_dup(store_str s, char **out);
+
+#endif
