@@ -19,6 +19,7 @@ static const char *const res_names[STORE_RES_COUNT] = {
 	"NOT_FRIEND", "NOT_ONLINE", "ALREADY_EXISTS", "NO_SUCH_GROUP",
 	"ALREADY_MEMBER", "NOT_MEMBER", "INVALID_ARGUMENT", "ERR_INTERNAL",
 	"ERR_SHUTDOWN", "ERR_UNAVAILABLE",
+	"NOT_CREATOR", "IN_LOBBY", "LOBBY", "BAD_AGE", "BAD_PROFILE",
 };
 
 const char *store_res_name(store_res r)

@@ -32,7 +32,8 @@
 static const char *const dbi_names[STORE_DBI_COUNT] = {
 	"meta", "users", "tokens", "sessions", "inv", "inv_idx", "inv_out",
 	"friends", "friend_idx", "posts", "groups", "group_seq", "members",
-	"joined", "mail", "reqids", "reqtime",
+	"joined", "mail", "reqids", "reqtime", "rooms", "room_seq", "room_members",
+	"user_room",
 };
 
 MDB_env *store_db_env(store_db *db) { return db->env; }

@@ -40,6 +40,12 @@ typedef enum store_res {
 	STORE_ERR_UNAVAILABLE, /* a remote store did not answer (store_conn.h);
 	                          a write may or may not have been applied:
 	                          retry it with the same request id */
+	/* rooms and profiles (store_rooms.c) */
+	STORE_NOT_CREATOR,     /* Only the creator of <room> can delete it */
+	STORE_IN_LOBBY,        /* Already in lobby (leave-room there) */
+	STORE_LOBBY,           /* lobby cannot be deleted */
+	STORE_BAD_AGE,         /* age out of 0..150 */
+	STORE_BAD_PROFILE,     /* a profile field empty, long or not printable */
 	STORE_RES_COUNT
 } store_res;
 
@@ -99,6 +105,15 @@ typedef enum store_op_kind {
 	STORE_OP_JOIN_GROUP,   /* token, name = group */
 	STORE_OP_SEND_GROUP,   /* token, name = group, text */
 	STORE_OP_MAIL_ACK,     /* token, seq = acknowledge entries <= seq */
+	/* rooms, profiles, private messages (store_rooms.c) */
+	STORE_OP_CREATE_ROOM,  /* token, name = room: create, creator enters */
+	STORE_OP_JOIN_ROOM,    /* token, name = room ("lobby" = leave) */
+	STORE_OP_LEAVE_ROOM,   /* token: back to lobby */
+	STORE_OP_DELETE_ROOM,  /* token, name = room: creator only */
+	STORE_OP_SAY,          /* token, text: to every member of my room */
+	STORE_OP_PRIVATE,      /* token, name = to (online), text */
+	STORE_OP_SET_PROFILE,  /* token, first, last, age, gender */
+	STORE_OP_END_SESSION,  /* token: a timed-out session (as logout) */
 } store_op_kind;
 
 /** What a write op produced (also what a retried request id gets back). */
@@ -189,7 +204,7 @@ store_res store_list_friend(store_db *db, store_str token, store_names *out);
 store_res store_list_group(store_db *db, store_str token, store_names *out);
 /** The user's groups in join order. */
 store_res store_list_joined(store_db *db, store_str token, store_names *out);
-/** Every account in name order, with online flags. */
+/** Every account in creation order, with online flags. */
 store_res store_list_users(store_db *db, store_str token, store_names *out);
 
 typedef struct store_post {
@@ -206,7 +221,11 @@ void store_posts_free(store_posts *l);
 /** Friends' posts, oldest first (global post order). */
 store_res store_receive_post(store_db *db, store_str token, store_posts *out);
 
-typedef enum store_mail_kind { STORE_MAIL_DIRECT = 1, STORE_MAIL_GROUP = 2 } store_mail_kind;
+typedef enum store_mail_kind {
+	STORE_MAIL_DIRECT = 1,
+	STORE_MAIL_GROUP = 2,
+	STORE_MAIL_ROOM = 3, /* group holds the room */
+} store_mail_kind;
 typedef struct store_mail {
 	uint64_t seq;
 	store_mail_kind kind;
@@ -224,6 +243,48 @@ void store_mails_free(store_mails *l);
 /** Up to @max (0 = 1000) mailbox entries with seq > @after_seq, in order. */
 store_res store_mail_fetch(store_db *db, store_str token, uint64_t after_seq,
                            size_t max, store_mails *out);
+
+/* ---- rooms and profiles (store_rooms.c) ------------------------------
+ * "lobby" always exists and holds every online user who is in no other
+ * room; a room lives until its creator deletes it or the creator's
+ * session ends (logout, delete, STORE_OP_END_SESSION). */
+#define STORE_LOBBY_NAME "lobby"
+#define STORE_AGE_MAX 150
+
+typedef struct store_room {
+	char name[STORE_NAME_MAX + 1];
+	char creator[STORE_NAME_MAX + 1]; /* "" for lobby */
+	uint32_t count;                   /* members now */
+} store_room;
+typedef struct store_rooms {
+	size_t n;
+	store_room *v;
+} store_rooms;
+void store_rooms_free(store_rooms *l);
+
+/** lobby first, then every room in creation order, with member counts.
+ * STORE_OK | NOT_LOGGED_IN | ERR_INTERNAL. */
+store_res store_list_rooms(store_db *db, store_str token, store_rooms *out);
+
+/** The caller's current room into @room (STORE_LOBBY_NAME when none).
+ * STORE_OK | NOT_LOGGED_IN | ERR_INTERNAL. */
+store_res store_current_room(store_db *db, store_str token,
+                             char room[STORE_NAME_MAX + 1]);
+
+/** The profile of account @name (any caller with a valid token); *has is
+ * 0 when it never set one. STORE_OK | NOT_LOGGED_IN | NO_SUCH_USER |
+ * INVALID_ARGUMENT | ERR_INTERNAL. */
+store_res store_show_profile(store_db *db, store_str token, store_str name,
+                             store_user *out, int *has);
+
+/** Profile field checks shared with register: first/last/gender 1..64
+ * bytes of printable UTF-8 without spaces, age 0..150. Returns STORE_OK,
+ * STORE_BAD_PROFILE or STORE_BAD_AGE. */
+store_res store_check_profile(store_str first, store_str last, uint32_t age,
+                              store_str gender);
+/** 1 when @s is 1..@max bytes of valid UTF-8 with no control character
+ * (C0, DEL, C1) and no leading or trailing space; else 0. */
+int store_valid_printable(store_str s, size_t max);
 
 /* ---- passwords --------------------------------------------------------- */
 

@@ -95,7 +95,8 @@ int store_delete_user(store_db *db, MDB_txn *txn, store_str token, store_str u)
 {
 	int rc;
 	store_key k;
-	if ((rc = drop_friendships(db, txn, u)) ||
+	if ((rc = store_rooms_session_end(db, txn, u)) ||
+	    (rc = drop_friendships(db, txn, u)) ||
 	    (rc = drop_received_invitations(db, txn, u)) ||
 	    (rc = drop_sent_invitations(db, txn, u)) ||
 	    (rc = drop_memberships(db, txn, u)))

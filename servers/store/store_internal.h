@@ -27,6 +27,10 @@ enum store_dbi {
 	STORE_DBI_MAIL,      /* user \0 seq -> delivery */
 	STORE_DBI_REQIDS,    /* 16-byte id -> stored result */
 	STORE_DBI_REQTIME,   /* u64 time \0... id -> "" (prune order) */
+	STORE_DBI_ROOMS,     /* room -> creator, seq (store_rooms.c) */
+	STORE_DBI_ROOM_SEQ,  /* seq -> room: creation order */
+	STORE_DBI_ROOM_MEMBERS, /* room \0 user -> seq (lobby is implicit) */
+	STORE_DBI_USER_ROOM, /* user -> room, absent = lobby */
 	STORE_DBI_COUNT
 };
 
@@ -120,6 +124,23 @@ int store_resolve(store_db *db, MDB_txn *txn, store_str token,
  * business outcome is in op->out.res). Defined in store_ops.c. */
 int store_op_apply(store_db *db, MDB_txn *txn, store_wop *op);
 
+/* Rooms (store_rooms.c): the user's session ended (logout, delete, end
+ * session): leave its room, delete the rooms it created (their members go
+ * back to lobby). Returns an LMDB rc. */
+int store_rooms_session_end(store_db *db, MDB_txn *txn, store_str user);
+/* The rooms' write ops, for store_ops.c's table. */
+int store_op_create_room(store_db *db, MDB_txn *txn, store_wop *op, store_str me);
+int store_op_join_room(store_db *db, MDB_txn *txn, store_wop *op, store_str me);
+int store_op_leave_room(store_db *db, MDB_txn *txn, store_wop *op, store_str me);
+int store_op_delete_room(store_db *db, MDB_txn *txn, store_wop *op, store_str me);
+int store_op_say(store_db *db, MDB_txn *txn, store_wop *op, store_str me);
+int store_op_private(store_db *db, MDB_txn *txn, store_wop *op, store_str me);
+int store_op_set_profile(store_db *db, MDB_txn *txn, store_wop *op, store_str me);
+/* The next value of the global sequence (store_ops.c). */
+int store_next_seq(store_db *db, MDB_txn *txn, uint64_t *seq);
+/* Appends one mailbox entry for @to (store_ops.c). */
+int store_mail_append(store_db *db, MDB_txn *txn, store_str to, store_mail_kind kind,
+                      store_str from, store_str group, store_str text, uint64_t *seq);
 /* Read-txn bracket with the map lock held shared. */
 int store_read_begin(store_db *db, MDB_txn **txn);
 void store_read_end(store_db *db, MDB_txn *txn);

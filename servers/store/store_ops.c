@@ -51,7 +51,7 @@ static int has_pair(MDB_txn *txn, MDB_dbi dbi, store_str a, store_str b)
 }
 
 /* The next value of the global sequence (starts at 1). */
-static int next_seq(store_db *db, MDB_txn *txn, uint64_t *seq)
+int store_next_seq(store_db *db, MDB_txn *txn, uint64_t *seq)
 {
 	MDB_val k = store_val("seq", 3), v;
 	int rc = mdb_get(txn, DBI(META), &k, &v);
@@ -116,7 +116,7 @@ static int op_register(store_db *db, MDB_txn *txn, store_wop *op, store_str me)
 	if (decide(has_name(txn, DBI(USERS), op->name), op, STORE_ALREADY_USED, STORE_OK, &rc))
 		return rc;
 	uint64_t seq;
-	CHECK(next_seq(db, txn, &seq));
+	CHECK(store_next_seq(db, txn, &seq));
 	store_enc e = {0};
 	store_enc_u64(&e, seq);
 	store_enc_u64(&e, store_now_ms());
@@ -196,6 +196,7 @@ static int op_logout(store_db *db, MDB_txn *txn, store_wop *op, store_str me)
 {
 	int rc;
 	store_key k;
+	CHECK(store_rooms_session_end(db, txn, me)); /* its rooms die with it */
 	store_key_name(&k, op->token);
 	MDB_val kv = store_val(k.b, k.len);
 	CHECK(mdb_del(txn, DBI(TOKENS), &kv, NULL));
@@ -223,7 +224,7 @@ static int op_invite(store_db *db, MDB_txn *txn, store_wop *op, store_str me)
 	    decide(has_pair(txn, DBI(INV_IDX), me, id), op, STORE_INVITED_YOU, STORE_OK, &rc))
 		return rc;
 	uint64_t seq;
-	CHECK(next_seq(db, txn, &seq));
+	CHECK(store_next_seq(db, txn, &seq));
 	store_key k;
 	store_key_name_seq(&k, id, seq);
 	CHECK(put_k(txn, DBI(INV), &k, me.ptr, me.len));
@@ -283,7 +284,7 @@ static int op_accept(store_db *db, MDB_txn *txn, store_wop *op, store_str me)
 	if (rc != MDB_NOTFOUND)
 		return rc; /* 0: already friends (cannot happen), nothing to add */
 	uint64_t seq;
-	CHECK(next_seq(db, txn, &seq));
+	CHECK(store_next_seq(db, txn, &seq));
 	CHECK(add_friend(db, txn, me, id, seq));
 	CHECK(add_friend(db, txn, id, me, seq));
 	op->out.seq = seq;
@@ -296,7 +297,7 @@ static int op_post(store_db *db, MDB_txn *txn, store_wop *op, store_str me)
 	if (!store_valid_text(op->text, STORE_TEXT_MAX, 0))
 		return fail(op, STORE_INVALID_ARGUMENT);
 	uint64_t seq;
-	CHECK(next_seq(db, txn, &seq));
+	CHECK(store_next_seq(db, txn, &seq));
 	store_key k;
 	store_key_name_seq(&k, me, seq);
 	CHECK(put_k(txn, DBI(POSTS), &k, op->text.ptr, op->text.len));
@@ -304,11 +305,11 @@ static int op_post(store_db *db, MDB_txn *txn, store_wop *op, store_str me)
 	return 0;
 }
 
-static int mail_append(store_db *db, MDB_txn *txn, store_str to, store_mail_kind kind,
-                       store_str from, store_str group, store_str text, uint64_t *seq)
+int store_mail_append(store_db *db, MDB_txn *txn, store_str to, store_mail_kind kind,
+                      store_str from, store_str group, store_str text, uint64_t *seq)
 {
 	int rc;
-	CHECK(next_seq(db, txn, seq));
+	CHECK(store_next_seq(db, txn, seq));
 	store_enc e = {0};
 	store_enc_u64(&e, (uint64_t)kind);
 	store_enc_u64(&e, store_now_ms());
@@ -334,7 +335,7 @@ static int op_send(store_db *db, MDB_txn *txn, store_wop *op, store_str me)
 	    decide(has_name(txn, DBI(SESSIONS), to), op, STORE_OK, STORE_NOT_ONLINE, &rc))
 		return rc;
 	op->out.count = 1;
-	return mail_append(db, txn, to, STORE_MAIL_DIRECT, me, store_s(""), op->text, &op->out.seq);
+	return store_mail_append(db, txn, to, STORE_MAIL_DIRECT, me, store_s(""), op->text, &op->out.seq);
 }
 
 static int join(store_db *db, MDB_txn *txn, store_str group, store_str me, uint64_t seq)
@@ -356,7 +357,7 @@ static int op_create_group(store_db *db, MDB_txn *txn, store_wop *op, store_str 
 	if (decide(has_name(txn, DBI(GROUPS), g), op, STORE_ALREADY_EXISTS, STORE_OK, &rc))
 		return rc;
 	uint64_t seq;
-	CHECK(next_seq(db, txn, &seq));
+	CHECK(store_next_seq(db, txn, &seq));
 	store_enc e = {0};
 	store_enc_str(&e, me);
 	store_enc_u64(&e, seq);
@@ -381,7 +382,7 @@ static int op_join_group(store_db *db, MDB_txn *txn, store_wop *op, store_str me
 	    decide(has_pair(txn, DBI(MEMBERS), g, me), op, STORE_ALREADY_MEMBER, STORE_OK, &rc))
 		return rc;
 	uint64_t seq;
-	CHECK(next_seq(db, txn, &seq));
+	CHECK(store_next_seq(db, txn, &seq));
 	op->out.seq = seq;
 	return join(db, txn, g, me, seq);
 }
@@ -407,7 +408,7 @@ static int op_send_group(store_db *db, MDB_txn *txn, store_wop *op, store_str me
 			rc = 0; /* else a last offline member fails the op */
 			continue; /* offline members get nothing */
 		}
-		if (rc || (rc = mail_append(db, txn, m, STORE_MAIL_GROUP, me, g, op->text,
+		if (rc || (rc = store_mail_append(db, txn, m, STORE_MAIL_GROUP, me, g, op->text,
 		                            &op->out.seq)))
 			goto out;
 		op->out.count++;
@@ -457,6 +458,14 @@ static const struct {
 	[STORE_OP_JOIN_GROUP] = {op_join_group, 1},
 	[STORE_OP_SEND_GROUP] = {op_send_group, 1},
 	[STORE_OP_MAIL_ACK] = {op_mail_ack, 1},
+	[STORE_OP_CREATE_ROOM] = {store_op_create_room, 1},
+	[STORE_OP_JOIN_ROOM] = {store_op_join_room, 1},
+	[STORE_OP_LEAVE_ROOM] = {store_op_leave_room, 1},
+	[STORE_OP_DELETE_ROOM] = {store_op_delete_room, 1},
+	[STORE_OP_SAY] = {store_op_say, 1},
+	[STORE_OP_PRIVATE] = {store_op_private, 1},
+	[STORE_OP_SET_PROFILE] = {store_op_set_profile, 1},
+	[STORE_OP_END_SESSION] = {op_logout, 1}, /* a timed-out session */
 };
 
 int store_op_apply(store_db *db, MDB_txn *txn, store_wop *op)

@@ -203,6 +203,41 @@ store_res store_list_joined(store_db *db, store_str token, store_names *out)
 	return list_own(db, DBI(JOINED), token, out);
 }
 
+typedef struct user_ord {
+	uint64_t seq;
+	char *name;
+	uint8_t online;
+} user_ord;
+
+static int by_created(const void *a, const void *b)
+{
+	uint64_t x = ((const user_ord *)a)->seq, y = ((const user_ord *)b)->seq;
+	return x < y ? -1 : x > y;
+}
+
+/* Users are keyed by name; the course lists in creation order, which is
+ * the seq their record starts with. */
+static int order_by_creation(store_db *db, MDB_txn *txn, store_names *out)
+{
+	user_ord *o = calloc(out->n ? out->n : 1, sizeof *o);
+	if (!o)
+		return -1;
+	for (size_t i = 0; i < out->n; i++) {
+		MDB_val kv = store_val(out->v[i], strlen(out->v[i])), v;
+		o[i].seq = mdb_get(txn, DBI(USERS), &kv, &v) == 0 && v.mv_size >= 8
+		               ? store_get_u64(v.mv_data) : UINT64_MAX;
+		o[i].name = out->v[i];
+		o[i].online = out->online[i];
+	}
+	qsort(o, out->n, sizeof *o, by_created);
+	for (size_t i = 0; i < out->n; i++) {
+		out->v[i] = o[i].name;
+		out->online[i] = o[i].online;
+	}
+	free(o);
+	return 0;
+}
+
 /* Lists a whole table (@by_suffix: its keys, else its values). */
 static store_res list_all(store_db *db, MDB_dbi dbi, int by_suffix, store_str token,
                           store_names *out)
@@ -225,7 +260,7 @@ static store_res list_all(store_db *db, MDB_dbi dbi, int by_suffix, store_str to
 			MDB_val kv = store_val(out->v[i], strlen(out->v[i])), v;
 			out->online[i] = mdb_get(txn, DBI(SESSIONS), &kv, &v) == 0;
 		}
-		if (!out->online)
+		if (!out->online || order_by_creation(db, txn, out))
 			rc = -1;
 	}
 	store_read_end(db, txn);

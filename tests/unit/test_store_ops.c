@@ -310,9 +310,11 @@ static void test_list_users_online(void **state)
 	assert_int_equal(wr(t, STORE_OP_REGISTER, NULL, "x0", "h"), STORE_OK);
 	assert_int_equal(store_list_users(t->db, store_s("Tx1"), &l), STORE_OK);
 	assert_int_equal(l.n, 2);
-	assert_string_equal(l.v[0], "x0");
-	assert_int_equal(l.online[0], 0);
-	assert_int_equal(l.online[1], 1);
+	/* creation order (the course's order for lists), not name order */
+	assert_string_equal(l.v[0], "x1");
+	assert_string_equal(l.v[1], "x0");
+	assert_int_equal(l.online[0], 1);
+	assert_int_equal(l.online[1], 0);
 	store_names_free(&l);
 }
 
