@@ -124,7 +124,8 @@ static int b_set_profile(char *const *a, sb_req *r)
     r->profile.first_name = a[0];
     r->profile.last_name = a[1];
     r->profile.gender = a[3];
-    return parse_u32(a[2], 0, 200, &r->profile.age);
+    /* any number reaches the server, which says "Age must be 0 to 150" */
+    return parse_u32(a[2], 0, UINT32_MAX, &r->profile.age);
 }
 
 static int b_show_profile(char *const *a, sb_req *r)
@@ -231,7 +232,7 @@ static void p_profile(sb_script *sc, const sb_line *ln,
     const Sb__Social__Profile *p = r->profile;
 
     if (p == NULL)
-        fprintf(sb_script_out(sc), "%s: no profile\n", r->name);
+        fprintf(sb_script_out(sc), "%s has no profile\n", r->name);
     else
         fprintf(sb_script_out(sc), "%s: %s %s, %" PRIu32 ", %s\n", r->name,
                 p->first_name, p->last_name, p->age, p->gender);

@@ -31,12 +31,53 @@ struct app_server {
 	rpc_client *draw;
 	uint32_t draw_max;
 	int serving; /* srv started (stop it before the draw client) */
+	int64_t clock_skew_ms; /* test only: added to every server time */
+	/* Idle sessions (app_idle.c): last call per user, under idle_mu. */
+	int64_t idle_ms;
+	pthread_mutex_t idle_mu;
+	pthread_cond_t idle_cv;
+	struct app_seen *seen;
+	size_t nseen, capseen;
+	int idle_stop, have_idler;
+	pthread_t idler;
 };
 
 /** Token check and placement: fills *s and returns RPC_OK when the call's
  * token is valid and its user is assigned here (or nowhere); otherwise
  * fails/redirects the call and returns the code to return. */
 int app_begin(app_server *a, rpc_call *call, store_session *s);
+
+/** One write op as the caller's user (token and request id from @call);
+ * fails the call with app_fail(@cmd, @name) unless STORE_OK. */
+int app_write_op(app_server *a, rpc_call *call, store_wop *op, app_cmd cmd,
+                 const char *name);
+
+/* Rooms, profiles, private messages (app_rooms.c). */
+int app_h_create_room(rpc_call *call, const Sb__Social__RoomRequest *req,
+                      Sb__Social__Empty *reply, void *arg);
+int app_h_join_room(rpc_call *call, const Sb__Social__RoomRequest *req,
+                    Sb__Social__Empty *reply, void *arg);
+int app_h_leave_room(rpc_call *call, const Sb__Social__Empty *req,
+                     Sb__Social__Empty *reply, void *arg);
+int app_h_list_rooms(rpc_call *call, const Sb__Social__Empty *req,
+                     Sb__Social__RoomList *reply, void *arg);
+int app_h_delete_room(rpc_call *call, const Sb__Social__RoomRequest *req,
+                      Sb__Social__Empty *reply, void *arg);
+int app_h_say(rpc_call *call, const Sb__Social__SayRequest *req,
+              Sb__Social__Empty *reply, void *arg);
+int app_h_private(rpc_call *call, const Sb__Social__PrivateRequest *req,
+                  Sb__Social__Empty *reply, void *arg);
+int app_h_set_profile(rpc_call *call, const Sb__Social__Profile *req,
+                      Sb__Social__Empty *reply, void *arg);
+int app_h_show_profile(rpc_call *call, const Sb__Social__ShowProfileRequest *req,
+                       Sb__Social__ShowProfileReply *reply, void *arg);
+
+/* Idle sessions (app_idle.c): a session with no call here for idle_ms
+ * is ended like a logout (its rooms die with it). 0 = never. */
+int app_idle_start(app_server *a);
+void app_idle_stop(app_server *a);
+/** Records a call by @user holding @token now. */
+void app_idle_touch(app_server *a, const char *user, const char *token);
 
 /** Publishes a "mail" hint (best effort). */
 void app_hint(app_server *a, const char *user, const char *group);

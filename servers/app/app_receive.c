@@ -46,14 +46,14 @@ static store_res fetch(app_server *a, rpc_call *call, const char *token,
 		Sb__Social__Delivery *d = rpc_call_alloc(call, sizeof *d);
 		sb__social__delivery__init(d);
 		d->seq = m.v[i].seq;
-		d->kind = m.v[i].kind == STORE_MAIL_GROUP
-		              ? SB__SOCIAL__DELIVERY__KIND__GROUP
-		              : SB__SOCIAL__DELIVERY__KIND__DIRECT;
+		d->kind = m.v[i].kind == STORE_MAIL_GROUP ? SB__SOCIAL__DELIVERY__KIND__GROUP
+		          : m.v[i].kind == STORE_MAIL_ROOM ? SB__SOCIAL__DELIVERY__KIND__ROOM
+		                                           : SB__SOCIAL__DELIVERY__KIND__DIRECT;
 		d->from = rpc_call_strdup(call, m.v[i].from);
 		d->to = rpc_call_strdup(call, user);
 		d->group = rpc_call_strdup(call, m.v[i].group);
 		d->text = rpc_call_strdup(call, m.v[i].text);
-		d->server_time_ms = (int64_t)m.v[i].time_ms;
+		d->server_time_ms = (int64_t)m.v[i].time_ms + a->clock_skew_ms;
 		reply->deliveries[i] = d;
 	}
 	store_mails_free(&m);

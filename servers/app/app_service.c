@@ -18,6 +18,7 @@ int app_begin(app_server *a, rpc_call *call, store_session *s)
 	r = store_whoami(a->db, store_s(rpc_call_token(call)), s);
 	if (r != STORE_OK)
 		return app_fail(call, r, APP_CMD_OTHER, NULL);
+	app_idle_touch(a, s->user, s->token);
 	/* Assigned elsewhere: send the client to its server. A session with
 	 * no server yet (a login still in progress) is served here. */
 	if (s->server[0] != '\0' && strcmp(s->server, a->id) != 0 &&
@@ -28,8 +29,8 @@ int app_begin(app_server *a, rpc_call *call, store_session *s)
 
 /* One write op as the caller's user; the token is resolved again inside
  * the store transaction, so a logout racing this call is honoured. */
-static int write_op(app_server *a, rpc_call *call, store_wop *op, app_cmd cmd,
-                    const char *name)
+int app_write_op(app_server *a, rpc_call *call, store_wop *op, app_cmd cmd,
+                 const char *name)
 {
 	store_res r;
 
@@ -54,7 +55,7 @@ static int h_invite(rpc_call *call, const Sb__Social__InviteRequest *req,
 	BEGIN();
 	store_wop op = {.kind = STORE_OP_INVITE, .name = store_s(req->id)};
 	(void)reply;
-	return write_op(a, call, &op, APP_CMD_INVITE, req->id);
+	return app_write_op(a, call, &op, APP_CMD_INVITE, req->id);
 }
 
 static int h_accept(rpc_call *call, const Sb__Social__AcceptInviteRequest *req,
@@ -63,7 +64,7 @@ static int h_accept(rpc_call *call, const Sb__Social__AcceptInviteRequest *req,
 	BEGIN();
 	store_wop op = {.kind = STORE_OP_ACCEPT, .name = store_s(req->id)};
 	(void)reply;
-	return write_op(a, call, &op, APP_CMD_ACCEPT, req->id);
+	return app_write_op(a, call, &op, APP_CMD_ACCEPT, req->id);
 }
 
 static int h_post(rpc_call *call, const Sb__Social__PostRequest *req,
@@ -72,7 +73,7 @@ static int h_post(rpc_call *call, const Sb__Social__PostRequest *req,
 	BEGIN();
 	store_wop op = {.kind = STORE_OP_POST, .text = store_s(req->text)};
 	(void)reply;
-	return write_op(a, call, &op, APP_CMD_OTHER, NULL);
+	return app_write_op(a, call, &op, APP_CMD_OTHER, NULL);
 }
 
 static int h_send(rpc_call *call, const Sb__Social__SendRequest *req,
@@ -81,7 +82,7 @@ static int h_send(rpc_call *call, const Sb__Social__SendRequest *req,
 	BEGIN();
 	store_wop op = {.kind = STORE_OP_SEND, .name = store_s(req->to),
 	                .text = store_s(req->text)};
-	int rc = write_op(a, call, &op, APP_CMD_SEND, req->to);
+	int rc = app_write_op(a, call, &op, APP_CMD_SEND, req->to);
 	(void)reply;
 	if (rc == RPC_OK)
 		app_hint(a, req->to, NULL);
@@ -94,7 +95,7 @@ static int h_create_group(rpc_call *call, const Sb__Social__GroupRequest *req,
 	BEGIN();
 	store_wop op = {.kind = STORE_OP_CREATE_GROUP, .name = store_s(req->group)};
 	(void)reply;
-	return write_op(a, call, &op, APP_CMD_CREATE_GROUP, req->group);
+	return app_write_op(a, call, &op, APP_CMD_CREATE_GROUP, req->group);
 }
 
 static int h_join_group(rpc_call *call, const Sb__Social__GroupRequest *req,
@@ -103,7 +104,7 @@ static int h_join_group(rpc_call *call, const Sb__Social__GroupRequest *req,
 	BEGIN();
 	store_wop op = {.kind = STORE_OP_JOIN_GROUP, .name = store_s(req->group)};
 	(void)reply;
-	return write_op(a, call, &op, APP_CMD_JOIN_GROUP, req->group);
+	return app_write_op(a, call, &op, APP_CMD_JOIN_GROUP, req->group);
 }
 
 static int h_send_group(rpc_call *call, const Sb__Social__SendGroupRequest *req,
@@ -112,7 +113,7 @@ static int h_send_group(rpc_call *call, const Sb__Social__SendGroupRequest *req,
 	BEGIN();
 	store_wop op = {.kind = STORE_OP_SEND_GROUP, .name = store_s(req->group),
 	                .text = store_s(req->text)};
-	int rc = write_op(a, call, &op, APP_CMD_SEND_GROUP, req->group);
+	int rc = app_write_op(a, call, &op, APP_CMD_SEND_GROUP, req->group);
 	(void)reply;
 	if (rc == RPC_OK)
 		app_hint(a, NULL, req->group);
@@ -194,6 +195,15 @@ static const sb_social_App_handlers handlers = {
 	.Receive = app_h_receive,
 	.Ack = app_h_ack,
 	.Draw = app_h_draw,
+	.CreateRoom = app_h_create_room,
+	.JoinRoom = app_h_join_room,
+	.LeaveRoom = app_h_leave_room,
+	.ListRooms = app_h_list_rooms,
+	.DeleteRoom = app_h_delete_room,
+	.Say = app_h_say,
+	.Private = app_h_private,
+	.SetProfile = app_h_set_profile,
+	.ShowProfile = app_h_show_profile,
 };
 
 void app_hint(app_server *a, const char *user, const char *group)
@@ -243,6 +253,8 @@ int app_server_start(const app_config *cfg, app_server **out)
 	a->db = cfg->db;
 	a->w = cfg->w;
 	a->poll_ms = cfg->poll_ms > 0 ? cfg->poll_ms : 50;
+	a->idle_ms = cfg->idle_ms;
+	a->clock_skew_ms = cfg->clock_skew_ms;
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cv, NULL);
 	if (cfg->bus_in != NULL &&
@@ -251,6 +263,8 @@ int app_server_start(const app_config *cfg, app_server **out)
 	if ((rv = app_receive_start(a, cfg->bus_out)) != 0)
 		goto fail;
 	if ((rv = app_draw_start(a, cfg->draw_url, cfg->draw_max)) != 0)
+		goto fail;
+	if ((rv = app_idle_start(a)) != 0)
 		goto fail;
 	if ((rv = start_rpc(a, cfg)) != 0)
 		goto fail;
@@ -285,6 +299,7 @@ void app_server_stop(app_server *a)
 	if (a->serving)
 		rpc_server_stop(a->srv);
 	app_draw_stop(a);
+	app_idle_stop(a);
 	if (a->srv != NULL)
 		rpc_server_destroy(a->srv);
 	rpc_bus_pub_close(a->pub);

@@ -26,6 +26,9 @@ typedef struct app_config {
 	                           available" */
 	uint32_t draw_max;      /* largest count per Draw; 0 = 10000, the
 	                           draw service's default maximum */
+	int64_t idle_ms;        /* end a session idle this long here; 0 = never */
+	int64_t clock_skew_ms;  /* TEST ONLY: shifts delivery times (sbd
+	                           --test-clock-skew-ms); 0 in production */
 } app_config;
 
 #define APP_DRAW_DEFAULT_MAX 10000u
@@ -57,6 +60,7 @@ typedef enum app_cmd {
 	APP_CMD_SEND_GROUP,
 	APP_CMD_CREATE_GROUP,
 	APP_CMD_REGISTER,
+	APP_CMD_JOIN_ROOM,
 } app_cmd;
 
 /** Fails @call with the canonical code and exact course text for @r

@@ -42,6 +42,8 @@ int app_fail(rpc_call *call, store_res r, app_cmd cmd, const char *name)
 			return rpc_call_fail(call, RPC_NOT_FOUND, "No such group exist");
 		return rpc_call_fail(call, RPC_NOT_FOUND, "%s does not exist", n);
 	case STORE_ALREADY_MEMBER:
+		if (cmd == APP_CMD_JOIN_ROOM)
+			return rpc_call_fail(call, RPC_ALREADY_EXISTS, "Already in %s", n);
 		return rpc_call_fail(call, RPC_ALREADY_EXISTS, "Already a member of %s", n);
 	case STORE_NOT_MEMBER:
 		return rpc_call_fail(call, RPC_PERMISSION_DENIED,
@@ -50,6 +52,20 @@ int app_fail(rpc_call *call, store_res r, app_cmd cmd, const char *name)
 		return rpc_call_fail(call, RPC_INVALID_ARGUMENT,
 		                     "Invalid argument: a name or text is empty, too "
 		                     "long, or holds a NUL byte or a space");
+	case STORE_NOT_CREATOR:
+		return rpc_call_fail(call, RPC_PERMISSION_DENIED,
+		                     "Only the creator of %s can delete it", n);
+	case STORE_IN_LOBBY:
+		return rpc_call_fail(call, RPC_FAILED_PRECONDITION, "Already in lobby");
+	case STORE_LOBBY:
+		return rpc_call_fail(call, RPC_PERMISSION_DENIED, "lobby cannot be deleted");
+	case STORE_BAD_AGE:
+		return rpc_call_fail(call, RPC_INVALID_ARGUMENT, "Age must be 0 to %d",
+		                     STORE_AGE_MAX);
+	case STORE_BAD_PROFILE:
+		return rpc_call_fail(call, RPC_INVALID_ARGUMENT,
+		                     "Names and gender must be 1 to %d bytes of "
+		                     "printable UTF-8", STORE_NAME_MAX);
 	case STORE_ERR_SHUTDOWN:
 		return rpc_call_fail(call, RPC_UNAVAILABLE, "Server is shutting down");
 	case STORE_ERR_UNAVAILABLE: /* the client retries with the same id */

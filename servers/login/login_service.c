@@ -47,6 +47,11 @@ static int h_register(rpc_call *call, const Sb__Social__RegisterRequest *req,
 		                     "Out of memory hashing the password; try again");
 	store_wop op = {.kind = STORE_OP_REGISTER, .name = store_s(req->name),
 	                .text = store_s(hash)};
+	if (req->profile != NULL &&
+	    (r = store_check_profile(store_s(req->profile->first_name),
+	                             store_s(req->profile->last_name), req->profile->age,
+	                             store_s(req->profile->gender))) != STORE_OK)
+		return app_fail(call, r, APP_CMD_REGISTER, req->name);
 	if (req->profile != NULL) {
 		op.first = store_s(req->profile->first_name);
 		op.last = store_s(req->profile->last_name);
@@ -122,7 +127,7 @@ static int h_login(rpc_call *call, const Sb__Social__LoginRequest *req,
 	reply->token = rpc_call_strdup(call, token);
 	reply->app_endpoint = rpc_call_strdup(call, ep);
 	reply->app_server_id = rpc_call_strdup(call, id);
-	reply->server_time_ms = rpc_now_wall_ms();
+	reply->server_time_ms = rpc_now_wall_ms() + l->cfg.clock_skew_ms;
 	reply->name = rpc_call_strdup(call, s.user);
 	sb_info("login", "%s logged in, assigned %s %s", s.user, id, ep);
 	return RPC_OK;
@@ -192,7 +197,7 @@ static int h_whoami(rpc_call *call, const Sb__Social__Empty *req,
 	reply->app_endpoint = rpc_call_strdup(call, s.endpoint);
 	reply->app_server_id = rpc_call_strdup(call, s.server);
 	reply->login_time_ms = (int64_t)s.login_ms;
-	reply->server_time_ms = rpc_now_wall_ms();
+	reply->server_time_ms = rpc_now_wall_ms() + l->cfg.clock_skew_ms;
 	return RPC_OK;
 }
 
@@ -206,7 +211,7 @@ static int h_time(rpc_call *call, const Sb__Social__Empty *req,
 	(void)req;
 	if ((r = store_whoami(l->cfg.db, store_s(rpc_call_token(call)), &s)) != STORE_OK)
 		return app_fail(call, r, APP_CMD_OTHER, NULL);
-	reply->server_time_ms = rpc_now_wall_ms();
+	reply->server_time_ms = rpc_now_wall_ms() + l->cfg.clock_skew_ms;
 	return RPC_OK;
 }
 

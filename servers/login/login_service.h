@@ -5,6 +5,8 @@
 #ifndef LOGIN_SERVICE_H
 #define LOGIN_SERVICE_H
 
+#include <stdint.h>
+
 #include "login_assign.h"
 #include "rpc.h"
 #include "store_db.h"
@@ -16,6 +18,8 @@ typedef struct login_config {
 	login_fleet *fleet;   /* assignment (outlives the service) */
 	const char *bus_in;   /* forwarder's publisher side; NULL = no bus */
 	store_pwcost pwcost;  /* Argon2id cost; STORE_PW_INTERACTIVE by default */
+	int64_t clock_skew_ms; /* TEST ONLY (sbd --test-clock-skew-ms): added to
+	                          every server time login reports; 0 normally */
 } login_config;
 
 typedef struct login_service login_service;

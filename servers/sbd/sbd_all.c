@@ -81,7 +81,9 @@ static int launch_app(void *arg, const char *id, char *ep, size_t n)
 	snprintf(url, sizeof url, "tcp://%s:0", a->app_host);
 	app_config cfg = {.id = id, .listen_url = url, .bus_in = a->bus_in,
 	                  .bus_out = a->bus_out, .db = a->db, .w = a->w,
-	                  .draw_url = a->draw_url};
+	                  .draw_url = a->draw_url,
+	                  .idle_ms = a->o->session_idle_ms,
+	                  .clock_skew_ms = a->o->clock_skew_ms};
 	if ((rv = app_server_start(&cfg, &srv)) != 0)
 		return rv;
 	a->apps[a->napps++] = srv;
@@ -115,7 +117,8 @@ static int start_login(sbd_all *a)
 	int rv;
 
 	login_config lc = {.db = a->db, .w = a->w, .fleet = a->fleet,
-	                   .bus_in = a->bus_in, .pwcost = a->o->pwcost};
+	                   .bus_in = a->bus_in, .pwcost = a->o->pwcost,
+	                   .clock_skew_ms = a->o->clock_skew_ms};
 	snprintf(url, sizeof url, "tcp://%s:%d", a->o->host, a->o->base_port);
 	if ((rv = rpc_server_create(&a->login_srv, &sc)) != 0 ||
 	    (rv = login_service_register(a->login_srv, &lc, &a->login)) != 0)

@@ -33,6 +33,10 @@ static void usage(FILE *f)
 	        "           [--capacity N] [--pw-cost interactive|moderate|fast]\n"
 	        "           [--listen URL] [--pool-size N]   (draw)\n"
 	        "           [--draw URL]   (app: the draw service; all: its own)\n"
+	        "           [--session-idle-ms MS]  end sessions with no call for MS\n"
+	        "                                   (their rooms die; default 1800000, 0 = never)\n"
+	        "           [--test-clock-skew-ms MS]  TEST ONLY: report server time\n"
+	        "                                   shifted by MS (clock-sync tests)\n"
 	        "       sbd IP PORT          (the course form: login on IP:PORT)\n"
 	        "\n"
 	        "Ports: login P, draw P+1, orchestrator P+2, store P+3, bus P+4/P+5,\n"
@@ -93,6 +97,10 @@ static int parse_opt(int argc, char **argv, int *i, sbd_opts *o)
 		bad = (o->draw_url = v)[0] == '\0';
 	else if (strcmp(k, "--pool-size") == 0)
 		bad = parse_int(v, 1, 100000000, &o->pool_size);
+	else if (strcmp(k, "--session-idle-ms") == 0)
+		bad = parse_int(v, 0, 2000000000, &o->session_idle_ms);
+	else if (strcmp(k, "--test-clock-skew-ms") == 0)
+		bad = parse_int(v, -86400000, 86400000, &o->clock_skew_ms);
 	else {
 		fprintf(stderr, "sbd: unknown option %s (see --help)\n", k);
 		return -1;
@@ -127,7 +135,8 @@ static int parse_word(const char *w, int *npos, const char **role, sbd_opts *o)
 int main(int argc, char **argv)
 {
 	sbd_opts o = {.data_dir = "./data", .base_port = 8888, .host = "0.0.0.0",
-	              .capacity = 10, .pwcost = STORE_PW_INTERACTIVE};
+	              .capacity = 10, .pwcost = STORE_PW_INTERACTIVE,
+	              .session_idle_ms = 30 * 60 * 1000};
 	const char *role = "all";
 	int npos = 0;
 
