@@ -239,14 +239,15 @@ static void usage(void)
     printf(
         "usage: sb-bench draw [--endpoint URL] [--clients C] [--seconds S |\n"
         "                     --requests R] [--count K] [--pool-size N]\n"
-        "                     [--workers W] [--block B]\n"
+        "                     [--workers W] [--block B] [--block-max M]\n"
         "                     [--vs-redis [--redis-port P]]\n"
         "                     [--json]\n"
         "C clients (default 50), one Draw(K) in flight each, for S seconds\n"
         "(default 5) or R calls in all. Without --endpoint a draw server is\n"
         "started in process on 127.0.0.1 with a temp dir and a pool of N\n"
-        "(default 100000000), W handler threads (2) and reservation block B\n"
-        "(the pool's default, 1024). Every number is checked: a repeat or one\n"
+        "(default 100000000), W handler threads (2) and a reservation block\n"
+        "adapting from B (1024) to M (the pool's default; M = B fixes it).\n"
+        "Every number is checked: a repeat or one\n"
         "outside 1..N fails the run (exit 1) and is named. Prints draws/s,\n"
         "numbers/s, latency p50/p90/p99/max. --vs-redis runs the same shape\n"
         "as INCRBY K against redis-server on 127.0.0.1 (started by the\n"
@@ -257,7 +258,7 @@ static void usage(void)
 typedef struct draw_opts {
     draw_shape sh;
     const char *endpoint;
-    long pool_size, workers, redis_port, block;
+    long pool_size, workers, redis_port, block, block_max;
     int vs_redis;
 } draw_opts;
 
@@ -281,6 +282,7 @@ static int parse(int argc, char **argv, draw_opts *o)
             (r = bench_flag_int(argc, argv, &i, "--pool-size", 1, DRAW_MAX_SIZE, &o->pool_size)) == 0 &&
             (r = bench_flag_int(argc, argv, &i, "--workers", 1, 256, &o->workers)) == 0 &&
             (r = bench_flag_int(argc, argv, &i, "--block", 1, 1 << 24, &o->block)) == 0 &&
+            (r = bench_flag_int(argc, argv, &i, "--block-max", 1, 1 << 24, &o->block_max)) == 0 &&
             (r = bench_flag_int(argc, argv, &i, "--redis-port", 1, 65535, &o->redis_port)) == 0 &&
             (r = bench_flag_str(argc, argv, &i, "--endpoint", &o->endpoint)) == 0) {
             fprintf(stderr, "sb-bench draw: unknown option '%s' (try --help)\n",
@@ -373,7 +375,8 @@ int bench_draw_main(int argc, char **argv)
         draw_role_config dc = {.listen_url = "tcp://127.0.0.1:0",
                                .pool_size = (uint32_t)o.pool_size,
                                .workers = (int)o.workers,
-                               .block = (uint32_t)o.block};
+                               .block = (uint32_t)o.block,
+                               .block_max = (uint32_t)o.block_max};
         if (mkdtemp(dir) == NULL || (dc.data_dir = dir,
                                      draw_role_start(&dc, &role)) != 0) {
             fprintf(stderr, "sb-bench draw: cannot start the draw server\n");
@@ -388,8 +391,9 @@ int bench_draw_main(int argc, char **argv)
     if (role != NULL) {
         draw_pool_status ps;
         draw_pool_status_get(draw_role_pool(role), &ps);
-        fprintf(stderr, "draw: server pool: block %u, %llu mark commits "
-                "(fsyncs), %llu draws waited for one\n", ps.block,
+        fprintf(stderr, "draw: server pool: block %u (max %u), %llu mark "
+                "commits (fsyncs), %llu draws waited for one\n", ps.block_now,
+                ps.block,
                 (unsigned long long)ps.reserves, (unsigned long long)ps.waits);
     }
     draw_role_stop(role);

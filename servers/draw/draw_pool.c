@@ -22,8 +22,15 @@
  * 4. A reset commits new seed, size, generation and mark in one transaction
  *    and tags cursor and mark with the generation, so a draw that read the
  *    old generation cannot succeed its CAS against the new cursor.
- * What a crash costs: the mark runs at most max(2 * block, one pending
+ * What a crash costs: the mark runs at most max(2 * block_max, one pending
  * request) ahead of the cursor, so at most that many numbers are skipped.
+ *
+ * The block adapts (draw_adapt): each reservation sizes it to the draws
+ * expected during four commits (draw rate since the last reservation x
+ * the recent fsync time), between block and block_max. Only the distance
+ * the mark runs ahead changes, never the rule above (a draw still needs
+ * its end below a durable mark), so adapting cannot hand out a number
+ * twice; it only moves the crash cost between 2 * block and 2 * block_max.
  *
  * The hot path holds no lock and touches no disk. It takes the state mutex
  * only (a) once per reservation, to wake the reserver when the cursor comes
@@ -64,8 +71,12 @@ struct draw_pool {
   _Atomic uint64_t need; /* furthest end a waiting draw needs */
   _Atomic int kick_pending;
   _Atomic uint64_t reserves, waits;
-  _Alignas(64) uint32_t block, max_count;
+  _Atomic uint32_t block_now; /* reservation unit in force */
+  _Alignas(64) uint32_t block_min, block_max_cfg, max_count;
   draw_store *store;
+  /* draw_adapt's measurements; only touched with io_mu held */
+  int64_t rate_us, commit_us;
+  uint32_t rate_pos, rate_gen;
   pthread_mutex_t io_mu; /* serialises commits: reserver, reset, close */
   pthread_mutex_t mu;    /* guards the fields below and the two conds */
   pthread_cond_t kick_cv, done_cv;
@@ -113,6 +124,56 @@ static uint32_t draw_min_u64(uint64_t a, uint32_t b) {
   return a < b ? (uint32_t)a : b;
 }
 
+static int64_t draw_now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The largest block for a pool of size numbers (draw_pool_config). */
+static uint32_t draw_block_max(const draw_pool *p, uint32_t size) {
+  uint32_t hi = p->block_max_cfg;
+  if (hi == 0)
+    hi = size / 16 < DRAW_DEFAULT_BLOCK_MAX ? size / 16 : DRAW_DEFAULT_BLOCK_MAX;
+  return hi < p->block_min ? p->block_min : hi;
+}
+
+/* Size the block for the next reservation: the draws expected during four
+ * commits, so that the kick at 1.5 blocks left leaves six commit times of
+ * headroom. Grows at once (a stalled draw rate is capped at 2 blocks per
+ * commit, so the estimate grows 8x a round until it is met), shrinks by
+ * at most half a round. Called with io_mu held. */
+static uint32_t draw_adapt(draw_pool *p, const draw_epoch *e, uint32_t pos) {
+  int64_t now = draw_now_us();
+  uint32_t b = atomic_load(&p->block_now), hi = draw_block_max(p, e->size);
+  if (p->rate_gen == e->gen && now > p->rate_us && pos >= p->rate_pos &&
+      p->commit_us > 0) {
+    double want = (double)(pos - p->rate_pos) / (double)(now - p->rate_us) *
+                  4.0 * (double)p->commit_us;
+    uint32_t w = want >= hi ? hi : (uint32_t)want;
+    if (w < b / 2)
+      w = b / 2;
+    if (w < p->block_min)
+      w = p->block_min;
+    b = w > hi ? hi : w;
+    atomic_store(&p->block_now, b);
+  }
+  p->rate_gen = e->gen;
+  p->rate_us = now;
+  p->rate_pos = pos;
+  return b;
+}
+
+/* Commits s and keeps the recent commit time: jumps up to a slow one at
+ * once, decays slowly (an fsync's time varies a lot). */
+static int draw_timed_save(draw_pool *p, const draw_state *s) {
+  int64_t t0 = draw_now_us();
+  int rc = draw_store_save(p->store, s);
+  int64_t t = draw_now_us() - t0;
+  p->commit_us = t > p->commit_us ? t : (7 * p->commit_us + t) / 8;
+  return rc;
+}
+
 /* One reserver round: move the durable mark to cursor + 2 blocks (or to
  * what a waiting draw needs), commit, then publish. Returns 0 or an LMDB
  * error code. */
@@ -122,13 +183,15 @@ static int draw_reserve_once(draw_pool *p) {
   draw_epoch *e = atomic_load(&p->epoch);
   uint64_t c = atomic_load(&p->cursor), m = atomic_load(&p->mark);
   uint64_t n = atomic_load(&p->need);
-  uint64_t target = (uint64_t)POS(c) + 2u * (uint64_t)p->block;
+  uint32_t b = GEN(c) == e->gen ? draw_adapt(p, e, POS(c))
+                                : atomic_load(&p->block_now);
+  uint64_t target = (uint64_t)POS(c) + 2u * (uint64_t)b;
   if (GEN(n) == e->gen && POS(n) > target)
     target = POS(n);
   uint32_t t = draw_min_u64(target, e->size);
   if (t > POS(m)) {
     draw_state s = draw_epoch_state(e, t);
-    rc = draw_store_save(p->store, &s);
+    rc = draw_timed_save(p, &s);
     sodium_memzero(s.seed, sizeof s.seed);
     if (rc == 0) {
       atomic_store(&p->mark, PACK(e->gen, t)); /* only after the fsync */
@@ -244,7 +307,8 @@ draw_result draw_pool_draw(draw_pool *p, uint32_t count, uint32_t *out,
   memcpy(out, e->perm + POS(c), (size_t)count * sizeof *out);
   /* Reserve ahead once half a block of the two is used, so the reserver
    * has a block and a half of headroom to get scheduled and fsync. */
-  if (POS(m) < e->size && POS(m) - end < p->block + p->block / 2)
+  uint32_t b = atomic_load_explicit(&p->block_now, memory_order_relaxed);
+  if (POS(m) < e->size && POS(m) - end < b + b / 2)
     draw_kick(p);
   if (left != NULL)
     *left = e->size - (uint32_t)end;
@@ -265,7 +329,8 @@ draw_result draw_pool_status_get(draw_pool *p, draw_pool_status *st) {
   st->size = e->size;
   st->drawn = POS(c);
   st->remaining = e->size - POS(c);
-  st->block = p->block;
+  st->block = draw_block_max(p, e->size);
+  st->block_now = atomic_load(&p->block_now);
   st->max_count = p->max_count;
   st->persisted_mark = POS(m);
   st->generation = e->gen;
@@ -278,9 +343,12 @@ draw_result draw_pool_status_get(draw_pool *p, draw_pool_status *st) {
 /* Commit the epoch with its first reservation, then publish it. Called with
  * io_mu held (or before the reserver exists). */
 static draw_result draw_publish(draw_pool *p, draw_epoch *e, uint32_t pos) {
-  uint32_t t = draw_min_u64((uint64_t)pos + 2u * (uint64_t)p->block, e->size);
+  uint32_t b = atomic_load(&p->block_now), hi = draw_block_max(p, e->size);
+  if (b > hi) /* a reset to a smaller pool */
+    atomic_store(&p->block_now, b = hi);
+  uint32_t t = draw_min_u64((uint64_t)pos + 2u * (uint64_t)b, e->size);
   draw_state s = draw_epoch_state(e, t);
-  int rc = draw_store_save(p->store, &s);
+  int rc = draw_timed_save(p, &s);
   sodium_memzero(s.seed, sizeof s.seed);
   if (rc != 0) {
     sb_error("draw", "committing the pool failed: %s", mdb_strerror(rc));
@@ -379,7 +447,7 @@ static draw_result draw_load(draw_pool *p, const char *dir,
   }
   sb_info("draw", "%s pool %s: size %u, resuming at %u, block %u",
           rc == MDB_NOTFOUND ? "new" : "opened", e->fp, e->size, s.mark,
-          p->block);
+          p->block_min);
   return DRAW_OK;
 }
 
@@ -401,7 +469,7 @@ draw_result draw_pool_open(draw_pool **out, const char *dir,
     cfg = &defaults;
   if (out == NULL || dir == NULL || dir[0] == '\0' ||
       cfg->size > DRAW_MAX_SIZE || cfg->block > DRAW_MAX_SIZE ||
-      cfg->max_count > DRAW_MAX_SIZE)
+      cfg->block_max > DRAW_MAX_SIZE || cfg->max_count > DRAW_MAX_SIZE)
     return DRAW_INVALID;
   if (sodium_init() < 0)
     return DRAW_IO_ERROR; /* no entropy source */
@@ -409,7 +477,9 @@ draw_result draw_pool_open(draw_pool **out, const char *dir,
   draw_pool *p = calloc(1, sizeof *p);
   if (p == NULL)
     return DRAW_NOMEM;
-  p->block = cfg->block ? cfg->block : DRAW_DEFAULT_BLOCK;
+  p->block_min = cfg->block ? cfg->block : DRAW_DEFAULT_BLOCK;
+  p->block_max_cfg = cfg->block_max;
+  atomic_store(&p->block_now, p->block_min);
   p->max_count = cfg->max_count ? cfg->max_count : DRAW_DEFAULT_MAX_COUNT;
   if (draw_sync_init(p) != 0) {
     free(p);

@@ -29,6 +29,7 @@ typedef enum {
 
 #define DRAW_DEFAULT_SIZE 100000u
 #define DRAW_DEFAULT_BLOCK 1024u
+#define DRAW_DEFAULT_BLOCK_MAX 65536u
 #define DRAW_DEFAULT_MAX_COUNT 10000u
 /** Largest pool: its permutation takes 4 bytes a number in memory. */
 #define DRAW_MAX_SIZE 100000000u
@@ -40,13 +41,19 @@ typedef struct {
    * An existing pool keeps its stored size; a different non-zero value is
    * logged and ignored (draw_pool_reset changes the size). */
   uint32_t size;
-  /** Reservation unit (default DRAW_DEFAULT_BLOCK). The persisted mark
-   * is moved to two blocks past the cursor whenever less than 1.5 blocks
-   * remain, so a crash skips at most 2 * block numbers (or one larger
-   * pending request). When draws outrun the disk, each fsync covers about
-   * 2 blocks: sustained throughput is bounded near 2 * block / fsync
-   * latency, so a larger block buys speed with a larger crash skip. */
+  /** Smallest reservation unit, and the one a pool starts with (default
+   * DRAW_DEFAULT_BLOCK). The persisted mark is moved to two blocks past the
+   * cursor whenever less than 1.5 blocks remain. The block adapts: each
+   * reservation sizes it to the draws expected during four commit times
+   * (measured rate x measured fsync latency), between block and block_max,
+   * so the reserver stays off the draws' critical path however fast they
+   * come and however slow the disk is. */
   uint32_t block;
+  /** Largest reservation unit: a crash skips at most 2 * block_max numbers
+   * (or one larger pending request). Default: DRAW_DEFAULT_BLOCK_MAX, but
+   * no more than size / 16 (a crash never costs more than 1/8 of a pool),
+   * and never below block. Equal to block = a fixed block. */
+  uint32_t block_max;
   /** Largest count one draw may ask for (default DRAW_DEFAULT_MAX_COUNT). */
   uint32_t max_count;
 } draw_pool_config;
@@ -56,7 +63,9 @@ typedef struct {
   uint32_t size;      /**< N */
   uint32_t drawn;     /**< the cursor: numbers handed out or skipped */
   uint32_t remaining; /**< size - drawn */
-  uint32_t block;     /**< reservation unit in force */
+  uint32_t block;     /**< largest reservation unit (block_max): a crash
+                           skips at most 2 * block numbers */
+  uint32_t block_now; /**< reservation unit in force (adaptive) */
   uint32_t max_count; /**< per-call maximum in force */
   uint32_t persisted_mark; /**< durable high-water mark, >= drawn */
   uint32_t generation;     /**< 1 for the first pool, +1 per reset */
@@ -75,8 +84,8 @@ typedef struct {
  * @param[in] dir the pool's own directory (created if missing); it must not
  *   hold any other LMDB environment.
  * @param[in] cfg options, or NULL for all defaults.
- * @return DRAW_OK; DRAW_INVALID if cfg->size, cfg->block or cfg->max_count
- *   is above DRAW_MAX_SIZE, or dir is NULL or empty; DRAW_BUSY if
+ * @return DRAW_OK; DRAW_INVALID if cfg->size, cfg->block, cfg->block_max or
+ *   cfg->max_count is above DRAW_MAX_SIZE, or dir is NULL or empty; DRAW_BUSY if
  *   another handle or process has dir open; DRAW_CORRUPT if dir holds an
  *   unreadable pool or one made by another shuffle; DRAW_IO_ERROR if dir
  *   cannot be created, opened or written; DRAW_NOMEM. */

@@ -20,7 +20,8 @@ struct draw_role {
 static int open_pool(const draw_role_config *cfg, draw_pool **pool)
 {
     char dir[4096];
-    draw_pool_config pc = {.size = cfg->pool_size, .block = cfg->block};
+    draw_pool_config pc = {.size = cfg->pool_size, .block = cfg->block,
+                           .block_max = cfg->block_max};
 
     if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {
         sb_error("draw", "cannot create %s: %s", cfg->data_dir,
@@ -67,7 +68,7 @@ int draw_role_start(const draw_role_config *cfg, draw_role **out)
         goto fail;
     draw_pool_status_get(r->pool, &ps);
     sb_info("draw", "serving on %s: pool %s, size %u, %u drawn, %u left, "
-            "block %u", rpc_server_url(r->srv, 0), ps.fingerprint, ps.size,
+            "block up to %u", rpc_server_url(r->srv, 0), ps.fingerprint, ps.size,
             ps.drawn, ps.remaining, ps.block);
     *out = r;
     return 0;

@@ -87,6 +87,7 @@ static int h_status(rpc_call *call, const Sb__Draw__StatusRequest *req,
     reply->remaining = ps.remaining;
     reply->fingerprint = rpc_call_strdup(call, ps.fingerprint);
     reply->block = ps.block;
+    reply->block_now = ps.block_now;
     reply->max_count = ps.max_count;
     reply->generation = ps.generation;
     return RPC_OK;

@@ -41,7 +41,8 @@ typedef struct draw_role_config {
     const char *data_dir;   /**< the pool lives in data_dir/draw */
     const char *listen_url; /**< e.g. tcp://0.0.0.0:8889; port 0 = any */
     uint32_t pool_size;     /**< N for a new pool; 0 = DRAW_DEFAULT_SIZE */
-    uint32_t block;         /**< reservation unit; 0 = DRAW_DEFAULT_BLOCK */
+    uint32_t block;         /**< smallest reservation unit; 0 = DRAW_DEFAULT_BLOCK */
+    uint32_t block_max;     /**< largest (crash skip <= 2 x); 0 = default */
     int workers;            /**< RPC handler threads; 0 = the default */
 } draw_role_config;
 

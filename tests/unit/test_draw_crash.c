@@ -27,10 +27,12 @@ enum {
   N = 2000000,
   BLOCK = 256,
   CHILD_THREADS = 4,
+  BLOCK_MAX = 4 * BLOCK, /* the block adapts up to this */
   MAX_K = 64, /* 64 numbers = 256 bytes: one atomic pipe write */
   RUNS = 5,
-  /* skipped per crash <= 2 blocks + what the child drew but never wrote */
-  SKIP_BOUND = 2 * BLOCK + CHILD_THREADS * MAX_K,
+  /* skipped per crash <= 2 largest blocks + what the child drew but never
+   * wrote */
+  SKIP_BOUND = 2 * BLOCK_MAX + CHILD_THREADS * MAX_K,
 };
 
 typedef struct {
@@ -53,7 +55,7 @@ static void *child_drawer(void *arg) {
 
 /* Runs in the forked child; never returns. */
 static void child_main(const char *dir, int fd) {
-  draw_pool_config cfg = {.size = N, .block = BLOCK};
+  draw_pool_config cfg = {.size = N, .block = BLOCK, .block_max = BLOCK_MAX};
   draw_pool *p;
   draw_pool_status st;
   if (draw_pool_open(&p, dir, &cfg) != DRAW_OK ||

@@ -63,7 +63,8 @@ static void test_bad_arguments(void **state) {
   p = open_pool(*state, 0, 0, 0); /* defaults */
   assert_int_equal(draw_pool_status_get(p, &st), DRAW_OK);
   assert_int_equal(st.max_count, DRAW_DEFAULT_MAX_COUNT);
-  assert_int_equal(st.block, DRAW_DEFAULT_BLOCK);
+  assert_int_equal(st.block, DRAW_DEFAULT_BLOCK); /* 1000 / 16 < 1024 */
+  assert_int_equal(st.block_now, DRAW_DEFAULT_BLOCK);
   assert_int_equal(st.size, 1000); /* the stored size */
   assert_int_equal(draw_pool_draw(p, DRAW_DEFAULT_MAX_COUNT + 1, out, &left),
                    DRAW_INVALID);
@@ -293,6 +294,65 @@ static void test_64_threads_drain_exactly_once(void **state) {
   draw_pool_close(p);
 }
 
+/* The block grows with the draw rate, never past block_max, and starts
+ * again from block after a restart; numbers stay distinct throughout. */
+static void test_block_adapts(void **state) {
+  enum { THREADS = 4, MIN = 64, MAX = 4096 };
+  draw_pool_config cfg = {.size = DRAIN_N, .block = MIN, .block_max = MAX};
+  draw_pool *p = NULL;
+  pthread_t th[THREADS];
+  drain_arg args[THREADS];
+  pthread_barrier_t start;
+  draw_pool_status st;
+  uint32_t biggest = 0, total = 0;
+  uint8_t *seen = calloc(DRAIN_N + 1, 1);
+  assert_non_null(seen);
+  assert_int_equal(draw_pool_open(&p, *state, &cfg), DRAW_OK);
+  assert_int_equal(draw_pool_status_get(p, &st), DRAW_OK);
+  assert_int_equal(st.block, MAX);
+  assert_int_equal(st.block_now, MIN);
+  pthread_barrier_init(&start, NULL, THREADS + 1);
+  for (uint32_t t = 0; t < THREADS; t++) {
+    args[t] = (drain_arg){.pool = p, .start = &start, .id = t};
+    assert_non_null(args[t].got = malloc(DRAIN_N * sizeof(uint32_t)));
+    assert_int_equal(pthread_create(&th[t], NULL, drain_main, &args[t]), 0);
+  }
+  pthread_barrier_wait(&start);
+  do { /* watch the block while they drain */
+    assert_int_equal(draw_pool_status_get(p, &st), DRAW_OK);
+    assert_true(st.block_now >= MIN && st.block_now <= MAX);
+    assert_true(st.persisted_mark - st.drawn <= 2 * MAX + 64);
+    if (st.block_now > biggest)
+      biggest = st.block_now;
+    nanosleep(&(struct timespec){0, 200000}, NULL);
+  } while (st.remaining > 0);
+  for (uint32_t t = 0; t < THREADS; t++) {
+    pthread_join(th[t], NULL);
+    assert_int_equal(args[t].bad, 0);
+    for (uint32_t i = 0; i < args[t].n; i++) {
+      assert_in_range(args[t].got[i], 1, DRAIN_N);
+      assert_int_equal(seen[args[t].got[i]]++, 0);
+    }
+    total += args[t].n;
+    free(args[t].got);
+  }
+  assert_int_equal(total, DRAIN_N);
+  print_message("adaptive: block grew to %u (max %u), %llu commits\n",
+                biggest, MAX, (unsigned long long)st.reserves);
+  assert_true(biggest > MIN);
+  /* a drain at block 64 costs DRAIN_N / 128 commits or more; fewer means
+   * the bigger blocks were used */
+  assert_true(st.reserves < DRAIN_N / (2 * MIN));
+  draw_pool_close(p);
+  assert_int_equal(draw_pool_open(&p, *state, &cfg), DRAW_OK);
+  assert_int_equal(draw_pool_status_get(p, &st), DRAW_OK);
+  assert_int_equal(st.block_now, MIN);
+  assert_int_equal(st.remaining, 0);
+  draw_pool_close(p);
+  pthread_barrier_destroy(&start);
+  free(seen);
+}
+
 /* ---- resets while 8 threads draw ---- */
 
 typedef struct {
@@ -363,6 +423,7 @@ int main(void) {
       T(test_reset_needs_confirmation),
       T(test_corrupt_store_refused),
       T(test_64_threads_drain_exactly_once),
+      T(test_block_adapts),
       T(test_reset_while_drawing),
 #undef T
   };
