@@ -50,6 +50,9 @@ static void *child_drawer(void *arg) {
       return NULL;
     if (r != DRAW_OK || write(a->fd, buf, k * sizeof *buf) != (ssize_t)(k * 4))
       _exit(3);
+    /* Paced (<= 640k numbers/s in all): the adaptive block lets an unpaced
+     * child drain the pool before the kill; this still grows the block. */
+    nanosleep(&(struct timespec){0, 200000}, NULL);
   }
 }
 
