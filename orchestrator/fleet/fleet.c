@@ -259,16 +259,22 @@ int fleet_start_ticker(struct fleet *f, uint32_t interval_ms, rpc_status *st)
     return rc;
 }
 
-void fleet_close(struct fleet *f)
+void fleet_stop_ticker(struct fleet *f)
 {
-    if (f == NULL)
-        return;
     pthread_mutex_lock(&f->mu);
     f->stopping = 1;
     pthread_cond_broadcast(&f->stop_cv);
     pthread_mutex_unlock(&f->mu);
     if (f->ticker_on)
         pthread_join(f->ticker, NULL);
+    f->ticker_on = 0;
+}
+
+void fleet_close(struct fleet *f)
+{
+    if (f == NULL)
+        return;
+    fleet_stop_ticker(f);
     sb_info("fleet", "fleet %s closed; %zu servers left to the next start",
             f->name, f->nsrv);
     fleet_free(f, 1);

@@ -197,6 +197,39 @@ int fleet_wait_change(struct fleet *f, uint64_t generation,
  * @return RPC_OK; RPC_INVALID_ARGUMENT (bad name); RPC_INTERNAL. */
 int fleet_release(struct fleet *f, const char *user, rpc_status *st);
 
+/** A server leaves on purpose (SIGTERM): it is marked terminated and its
+ * users are reassigned on their next Assign. Leaving twice is harmless.
+ * @return RPC_OK; RPC_INVALID_ARGUMENT (bad id); RPC_NOT_FOUND (unknown
+ *         id); RPC_INTERNAL (the record could not be written). */
+int fleet_deregister(struct fleet *f, const char *server_id, rpc_status *st);
+
+/** Where the user is assigned now, without assigning.
+ * @param out the server (any state) on RPC_OK.
+ * @return RPC_OK; RPC_INVALID_ARGUMENT (bad name); RPC_NOT_FOUND (the user
+ *         has no assignment). */
+int fleet_lookup(struct fleet *f, const char *user, fleet_server_info *out,
+                 rpc_status *st);
+
+/** A server's state (heartbeat replies say "drain" while draining).
+ * @return RPC_OK, or RPC_NOT_FOUND (unknown id). */
+int fleet_server_state(struct fleet *f, const char *server_id,
+                       fleet_state *state);
+
+/** Called by fleet_assign() before it decides: if the user's server is up
+ * but late with its heartbeat (over 1.25 periods), asks the driver whether
+ * its instance still exists and marks it dead at once if not, so a user
+ * whose server was killed is moved now rather than after the missed
+ * heartbeats. A driver that cannot tell leaves the decision to them. */
+void fleet_probe_user_server(struct fleet *f, const char *user);
+
+/** Terminates every instance the fleet launched (marking them terminated
+ * in the record) and waits until the driver sees none of them alive, at
+ * most timeout_ms (the local driver escalates to SIGKILL after its grace).
+ * Stops the ticker first (no launch behind its back); only fleet_close
+ * may follow. For a daemon that owns its app servers' lives (`sbd all`).
+ * @return how many instances are still alive at the end (0 = all gone). */
+size_t fleet_stop_all(struct fleet *f, uint32_t timeout_ms);
+
 /** Housekeeping, every few hundred ms: driver poll, dead servers (missed
  * heartbeats), launches that never registered, idle servers past grace
  * (drained and terminated down to min_servers), min servers and spare

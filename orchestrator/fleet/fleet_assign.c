@@ -213,6 +213,7 @@ int fleet_assign(struct fleet *f, const char *user, fleet_assignment *out,
     memset(out, 0, sizeof(*out));
     if ((rc = check_user(user, st)) != RPC_OK)
         return rc;
+    fleet_probe_user_server(f, user);
     pthread_mutex_lock(&f->mu);
     if ((e = fleet_find_sess(f, user, &pos)) != NULL) {
         s = fleet_find_srv(f, e->server_id);

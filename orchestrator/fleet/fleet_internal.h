@@ -67,6 +67,8 @@ struct fleet {
 };
 
 int64_t fleet_now(struct fleet *f);
+/* Stops the ticker thread (if any) and waits for it. */
+void fleet_stop_ticker(struct fleet *f);
 fleet_srv *fleet_find_srv(struct fleet *f, const char *id);
 /* Appends a zeroed row (may move f->srv: re-find pointers after). */
 fleet_srv *fleet_add_srv(struct fleet *f, const char *id);

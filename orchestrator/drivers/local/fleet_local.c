@@ -36,6 +36,7 @@ typedef struct local_ctx {
     size_t argc;
     char *fleet;
     uint32_t stop_grace_ms;
+    int die_with_parent;
     tracked *t;
     size_t nt, capt;
 } local_ctx;
@@ -152,25 +153,29 @@ static int expand(const char *tpl, const char *id, const char *tag_name,
     return 0;
 }
 
-/* environ plus the two tag variables (ours replace inherited ones). */
+/* environ plus the tag variables and, when children die with us,
+ * SB_PARENT_PID (ours replace inherited ones). */
 static char **make_env(const char *tag_name, const char *id, char *tag,
-                       char *srv, size_t cap)
+                       char *srv, char *parent, size_t cap)
 {
     size_t n = 0, k = 0;
     char **env;
 
     while (environ[n] != NULL)
         n++;
-    if ((env = calloc(n + 3, sizeof(*env))) == NULL)
+    if ((env = calloc(n + 4, sizeof(*env))) == NULL)
         return NULL;
     snprintf(tag, cap, "SB_FLEET=%s", tag_name);
     snprintf(srv, cap, "SB_FLEET_SERVER=%s", id);
     for (size_t i = 0; i < n; i++)
         if (strncmp(environ[i], "SB_FLEET=", 9) != 0 &&
-            strncmp(environ[i], "SB_FLEET_SERVER=", 16) != 0)
+            strncmp(environ[i], "SB_FLEET_SERVER=", 16) != 0 &&
+            strncmp(environ[i], "SB_PARENT_PID=", 14) != 0)
             env[k++] = environ[i];
     env[k++] = tag;
     env[k++] = srv;
+    if (parent != NULL)
+        env[k++] = parent;
     env[k] = NULL;
     return env;
 }
@@ -179,12 +184,17 @@ static int spawn(local_ctx *c, const char *id, char **argv, int *pid,
                  rpc_status *st)
 {
     char tag[FLEET_ID_MAX + 32], srv[FLEET_ID_MAX + 32];
-    char **env = make_env(c->fleet, id, tag, srv, sizeof(tag));
+    char parent[FLEET_ID_MAX + 32];
+    char **env;
+
+    snprintf(parent, sizeof(parent), "SB_PARENT_PID=%d", (int)getpid());
+    env = make_env(c->fleet, id, tag, srv,
+                   c->die_with_parent ? parent : NULL, sizeof(tag));
+    if (env == NULL)
+        return fleet_status(st, RPC_UNAVAILABLE, "local: out of memory");
     posix_spawnattr_t attr;
     int rc;
 
-    if (env == NULL)
-        return fleet_status(st, RPC_UNAVAILABLE, "local: out of memory");
     posix_spawnattr_init(&attr);
     /* Own process group: a ^C at the orchestrator's terminal does not kill
      * the fleet (a restarted orchestrator adopts it). */
@@ -415,6 +425,7 @@ int fleet_local_create(const fleet_local_options *o, void **ctx,
     if (c->fleet == NULL)
         goto nomem;
     c->stop_grace_ms = o->stop_grace_ms ? o->stop_grace_ms : 5000;
+    c->die_with_parent = o->die_with_parent;
     *ctx = c;
     return RPC_OK;
 nomem:

@@ -24,6 +24,11 @@ typedef struct fleet_local_options {
     const char *fleet_name;
     /** SIGTERM, then SIGKILL after this long; 5000 ms. */
     uint32_t stop_grace_ms;
+    /** 1: children get SB_PARENT_PID=<our pid> in their environment, and
+     * `sbd app` then asks the kernel (PR_SET_PDEATHSIG) for SIGTERM when we
+     * die, so `sbd all` leaves no orphan even after kill -9. 0 (default):
+     * children outlive us and a restarted orchestrator adopts them. */
+    int die_with_parent;
 } fleet_local_options;
 
 /** The operations table; pass with a context from fleet_local_create. */
