@@ -4,7 +4,20 @@
 
 #include <pthread.h>
 
+#include "orch_role.h"
 #include "store_db.h"
+
+/* Orchestrator flags (sbd_orch.c). */
+typedef struct sbd_orch_opts {
+	uint32_t min_servers, max_servers, spare_slots;
+	uint32_t idle_grace_ms, launch_timeout_ms; /* 0 = defaults */
+	const char *driver;     /* --driver local|ec2 */
+	uint32_t http_port;     /* --http-port (0 = off) */
+	int http_set;
+	const char *fleet_name; /* --fleet-name */
+	const char *app_exe;    /* --app-exe: run this instead of `sbd app` */
+	orch_ec2_config ec2;    /* --ec2-* */
+} sbd_orch_opts;
 
 typedef struct sbd_opts {
 	const char *data_dir; /* --data-dir, ./data */
@@ -18,7 +31,29 @@ typedef struct sbd_opts {
 	                         passes its own draw role when unset */
 	int session_idle_ms;  /* --session-idle-ms: end idle sessions; 0 = never */
 	int clock_skew_ms;    /* --test-clock-skew-ms: TEST ONLY, see --help */
+	sbd_orch_opts orch;    /* orchestrator flags */
+	char **extra;          /* after `--`: passed on to app servers */
+	int nextra;
 } sbd_opts;
+
+#define SBD_ARGV_MAX 64
+/* An app server's argv for the local driver, with its storage. */
+typedef struct sbd_argv {
+	char exe[4096];
+	char url[256];
+	const char *v[SBD_ARGV_MAX + 1];
+} sbd_argv;
+
+/** Handles an orchestrator flag: 0 taken, -1 bad value, 1 not ours. */
+int sbd_orch_parse_opt(const char *k, const char *v, sbd_opts *o);
+/** Fills c from the flags and SB_EC2_* (data dir, URLs: the caller's). */
+void sbd_orch_config(const sbd_opts *o, orch_config *c);
+/** Builds `<sbd> app --orchestrator URL --id {id} EXTRA... (after --)`.
+ * Returns 0, or -1 (logged). */
+int sbd_app_argv(const sbd_opts *o, const char *orch_url,
+                 const char *const *extra, size_t nextra, sbd_argv *a);
+/** This binary's path (readlink /proc/self/exe). 0 or -1. */
+int sbd_self_exe(char *buf, size_t cap);
 
 /** Waits for SIGINT or SIGTERM (blocked by main) and logs which. */
 void sbd_wait_signal(void);
@@ -28,5 +63,6 @@ void sbd_wait_signal(void);
 int sbd_run_all(const sbd_opts *o);
 int sbd_run_bus(const sbd_opts *o);
 int sbd_run_draw(const sbd_opts *o);
+int sbd_run_orchestrator(const sbd_opts *o);
 
 #endif

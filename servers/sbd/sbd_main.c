@@ -21,7 +21,9 @@ static const sbd_role roles[] = {
 	{"login", NULL, "login endpoint alone: needs the store RPC service (not built yet; use all)"},
 	{"store", NULL, "store alone: needs the store RPC service (not built yet; use all)"},
 	{"app", NULL, "one app server alone: needs the store RPC service (not built yet; use all)"},
-	{"orchestrator", NULL, "fleet service: not built yet (all runs a minimal one in login)"},
+	{"orchestrator", sbd_run_orchestrator, "the fleet service on --listen URL (tcp://127.0.0.1:P+2), status page on\n"
+	 "                --http-port (8080; 0 = off); app servers are `sbd app` children plus\n"
+	 "                the words after `--`"},
 	{"draw", sbd_run_draw, "the loot-box pool on P+1 (--listen URL, --pool-size N)"},
 };
 #define NROLES (sizeof roles / sizeof roles[0])
@@ -37,6 +39,14 @@ static void usage(FILE *f)
 	        "                                   (their rooms die; default 1800000, 0 = never)\n"
 	        "           [--test-clock-skew-ms MS]  TEST ONLY: report server time\n"
 	        "                                   shifted by MS (clock-sync tests)\n"
+	        "           [--min-servers N] [--max-servers N] [--spare SLOTS]\n"
+	        "           [--idle-grace SECS] [--launch-timeout SECS] [--http-port N]\n"
+	        "           [--driver local|ec2] [--fleet-name NAME] [--app-exe PATH]\n"
+	        "           [--ec2-image AMI] [--ec2-type T] [--ec2-subnet ID]\n"
+	        "           [--ec2-security-groups sg-1,sg-2] [--ec2-key-name K]\n"
+	        "           [--ec2-instance-profile P] [--ec2-app-args 'ARGS']\n"
+	        "           [--advertise-orchestrator URL]   (orchestrator)\n"
+	        "           [-- APP-SERVER ARGS...]   (orchestrator: passed to app servers)\n"
 	        "       sbd IP PORT          (the course form: login on IP:PORT)\n"
 	        "\n"
 	        "Ports: login P, draw P+1, orchestrator P+2, store P+3, bus P+4/P+5,\n"
@@ -101,7 +111,7 @@ static int parse_opt(int argc, char **argv, int *i, sbd_opts *o)
 		bad = parse_int(v, 0, 2000000000, &o->session_idle_ms);
 	else if (strcmp(k, "--test-clock-skew-ms") == 0)
 		bad = parse_int(v, -86400000, 86400000, &o->clock_skew_ms);
-	else {
+	else if ((bad = sbd_orch_parse_opt(k, v, o)) == 1) {
 		fprintf(stderr, "sbd: unknown option %s (see --help)\n", k);
 		return -1;
 	}
@@ -141,6 +151,11 @@ int main(int argc, char **argv)
 	int npos = 0;
 
 	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			o.extra = argv + i + 1;
+			o.nextra = argc - i - 1;
+			break;
+		}
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage(stdout);
 			return 0;

@@ -1,0 +1,12 @@
+# The orchestrator service through a real `sbd orchestrator` process on
+# 127.0.0.1 with real app processes (fleet_stub_app runs the real agent).
+set(_fp ${CMAKE_SOURCE_DIR}/tests/integration/fleet)
+add_executable(fleet_stub_app ${_fp}/fleet_stub_app.c)
+target_link_libraries(fleet_stub_app PRIVATE sb_app_agent sb_rpc)
+set_target_properties(fleet_stub_app PROPERTIES RUNTIME_OUTPUT_DIRECTORY
+                      ${CMAKE_BINARY_DIR}/bin)
+sb_test(test_fleet_service SOURCES ${_fp}/test_fleet_service.c
+        ${_fp}/fleet_proc.c
+        LIBS sb_proto sb_rpc sb_netutil PkgConfig::CURL TIMEOUT 180)
+target_include_directories(test_fleet_service PRIVATE ${_fp})
+add_dependencies(test_fleet_service sbd fleet_stub_app)
