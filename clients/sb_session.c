@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sb.h"
 #include "sb_internal.h"
@@ -77,6 +78,17 @@ void sb_free(void *reply)
         protobuf_c_message_free_unpacked(reply, NULL);
 }
 
+/* Re-login attempts while login still names the dead server. */
+#define RELOGIN_TRIES 10
+#define RELOGIN_PAUSE_MS 400
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+    nanosleep(&ts, NULL);
+}
+
 static int is_app_method(const char *method)
 {
     return strncmp(method, "sb.social.App/", 14) == 0;
@@ -126,9 +138,22 @@ int sb_call(sb_session *s, sb_user *u, const char *method,
     if (rc != RPC_UNAVAILABLE || ep == NULL || token_of(u) == NULL)
         return rc;
     /* The app server is gone: login knows who took over. A token that
-     * ended meanwhile comes back UNAUTHENTICATED, which is the answer. */
-    if ((rc = relogin(s, u, st)) != RPC_OK)
-        return rc;
+     * ended meanwhile comes back UNAUTHENTICATED, which is the answer.
+     * The orchestrator moves the user as soon as it sees the server gone
+     * (its instance vanished once a heartbeat is late; at worst after
+     * three missed heartbeats): until then login may name the same
+     * server, so ask again, bounded (RELOGIN_TRIES x RELOGIN_PAUSE_MS,
+     * past the three-heartbeat limit). */
+    char failed[sizeof u->endpoint];
+
+    sb_copy(failed, sizeof failed, u->endpoint);
+    for (int i = 0; i < RELOGIN_TRIES; i++) {
+        if ((rc = relogin(s, u, st)) != RPC_OK)
+            return rc;
+        if (strcmp(u->endpoint, failed) != 0 || i + 1 == RELOGIN_TRIES)
+            break;
+        sleep_ms(RELOGIN_PAUSE_MS);
+    }
     return s->t.call(s->t.arg, u->endpoint, method, token_of(u), req,
                      reply_desc, reply, st);
 }

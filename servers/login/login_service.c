@@ -104,7 +104,9 @@ static int h_login(rpc_call *call, const Sb__Social__LoginRequest *req,
                    Sb__Social__LoginReply *reply, void *arg)
 {
 	login_service *l = arg;
-	char token[STORE_TOKEN_MAX + 1], id[LOGIN_ID_MAX], ep[LOGIN_EP_MAX];
+	char token[STORE_TOKEN_MAX + 1], id[LOGIN_ORCH_ID_MAX];
+	char ep[LOGIN_ORCH_EP_MAX];
+	rpc_status ost = {0};
 	store_session s;
 	int rc;
 
@@ -116,7 +118,13 @@ static int h_login(rpc_call *call, const Sb__Social__LoginRequest *req,
 	store_res r = store_whoami(l->cfg.db, store_s(token), &s);
 	if (r != STORE_OK)
 		return app_fail(call, r, APP_CMD_OTHER, NULL);
-	if ((rc = login_fleet_assign(l->cfg.fleet, s.user, id, ep)) != 0)
+	if (l->cfg.orch != NULL) {
+		if ((rc = login_orch_assign(l->cfg.orch, s.user, id, ep, &ost)) !=
+		    RPC_OK)
+			return rpc_call_fail(call, RPC_UNAVAILABLE,
+			                     "No app server can take %s now (%s)",
+			                     s.user, ost.message);
+	} else if ((rc = login_fleet_assign(l->cfg.fleet, s.user, id, ep)) != 0)
 		return rpc_call_fail(call, RPC_RESOURCE_EXHAUSTED,
 		                     "No app server can take %s now (%s)", s.user,
 		                     strerror(rc));
@@ -160,7 +168,13 @@ static int end_session(login_service *l, rpc_call *call, store_op_kind kind,
 	app_set_reqid(&op, call);
 	if ((r = store_writer_submit_wait(l->cfg.w, &op)) != STORE_OK)
 		return app_fail(call, r, APP_CMD_OTHER, NULL);
-	login_fleet_release(l->cfg.fleet, s.user);
+	if (l->cfg.orch != NULL) {
+		rpc_status ost = {0};
+
+		login_orch_release(l->cfg.orch, s.user, &ost);
+	} else {
+		login_fleet_release(l->cfg.fleet, s.user);
+	}
 	publish_auth(l, s.user, token);
 	sb_info("login", "%s %s", s.user, what);
 	return RPC_OK;

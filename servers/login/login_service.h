@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "login_assign.h"
+#include "login_orch.h"
 #include "rpc.h"
 #include "store_db.h"
 #include "store_writer.h"
@@ -15,7 +16,8 @@
 typedef struct login_config {
 	store_db *db;         /* the store's environment (outlives the service) */
 	store_writer *w;      /* its writer (outlives the service) */
-	login_fleet *fleet;   /* assignment (outlives the service) */
+	login_fleet *fleet;   /* in-process assignment when orch is NULL */
+	login_orch *orch;     /* the orchestrator service (outlives us) */
 	const char *bus_in;   /* forwarder's publisher side; NULL = no bus */
 	store_pwcost pwcost;  /* Argon2id cost; STORE_PW_INTERACTIVE by default */
 	int64_t clock_skew_ms; /* TEST ONLY (sbd --test-clock-skew-ms): added to
