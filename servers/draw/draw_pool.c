@@ -253,9 +253,10 @@ static void draw_kick(draw_pool *p) {
 }
 
 /* The slow path: the published mark does not cover [.., end). Ask the
- * reserver for it and wait for one round. DRAW_OK means "try again". */
+ * reserver for it and (unless nowait) wait for one round. DRAW_OK means
+ * "try again"; DRAW_AGAIN is nowait's answer. */
 static draw_result draw_wait_reserve(draw_pool *p, uint32_t gen,
-                                     uint64_t end) {
+                                     uint64_t end, int nowait) {
   draw_result r = DRAW_OK;
   atomic_fetch_add(&p->waits, 1);
   pthread_mutex_lock(&p->mu);
@@ -267,6 +268,10 @@ static draw_result draw_wait_reserve(draw_pool *p, uint32_t gen,
     atomic_store(&p->need, PACK(gen, end)); /* end <= size < 2^32 */
   atomic_store(&p->kick_pending, 1);
   pthread_cond_signal(&p->kick_cv);
+  if (nowait) {
+    r = DRAW_AGAIN;
+    goto out;
+  }
   while (p->round == r0 && !p->stop)
     draw_timed_wait(&p->done_cv, &p->mu, 1000);
   m = atomic_load(&p->mark);
@@ -277,8 +282,8 @@ out:
   return r;
 }
 
-draw_result draw_pool_draw(draw_pool *p, uint32_t count, uint32_t *out,
-                           uint32_t *left) {
+static draw_result draw_take(draw_pool *p, uint32_t count, uint32_t *out,
+                             uint32_t *left, int nowait) {
   if (p == NULL || out == NULL || count == 0 || count > p->max_count)
     return DRAW_INVALID;
   draw_epoch *e;
@@ -296,7 +301,7 @@ draw_result draw_pool_draw(draw_pool *p, uint32_t count, uint32_t *out,
       return DRAW_EXHAUSTED;
     }
     if (end > POS(m)) {
-      draw_result r = draw_wait_reserve(p, e->gen, end);
+      draw_result r = draw_wait_reserve(p, e->gen, end, nowait);
       if (r != DRAW_OK)
         return r;
       continue;
@@ -313,6 +318,16 @@ draw_result draw_pool_draw(draw_pool *p, uint32_t count, uint32_t *out,
   if (left != NULL)
     *left = e->size - (uint32_t)end;
   return DRAW_OK;
+}
+
+draw_result draw_pool_draw(draw_pool *p, uint32_t count, uint32_t *out,
+                           uint32_t *left) {
+  return draw_take(p, count, out, left, 0);
+}
+
+draw_result draw_pool_draw_nowait(draw_pool *p, uint32_t count, uint32_t *out,
+                                  uint32_t *left) {
+  return draw_take(p, count, out, left, 1);
 }
 
 draw_result draw_pool_status_get(draw_pool *p, draw_pool_status *st) {
@@ -546,6 +561,7 @@ const char *draw_result_str(draw_result r) {
       [DRAW_IO_ERROR] = "pool storage failed",
       [DRAW_CORRUPT] = "stored pool is unreadable",
       [DRAW_NOMEM] = "out of memory",
+      [DRAW_AGAIN] = "not reserved yet: try again",
   };
   if ((unsigned)r >= sizeof names / sizeof names[0] || names[r] == NULL)
     return "unknown draw result";

@@ -25,6 +25,8 @@ typedef enum {
   DRAW_CORRUPT,   /**< stored state unreadable or of another format
                        (INTERNAL / DATA_LOSS) */
   DRAW_NOMEM,     /**< out of memory (RESOURCE_EXHAUSTED) */
+  DRAW_AGAIN,     /**< draw_pool_draw_nowait only: the durable mark does
+                       not cover the request yet; nothing was taken */
 } draw_result;
 
 #define DRAW_DEFAULT_SIZE 100000u
@@ -108,6 +110,15 @@ draw_result draw_pool_open(draw_pool **out, const char *dir,
  *   taken; a later call may succeed). */
 draw_result draw_pool_draw(draw_pool *pool, uint32_t count,
                            uint32_t *out_numbers, uint32_t *left);
+
+/** draw_pool_draw that never waits, for callers that must not block (an
+ * RPC handler on nng's callback thread): where draw_pool_draw would wait
+ * for the reserver, this asks the reserver for the numbers and returns
+ * DRAW_AGAIN with nothing taken; the caller retries later, e.g. with
+ * draw_pool_draw on a thread that may block. Same arguments and other
+ * results as draw_pool_draw. */
+draw_result draw_pool_draw_nowait(draw_pool *pool, uint32_t count,
+                                  uint32_t *out_numbers, uint32_t *left);
 
 /** Fill st with the pool's state. Safe to call concurrently with draws.
  * @return DRAW_OK; DRAW_INVALID if an argument is NULL. */

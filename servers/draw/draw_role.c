@@ -15,6 +15,7 @@ struct draw_role {
     draw_pool *pool;
     rpc_server *srv;
     draw_service *svc;
+    int started;
 };
 
 static int open_pool(const draw_role_config *cfg, draw_pool **pool)
@@ -66,6 +67,7 @@ int draw_role_start(const draw_role_config *cfg, draw_role **out)
     }
     if ((rv = rpc_server_start(r->srv)) != 0)
         goto fail;
+    r->started = 1;
     draw_pool_status_get(r->pool, &ps);
     sb_info("draw", "serving on %s: pool %s, size %u, %u drawn, %u left, "
             "block up to %u", rpc_server_url(r->srv, 0), ps.fingerprint, ps.size,
@@ -91,8 +93,10 @@ void draw_role_stop(draw_role *r)
 {
     if (r == NULL)
         return;
+    if (r->started)
+        rpc_server_stop(r->srv); /* no new calls; waits for those running */
+    draw_service_free(r->svc);  /* finishes parked draws */
     rpc_server_destroy(r->srv); /* no call is running after this */
-    draw_service_free(r->svc);
     if (r->pool != NULL) {
         draw_pool_status ps;
         draw_pool_status_get(r->pool, &ps);

@@ -1,7 +1,11 @@
 /* draw_service.c: the sb.draw.Draw handlers. Every decision about which
  * numbers go out is the pool's (draw_pool.c); this file checks arguments,
  * turns pool results into RPC status codes with readable messages, and logs
- * the rare events (reset, first exhaustion of a pool). */
+ * the rare events (reset, first exhaustion of a pool). The Draw handler
+ * never blocks: when the pool would wait for its reserver (rare: the block
+ * adapts to the rate), the call is parked (RPC_DEFER) and one service
+ * thread finishes it, so Draw may run on nng's callback threads. */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,11 +14,26 @@
 #include "draw_service.h"
 #include "sb_log.h"
 
+/* A Draw that must wait for the reserver; lives in its call's arena. */
+typedef struct draw_parked {
+    rpc_call *call;
+    Sb__Draw__DrawReply *reply;
+    uint32_t count, *nums;
+    struct draw_parked *next;
+} draw_parked;
+
 struct draw_service {
     draw_pool *pool;
+    uint32_t max_count; /* fixed at open */
     /* generation whose exhaustion was logged, so a drained pool under
      * load logs once instead of once per refused call */
     atomic_uint logged_exhausted_gen;
+    /* parked draws, finished in order by the waiter thread */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    draw_parked *head, *tail;
+    int stop, have_waiter;
+    pthread_t waiter;
 };
 
 int draw_result_code(draw_result r)
@@ -28,6 +47,7 @@ int draw_result_code(draw_result r)
     case DRAW_IO_ERROR: return RPC_UNAVAILABLE;
     case DRAW_CORRUPT: return RPC_DATA_LOSS;
     case DRAW_NOMEM: return RPC_RESOURCE_EXHAUSTED;
+    case DRAW_AGAIN: return RPC_UNAVAILABLE;
     }
     return RPC_INTERNAL;
 }
@@ -43,32 +63,90 @@ static void log_exhausted(draw_service *svc, uint32_t left, uint32_t asked)
                 "(size %u)", st.fingerprint, left, asked, st.size);
 }
 
-static int h_draw(rpc_call *call, const Sb__Draw__DrawRequest *req,
-                  Sb__Draw__DrawReply *reply, void *arg)
+/* A pool result as the call's reply or failure; returns the code. */
+static int draw_answer(draw_service *svc, rpc_call *call,
+                       Sb__Draw__DrawReply *reply, draw_result r,
+                       uint32_t count, uint32_t *nums, uint32_t left)
 {
-    draw_service *svc = arg;
-    draw_pool_status ps;
-    uint32_t left = 0;
-
-    draw_pool_status_get(svc->pool, &ps);
-    if (req->count == 0 || req->count > ps.max_count)
-        return rpc_call_fail(call, RPC_INVALID_ARGUMENT,
-                             "count must be 1..%u, got %u", ps.max_count,
-                             req->count);
-    uint32_t *nums = rpc_call_alloc(call, (size_t)req->count * sizeof *nums);
-    draw_result r = draw_pool_draw(svc->pool, req->count, nums, &left);
     if (r == DRAW_EXHAUSTED) {
-        log_exhausted(svc, left, req->count);
+        log_exhausted(svc, left, count);
         return rpc_call_fail(call, RPC_RESOURCE_EXHAUSTED,
                              "Pool exhausted: %u left", left);
     }
     if (r != DRAW_OK)
         return rpc_call_fail(call, draw_result_code(r), "draw of %u: %s",
-                             req->count, draw_result_str(r));
+                             count, draw_result_str(r));
     reply->numbers = nums;
-    reply->n_numbers = req->count;
+    reply->n_numbers = count;
     reply->remaining = left;
     return RPC_OK;
+}
+
+static void *waiter_main(void *arg)
+{
+    draw_service *svc = arg;
+    uint32_t left = 0;
+
+    pthread_mutex_lock(&svc->mu);
+    for (;;) {
+        draw_parked *pk = svc->head;
+        if (pk == NULL) {
+            if (svc->stop)
+                break;
+            pthread_cond_wait(&svc->cv, &svc->mu);
+            continue;
+        }
+        if ((svc->head = pk->next) == NULL)
+            svc->tail = NULL;
+        pthread_mutex_unlock(&svc->mu);
+        /* may wait for one commit; nothing else waits on this thread */
+        draw_result r = draw_pool_draw(svc->pool, pk->count, pk->nums, &left);
+        rpc_call_finish(pk->call, draw_answer(svc, pk->call, pk->reply, r,
+                                              pk->count, pk->nums, left));
+        pthread_mutex_lock(&svc->mu);
+    }
+    pthread_mutex_unlock(&svc->mu);
+    return NULL;
+}
+
+/* Hands a draw that would wait to the waiter thread. */
+static int park(draw_service *svc, rpc_call *call, Sb__Draw__DrawReply *reply,
+                uint32_t count, uint32_t *nums)
+{
+    draw_parked *pk = rpc_call_alloc(call, sizeof *pk);
+
+    *pk = (draw_parked){.call = call, .reply = reply, .count = count,
+                        .nums = nums};
+    pthread_mutex_lock(&svc->mu);
+    if (svc->stop) {
+        pthread_mutex_unlock(&svc->mu);
+        return rpc_call_fail(call, RPC_UNAVAILABLE, "draw service stopping");
+    }
+    if (svc->tail != NULL)
+        svc->tail->next = pk;
+    else
+        svc->head = pk;
+    svc->tail = pk;
+    pthread_cond_signal(&svc->cv);
+    pthread_mutex_unlock(&svc->mu);
+    return RPC_DEFER;
+}
+
+static int h_draw(rpc_call *call, const Sb__Draw__DrawRequest *req,
+                  Sb__Draw__DrawReply *reply, void *arg)
+{
+    draw_service *svc = arg;
+    uint32_t left = 0;
+
+    if (req->count == 0 || req->count > svc->max_count)
+        return rpc_call_fail(call, RPC_INVALID_ARGUMENT,
+                             "count must be 1..%u, got %u", svc->max_count,
+                             req->count);
+    uint32_t *nums = rpc_call_alloc(call, (size_t)req->count * sizeof *nums);
+    draw_result r = draw_pool_draw_nowait(svc->pool, req->count, nums, &left);
+    if (r == DRAW_AGAIN)
+        return park(svc, call, reply, req->count, nums);
+    return draw_answer(svc, call, reply, r, req->count, nums, left);
 }
 
 static int h_status(rpc_call *call, const Sb__Draw__StatusRequest *req,
@@ -131,6 +209,7 @@ int draw_service_register(rpc_server *srv, draw_pool *pool,
     static const sb_draw_Draw_handlers h = {
         .Draw = h_draw, .Status = h_status, .Reset = h_reset};
     draw_service *svc;
+    draw_pool_status ps;
     int rv;
 
     if (srv == NULL || pool == NULL || out == NULL)
@@ -138,15 +217,36 @@ int draw_service_register(rpc_server *srv, draw_pool *pool,
     if ((svc = calloc(1, sizeof *svc)) == NULL)
         return RPC_RESOURCE_EXHAUSTED;
     svc->pool = pool;
-    if ((rv = sb_draw_Draw_register(srv, &h, svc)) != 0) {
-        free(svc);
-        return rv;
+    draw_pool_status_get(pool, &ps);
+    svc->max_count = ps.max_count;
+    pthread_mutex_init(&svc->mu, NULL);
+    pthread_cond_init(&svc->cv, NULL);
+    if (pthread_create(&svc->waiter, NULL, waiter_main, svc) != 0) {
+        rv = RPC_RESOURCE_EXHAUSTED;
+        goto fail;
     }
+    svc->have_waiter = 1;
+    if ((rv = sb_draw_Draw_register(srv, &h, svc)) != 0)
+        goto fail;
     *out = svc;
     return 0;
+fail:
+    draw_service_free(svc);
+    return rv;
 }
 
 void draw_service_free(draw_service *svc)
 {
+    if (svc == NULL)
+        return;
+    if (svc->have_waiter) { /* finishes every parked draw first */
+        pthread_mutex_lock(&svc->mu);
+        svc->stop = 1;
+        pthread_cond_broadcast(&svc->cv);
+        pthread_mutex_unlock(&svc->mu);
+        pthread_join(svc->waiter, NULL);
+    }
+    pthread_cond_destroy(&svc->cv);
+    pthread_mutex_destroy(&svc->mu);
     free(svc);
 }

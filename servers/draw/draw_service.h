@@ -28,7 +28,9 @@ typedef struct draw_service draw_service;
 int draw_service_register(rpc_server *srv, draw_pool *pool,
                           draw_service **out);
 
-/** Free the service (NULL is a no-op). Destroy the server first. */
+/** Finish every parked draw, then free the service (NULL is a no-op).
+ * Stop the server first (rpc_server_stop: no new calls), destroy it
+ * after: a parked draw's reply goes out through it. */
 void draw_service_free(draw_service *svc);
 
 /** Map a pool result onto an RPC status code. */

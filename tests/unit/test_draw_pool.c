@@ -353,6 +353,38 @@ static void test_block_adapts(void **state) {
   free(seen);
 }
 
+/* draw_pool_draw_nowait: past the durable mark it takes nothing and says
+ * DRAW_AGAIN (the reserver is asked), and succeeds once the mark moved. */
+static void test_nowait(void **state) {
+  draw_pool_config cfg = {.size = 1000, .block = 2, .block_max = 2};
+  draw_pool *p = NULL;
+  draw_pool_status st;
+  uint32_t out[20], left = 0;
+  uint8_t seen[1001] = {0};
+  assert_int_equal(draw_pool_open(&p, *state, &cfg), DRAW_OK);
+  assert_int_equal(draw_pool_draw_nowait(p, 1, out, &left), DRAW_OK);
+  seen[out[0]] = 1;
+  assert_int_equal(draw_pool_status_get(p, &st), DRAW_OK);
+  assert_int_equal(st.persisted_mark, 4); /* two blocks of 2 */
+  assert_int_equal(draw_pool_draw_nowait(p, 10, out, &left), DRAW_AGAIN);
+  assert_int_equal(draw_pool_status_get(p, &st), DRAW_OK);
+  assert_int_equal(st.drawn, 1); /* nothing taken */
+  draw_result r = DRAW_AGAIN;
+  for (int i = 0; i < 5000 && r == DRAW_AGAIN; i++) {
+    r = draw_pool_draw_nowait(p, 10, out, &left);
+    if (r == DRAW_AGAIN)
+      nanosleep(&(struct timespec){0, 1000000}, NULL);
+  }
+  assert_int_equal(r, DRAW_OK);
+  assert_int_equal(left, 989);
+  for (int i = 0; i < 10; i++) {
+    assert_in_range(out[i], 1, 1000);
+    assert_int_equal(seen[out[i]]++, 0);
+  }
+  assert_int_equal(draw_pool_draw_nowait(p, 0, out, &left), DRAW_INVALID);
+  draw_pool_close(p);
+}
+
 /* ---- resets while 8 threads draw ---- */
 
 typedef struct {
@@ -424,6 +456,7 @@ int main(void) {
       T(test_corrupt_store_refused),
       T(test_64_threads_drain_exactly_once),
       T(test_block_adapts),
+      T(test_nowait),
       T(test_reset_while_drawing),
 #undef T
   };
