@@ -51,7 +51,9 @@ out:
 static void end_session(app_server *a, const struct app_seen *s)
 {
 	store_wop op = {.kind = STORE_OP_END_SESSION, .token = store_s(s->token)};
-	store_res r = store_writer_submit_wait(a->w, &op);
+	store_res r = store_conn_write_wait(a->store, &op);
+
+	app_cache_drop(a->cache, s->token); /* ended here: not cached any more */
 
 	if (r == STORE_OK)
 		sb_info("app", "%s: %s's session timed out (no call for %lld ms); "

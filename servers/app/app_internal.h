@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 
+#include "app_cache.h"
 #include "app_service.h"
 #include "events.pb-c.h"
 #include "rpc_bus.h"
@@ -14,8 +15,11 @@ typedef struct app_waiter app_waiter;
 
 struct app_server {
 	char id[64];
-	store_db *db;
-	store_writer *w;
+	store_conn *store;  /* local or remote (store_conn.h) */
+	int own_store;      /* opened from cfg->store_url or cfg->db/w */
+	app_cache *cache;   /* token -> session (app_cache.h) */
+	int writes;         /* store writes in flight (guarded by mu) */
+	char endpoint[256]; /* what others use to reach us (--advertise) */
 	rpc_server *srv;
 	rpc_bus_pub *pub;
 	rpc_bus_sub *sub;
@@ -47,10 +51,13 @@ struct app_server {
  * fails/redirects the call and returns the code to return. */
 int app_begin(app_server *a, rpc_call *call, store_session *s);
 
-/** One write op as the caller's user (token and request id from @call);
- * fails the call with app_fail(@cmd, @name) unless STORE_OK. */
-int app_write_op(app_server *a, rpc_call *call, store_wop *op, app_cmd cmd,
-                 const char *name);
+/** Queues @op (its strings must live until the call is answered: the
+ * request's do) as the caller's user with the call's request id, and
+ * answers the call from the write's completion: app_fail for a failure,
+ * else OK after publishing a "mail" hint to @hint_user / @hint_group when
+ * set. Returns RPC_DEFER, or the code to return when it cannot queue. */
+int app_write(app_server *a, rpc_call *call, const store_wop *op, app_cmd cmd,
+              const char *name, const char *hint_user, const char *hint_group);
 
 /* Rooms, profiles, private messages (app_rooms.c). */
 int app_h_create_room(rpc_call *call, const Sb__Social__RoomRequest *req,

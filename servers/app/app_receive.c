@@ -34,7 +34,7 @@ static store_res fetch(app_server *a, rpc_call *call, const char *token,
 {
 	store_mails m = {0};
 	size_t lim = max == 0 || max > APP_RECV_MAX ? APP_RECV_MAX : max;
-	store_res r = store_mail_fetch(a->db, store_s(token), after, lim, &m);
+	store_res r = store_conn_mail_fetch(a->store, store_s(token), after, lim, &m);
 
 	if (r != STORE_OK || m.n == 0) {
 		store_mails_free(&m);
@@ -115,15 +115,11 @@ int app_h_ack(rpc_call *call, const Sb__Social__AckRequest *req,
 	store_session sess;
 	int rc = app_begin(a, call, &sess);
 	store_wop op = {.kind = STORE_OP_MAIL_ACK, .seq = req->upto_seq};
-	store_res r;
 
 	(void)reply;
 	if (rc != RPC_OK)
 		return rc;
-	op.token = store_s(rpc_call_token(call));
-	app_set_reqid(&op, call);
-	r = store_writer_submit_wait(a->w, &op);
-	return r == STORE_OK ? RPC_OK : app_fail(call, r, APP_CMD_OTHER, NULL);
+	return app_write(a, call, &op, APP_CMD_OTHER, NULL, NULL, NULL);
 }
 
 /* ---- hints ------------------------------------------------------------ */
@@ -147,11 +143,33 @@ static void on_hint(void *arg, const rpc_bus_meta *meta,
 	pthread_mutex_unlock(&a->mu);
 }
 
-/* A lost hint only delays mail to the deadline: every waiter gets a read. */
+/* A session ended (logout, delete): its token leaves the cache. */
+static void on_auth(void *arg, const rpc_bus_meta *meta,
+                    const ProtobufCMessage *event)
+{
+	app_server *a = arg;
+	const Sb__Events__AuthEvent *ev = (const Sb__Events__AuthEvent *)event;
+
+	(void)meta;
+	if (ev->token != NULL && ev->token[0] != '\0')
+		app_cache_drop(a->cache, ev->token);
+}
+
+/* A lost hint only delays mail to the deadline: every waiter gets a read.
+ * A lost auth event may be a logout we did not hear of: drop every cached
+ * token (resync); the store's own check already keeps ended sessions out. */
 static void on_gap(void *arg, const char *publisher, const char *topic,
                    uint64_t expected, uint64_t got)
 {
 	app_server *a = arg;
+
+	if (strcmp(topic, "auth") == 0) {
+		sb_info("app", "%s: %llu auth events from %s lost; token cache "
+		        "dropped", a->id, (unsigned long long)(got - expected),
+		        publisher);
+		app_cache_clear(a->cache);
+		return;
+	}
 
 	sb_debug("app", "%s: %llu %s hints from %s lost; re-reading mailboxes",
 	         a->id, (unsigned long long)(got - expected), topic, publisher);
@@ -259,6 +277,10 @@ int app_receive_start(app_server *a, const char *bus_out)
 		if ((rv = rpc_bus_subscribe(a->sub, "mail",
 		                            &sb__events__mail_hint__descriptor,
 		                            on_hint, a)) != 0)
+			return rv;
+		if ((rv = rpc_bus_subscribe(a->sub, "auth",
+		                            &sb__events__auth_event__descriptor,
+		                            on_auth, a)) != 0)
 			return rv;
 	}
 	if ((rv = pthread_create(&a->sweeper, NULL, sweeper, a)) != 0)

@@ -22,7 +22,7 @@ int app_h_create_room(rpc_call *call, const Sb__Social__RoomRequest *req,
 	BEGIN();
 	store_wop op = {.kind = STORE_OP_CREATE_ROOM, .name = store_s(req->room)};
 	(void)reply;
-	return app_write_op(a, call, &op, APP_CMD_CREATE_GROUP, req->room);
+	return app_write(a, call, &op, APP_CMD_CREATE_GROUP, req->room, NULL, NULL);
 }
 
 int app_h_join_room(rpc_call *call, const Sb__Social__RoomRequest *req,
@@ -31,7 +31,7 @@ int app_h_join_room(rpc_call *call, const Sb__Social__RoomRequest *req,
 	BEGIN();
 	store_wop op = {.kind = STORE_OP_JOIN_ROOM, .name = store_s(req->room)};
 	(void)reply;
-	return app_write_op(a, call, &op, APP_CMD_JOIN_ROOM, req->room);
+	return app_write(a, call, &op, APP_CMD_JOIN_ROOM, req->room, NULL, NULL);
 }
 
 int app_h_leave_room(rpc_call *call, const Sb__Social__Empty *req,
@@ -41,7 +41,7 @@ int app_h_leave_room(rpc_call *call, const Sb__Social__Empty *req,
 	store_wop op = {.kind = STORE_OP_LEAVE_ROOM};
 	(void)req;
 	(void)reply;
-	return app_write_op(a, call, &op, APP_CMD_OTHER, NULL);
+	return app_write(a, call, &op, APP_CMD_OTHER, NULL, NULL, NULL);
 }
 
 int app_h_delete_room(rpc_call *call, const Sb__Social__RoomRequest *req,
@@ -50,7 +50,7 @@ int app_h_delete_room(rpc_call *call, const Sb__Social__RoomRequest *req,
 	BEGIN();
 	store_wop op = {.kind = STORE_OP_DELETE_ROOM, .name = store_s(req->room)};
 	(void)reply;
-	return app_write_op(a, call, &op, APP_CMD_JOIN_ROOM, req->room);
+	return app_write(a, call, &op, APP_CMD_JOIN_ROOM, req->room, NULL, NULL);
 }
 
 int app_h_list_rooms(rpc_call *call, const Sb__Social__Empty *req,
@@ -58,7 +58,7 @@ int app_h_list_rooms(rpc_call *call, const Sb__Social__Empty *req,
 {
 	BEGIN();
 	store_rooms l = {0};
-	store_res r = store_list_rooms(a->db, store_s(rpc_call_token(call)), &l);
+	store_res r = store_conn_list_rooms(a->store, store_s(rpc_call_token(call)), &l);
 
 	(void)req;
 	if (r != STORE_OK) {
@@ -84,12 +84,9 @@ int app_h_say(rpc_call *call, const Sb__Social__SayRequest *req,
 {
 	BEGIN();
 	store_wop op = {.kind = STORE_OP_SAY, .text = store_s(req->text)};
-	int rc = app_write_op(a, call, &op, APP_CMD_OTHER, NULL);
-
 	(void)reply;
-	if (rc == RPC_OK) /* a group-style hint wakes every parked member */
-		app_hint(a, NULL, "room");
-	return rc;
+	/* a group-style hint wakes every parked member */
+	return app_write(a, call, &op, APP_CMD_OTHER, NULL, NULL, "room");
 }
 
 int app_h_private(rpc_call *call, const Sb__Social__PrivateRequest *req,
@@ -98,12 +95,8 @@ int app_h_private(rpc_call *call, const Sb__Social__PrivateRequest *req,
 	BEGIN();
 	store_wop op = {.kind = STORE_OP_PRIVATE, .name = store_s(req->to),
 	                .text = store_s(req->text)};
-	int rc = app_write_op(a, call, &op, APP_CMD_OTHER, req->to);
-
 	(void)reply;
-	if (rc == RPC_OK)
-		app_hint(a, req->to, NULL);
-	return rc;
+	return app_write(a, call, &op, APP_CMD_OTHER, req->to, req->to, NULL);
 }
 
 /* A field-specific message before the store's own (same) check. */
@@ -137,7 +130,7 @@ int app_h_set_profile(rpc_call *call, const Sb__Social__Profile *req,
 	                .last = store_s(req->last_name),
 	                .gender = store_s(req->gender),
 	                .age = req->age};
-	return app_write_op(a, call, &op, APP_CMD_OTHER, NULL);
+	return app_write(a, call, &op, APP_CMD_OTHER, NULL, NULL, NULL);
 }
 
 int app_h_show_profile(rpc_call *call, const Sb__Social__ShowProfileRequest *req,
@@ -146,7 +139,7 @@ int app_h_show_profile(rpc_call *call, const Sb__Social__ShowProfileRequest *req
 	BEGIN();
 	store_user u;
 	int has = 0;
-	store_res r = store_show_profile(a->db, store_s(rpc_call_token(call)),
+	store_res r = store_conn_show_profile(a->store, store_s(rpc_call_token(call)),
 	                                 store_s(req->id), &u, &has);
 
 	if (r == STORE_INVALID_ARGUMENT) /* not a name at all: no such user */

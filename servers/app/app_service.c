@@ -12,10 +12,16 @@
 
 int app_begin(app_server *a, rpc_call *call, store_session *s)
 {
+	const char *token = rpc_call_token(call);
 	store_res r;
 
 	memset(s, 0, sizeof *s);
-	r = store_whoami(a->db, store_s(rpc_call_token(call)), s);
+	if (app_cache_get(a->cache, token, s)) {
+		/* only sessions placed here are cached */
+		app_idle_touch(a, s->user, s->token);
+		return RPC_OK;
+	}
+	r = store_conn_whoami(a->store, store_s(token), s);
 	if (r != STORE_OK)
 		return app_fail(call, r, APP_CMD_OTHER, NULL);
 	app_idle_touch(a, s->user, s->token);
@@ -24,22 +30,70 @@ int app_begin(app_server *a, rpc_call *call, store_session *s)
 	if (s->server[0] != '\0' && strcmp(s->server, a->id) != 0 &&
 	    s->endpoint[0] != '\0')
 		return rpc_call_redirect(call, s->endpoint);
+	/* Cache only what is placed here: a cached entry never redirects, so
+	 * a stale one cannot send anyone to the wrong server. */
+	if (strcmp(s->server, a->id) == 0)
+		app_cache_put(a->cache, s);
 	return RPC_OK;
 }
 
-/* One write op as the caller's user; the token is resolved again inside
- * the store transaction, so a logout racing this call is honoured. */
-int app_write_op(app_server *a, rpc_call *call, store_wop *op, app_cmd cmd,
-                 const char *name)
-{
-	store_res r;
+/* A write in flight; lives in the call's arena until the call is answered. */
+typedef struct app_wcall {
+	store_wop op;
+	app_server *a;
+	rpc_call *call;
+	app_cmd cmd;
+	const char *name, *hint_user, *hint_group;
+} app_wcall;
 
-	op->token = store_s(rpc_call_token(call));
-	app_set_reqid(op, call);
-	r = store_writer_submit_wait(a->w, op);
-	if (r != STORE_OK)
-		return app_fail(call, r, cmd, name);
-	return RPC_OK;
+/* The write's completion (writer thread or RPC thread): never blocks. */
+static void write_done(store_wop *op, void *arg)
+{
+	app_wcall *wc = arg;
+	app_server *a = wc->a;
+	int rc = RPC_OK;
+
+	if (op->out.res != STORE_OK)
+		rc = app_fail(wc->call, op->out.res, wc->cmd, wc->name);
+	else if (wc->hint_user != NULL || wc->hint_group != NULL)
+		app_hint(a, wc->hint_user, wc->hint_group);
+	rpc_call_finish(wc->call, rc);
+	pthread_mutex_lock(&a->mu);
+	a->writes--;
+	pthread_cond_broadcast(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* The token is resolved again inside the store transaction, so a logout
+ * racing this call (or a stale cache entry) is honoured. */
+int app_write(app_server *a, rpc_call *call, const store_wop *op, app_cmd cmd,
+              const char *name, const char *hint_user, const char *hint_group)
+{
+	app_wcall *wc = rpc_call_alloc(call, sizeof *wc);
+	int rv;
+
+	wc->op = *op;
+	wc->op.token = store_s(rpc_call_token(call));
+	app_set_reqid(&wc->op, call);
+	wc->op.done = write_done;
+	wc->op.arg = wc;
+	wc->a = a;
+	wc->call = call;
+	wc->cmd = cmd;
+	wc->name = name;
+	wc->hint_user = hint_user;
+	wc->hint_group = hint_group;
+	pthread_mutex_lock(&a->mu);
+	a->writes++;
+	pthread_mutex_unlock(&a->mu);
+	if ((rv = store_conn_write(a->store, &wc->op)) != 0) {
+		pthread_mutex_lock(&a->mu);
+		a->writes--;
+		pthread_cond_broadcast(&a->cv);
+		pthread_mutex_unlock(&a->mu);
+		return app_fail(call, (store_res)rv, cmd, name);
+	}
+	return RPC_DEFER;
 }
 
 #define BEGIN()                                                         \
@@ -55,7 +109,7 @@ static int h_invite(rpc_call *call, const Sb__Social__InviteRequest *req,
 	BEGIN();
 	store_wop op = {.kind = STORE_OP_INVITE, .name = store_s(req->id)};
 	(void)reply;
-	return app_write_op(a, call, &op, APP_CMD_INVITE, req->id);
+	return app_write(a, call, &op, APP_CMD_INVITE, req->id, NULL, NULL);
 }
 
 static int h_accept(rpc_call *call, const Sb__Social__AcceptInviteRequest *req,
@@ -64,7 +118,7 @@ static int h_accept(rpc_call *call, const Sb__Social__AcceptInviteRequest *req,
 	BEGIN();
 	store_wop op = {.kind = STORE_OP_ACCEPT, .name = store_s(req->id)};
 	(void)reply;
-	return app_write_op(a, call, &op, APP_CMD_ACCEPT, req->id);
+	return app_write(a, call, &op, APP_CMD_ACCEPT, req->id, NULL, NULL);
 }
 
 static int h_post(rpc_call *call, const Sb__Social__PostRequest *req,
@@ -73,7 +127,7 @@ static int h_post(rpc_call *call, const Sb__Social__PostRequest *req,
 	BEGIN();
 	store_wop op = {.kind = STORE_OP_POST, .text = store_s(req->text)};
 	(void)reply;
-	return app_write_op(a, call, &op, APP_CMD_OTHER, NULL);
+	return app_write(a, call, &op, APP_CMD_OTHER, NULL, NULL, NULL);
 }
 
 static int h_send(rpc_call *call, const Sb__Social__SendRequest *req,
@@ -82,11 +136,8 @@ static int h_send(rpc_call *call, const Sb__Social__SendRequest *req,
 	BEGIN();
 	store_wop op = {.kind = STORE_OP_SEND, .name = store_s(req->to),
 	                .text = store_s(req->text)};
-	int rc = app_write_op(a, call, &op, APP_CMD_SEND, req->to);
 	(void)reply;
-	if (rc == RPC_OK)
-		app_hint(a, req->to, NULL);
-	return rc;
+	return app_write(a, call, &op, APP_CMD_SEND, req->to, req->to, NULL);
 }
 
 static int h_create_group(rpc_call *call, const Sb__Social__GroupRequest *req,
@@ -95,7 +146,7 @@ static int h_create_group(rpc_call *call, const Sb__Social__GroupRequest *req,
 	BEGIN();
 	store_wop op = {.kind = STORE_OP_CREATE_GROUP, .name = store_s(req->group)};
 	(void)reply;
-	return app_write_op(a, call, &op, APP_CMD_CREATE_GROUP, req->group);
+	return app_write(a, call, &op, APP_CMD_CREATE_GROUP, req->group, NULL, NULL);
 }
 
 static int h_join_group(rpc_call *call, const Sb__Social__GroupRequest *req,
@@ -104,7 +155,7 @@ static int h_join_group(rpc_call *call, const Sb__Social__GroupRequest *req,
 	BEGIN();
 	store_wop op = {.kind = STORE_OP_JOIN_GROUP, .name = store_s(req->group)};
 	(void)reply;
-	return app_write_op(a, call, &op, APP_CMD_JOIN_GROUP, req->group);
+	return app_write(a, call, &op, APP_CMD_JOIN_GROUP, req->group, NULL, NULL);
 }
 
 static int h_send_group(rpc_call *call, const Sb__Social__SendGroupRequest *req,
@@ -113,21 +164,19 @@ static int h_send_group(rpc_call *call, const Sb__Social__SendGroupRequest *req,
 	BEGIN();
 	store_wop op = {.kind = STORE_OP_SEND_GROUP, .name = store_s(req->group),
 	                .text = store_s(req->text)};
-	int rc = app_write_op(a, call, &op, APP_CMD_SEND_GROUP, req->group);
 	(void)reply;
-	if (rc == RPC_OK)
-		app_hint(a, NULL, req->group);
-	return rc;
+	return app_write(a, call, &op, APP_CMD_SEND_GROUP, req->group, NULL,
+	                 req->group);
 }
 
-typedef store_res (*list_fn)(store_db *, store_str, store_names *);
+typedef store_res (*list_fn)(store_conn *, store_str, store_names *);
 
 /* Runs a name-list read and copies it into the reply. */
 static int list_names(app_server *a, rpc_call *call, list_fn fn,
                       Sb__Social__NameList *reply)
 {
 	store_names l = {0};
-	store_res r = fn(a->db, store_s(rpc_call_token(call)), &l);
+	store_res r = fn(a->store, store_s(rpc_call_token(call)), &l);
 
 	if (r != STORE_OK) {
 		store_names_free(&l);
@@ -149,17 +198,17 @@ static int list_names(app_server *a, rpc_call *call, list_fn fn,
 		(void)req;                                                   \
 		return list_names(a, call, fn, reply);                       \
 	}
-LIST_HANDLER(h_list_invite, store_list_invite)
-LIST_HANDLER(h_list_friend, store_list_friend)
-LIST_HANDLER(h_list_group, store_list_group)
-LIST_HANDLER(h_list_joined, store_list_joined)
+LIST_HANDLER(h_list_invite, store_conn_list_invite)
+LIST_HANDLER(h_list_friend, store_conn_list_friend)
+LIST_HANDLER(h_list_group, store_conn_list_group)
+LIST_HANDLER(h_list_joined, store_conn_list_joined)
 
 static int h_receive_post(rpc_call *call, const Sb__Social__Empty *req,
                           Sb__Social__PostList *reply, void *arg)
 {
 	BEGIN();
 	store_posts l = {0};
-	store_res r = store_receive_post(a->db, store_s(rpc_call_token(call)), &l);
+	store_res r = store_conn_receive_post(a->store, store_s(rpc_call_token(call)), &l);
 
 	(void)req;
 	if (r != STORE_OK) {
@@ -242,6 +291,45 @@ static int start_rpc(app_server *a, const app_config *cfg)
 	return rpc_server_start(a->srv);
 }
 
+/* The store: a shared connection, else a remote one of our own, else a
+ * local one over the caller's environment and writer. */
+static int open_store(app_server *a, const app_config *cfg)
+{
+	int rv;
+
+	if (cfg->store != NULL) {
+		a->store = cfg->store;
+		return 0;
+	}
+	a->own_store = 1;
+	if (cfg->store_url != NULL)
+		rv = store_conn_remote(cfg->store_url, 0, &a->store);
+	else if (cfg->db != NULL && cfg->w != NULL)
+		rv = store_conn_local(cfg->db, cfg->w, &a->store);
+	else
+		rv = EINVAL;
+	if (rv != 0)
+		sb_error("app", "%s: no store (%s)", a->id,
+		         cfg->store_url != NULL ? cfg->store_url : "no store given");
+	return rv;
+}
+
+/* The bound URL with its host replaced by @advertise (if given). */
+static void set_endpoint(app_server *a, const char *advertise)
+{
+	const char *url = app_server_url(a);
+	const char *host = strstr(url, "://");
+	const char *port = strrchr(url, ':');
+
+	if (advertise == NULL || advertise[0] == '\0' || host == NULL ||
+	    port == NULL || port < host + 3) {
+		snprintf(a->endpoint, sizeof a->endpoint, "%s", url);
+		return;
+	}
+	snprintf(a->endpoint, sizeof a->endpoint, "%.*s%s%s",
+	         (int)(host + 3 - url), url, advertise, port);
+}
+
 int app_server_start(const app_config *cfg, app_server **out)
 {
 	app_server *a = calloc(1, sizeof *a);
@@ -250,13 +338,15 @@ int app_server_start(const app_config *cfg, app_server **out)
 	if (a == NULL)
 		return ENOMEM;
 	snprintf(a->id, sizeof a->id, "%s", cfg->id);
-	a->db = cfg->db;
-	a->w = cfg->w;
 	a->poll_ms = cfg->poll_ms > 0 ? cfg->poll_ms : 50;
 	a->idle_ms = cfg->idle_ms;
 	a->clock_skew_ms = cfg->clock_skew_ms;
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cv, NULL);
+	if ((rv = open_store(a, cfg)) != 0)
+		goto fail;
+	if ((rv = app_cache_create(0, cfg->cache_ttl_ms, &a->cache)) != 0)
+		goto fail;
 	if (cfg->bus_in != NULL &&
 	    (rv = rpc_bus_pub_open(&a->pub, cfg->bus_in, a->id)) != 0)
 		goto fail;
@@ -269,7 +359,10 @@ int app_server_start(const app_config *cfg, app_server **out)
 	if ((rv = start_rpc(a, cfg)) != 0)
 		goto fail;
 	a->serving = 1;
-	sb_info("app", "%s serving on %s", a->id, app_server_url(a));
+	set_endpoint(a, cfg->advertise);
+	sb_info("app", "%s serving on %s (reached as %s), store %s", a->id,
+	        app_server_url(a), a->endpoint,
+	        store_conn_is_remote(a->store) ? "remote" : "in process");
 	*out = a;
 	return 0;
 fail:
@@ -280,6 +373,17 @@ fail:
 const char *app_server_url(const app_server *a)
 {
 	return rpc_server_url(a->srv, 0);
+}
+
+const char *app_server_endpoint(const app_server *a)
+{
+	return a->endpoint;
+}
+
+void app_server_cache_stats(app_server *a, uint64_t *hits, uint64_t *misses,
+                            uint64_t *drops)
+{
+	app_cache_stats(a->cache, hits, misses, drops);
 }
 
 const char *app_server_id(const app_server *a)
@@ -300,8 +404,18 @@ void app_server_stop(app_server *a)
 		rpc_server_stop(a->srv);
 	app_draw_stop(a);
 	app_idle_stop(a);
+	/* Writes still in flight answer their calls from their completion:
+	 * wait for them (a local writer completes them; remote ones end by
+	 * the store call's deadline) before the server goes away. */
+	pthread_mutex_lock(&a->mu);
+	while (a->writes > 0)
+		pthread_cond_wait(&a->cv, &a->mu);
+	pthread_mutex_unlock(&a->mu);
 	if (a->srv != NULL)
 		rpc_server_destroy(a->srv);
+	if (a->own_store)
+		store_conn_close(a->store);
+	app_cache_free(a->cache);
 	rpc_bus_pub_close(a->pub);
 	pthread_cond_destroy(&a->cv);
 	pthread_mutex_destroy(&a->mu);

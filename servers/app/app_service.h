@@ -9,6 +9,7 @@
 #define APP_SERVICE_H
 
 #include "rpc.h"
+#include "store_conn.h"
 #include "store_db.h"
 #include "store_writer.h"
 
@@ -18,8 +19,15 @@ typedef struct app_config {
 	const char *listen_url; /* e.g. "tcp://127.0.0.1:0" (0 = free port) */
 	const char *bus_in;     /* forwarder's publisher side; NULL = no bus */
 	const char *bus_out;    /* forwarder's subscriber side; NULL = no bus */
+	/* The store, first of: @store (shared, outlives us), @store_url (a
+	 * remote store we connect to), @db + @w (in this process). */
+	store_conn *store;
+	const char *store_url;  /* e.g. "tcp://127.0.0.1:8891" */
 	store_db *db;           /* the store's environment (outlives us) */
 	store_writer *w;        /* its group-commit writer (outlives us) */
+	const char *advertise;  /* host others reach us by; NULL = the
+	                           listener's own (app_server_endpoint) */
+	int cache_ttl_ms;       /* token cache entry life; 0 = 30000 */
 	int poll_ms;            /* deadline sweep period; 0 = 50 */
 	const char *draw_url;   /* the draw service (sb.draw.Draw) for Draw;
 	                           NULL = Draw answers "Draw service is not
@@ -41,6 +49,12 @@ int app_server_start(const app_config *cfg, app_server **out);
 
 /** The bound URL (with the real port). */
 const char *app_server_url(const app_server *a);
+/** The URL others use to reach us: the bound URL with its host replaced
+ * by cfg->advertise when one was given. */
+const char *app_server_endpoint(const app_server *a);
+/** The token cache's counters (tests). */
+void app_server_cache_stats(app_server *a, uint64_t *hits, uint64_t *misses,
+                            uint64_t *drops);
 /** The server id given at start. */
 const char *app_server_id(const app_server *a);
 
@@ -75,6 +89,6 @@ void app_set_reqid(store_wop *op, rpc_call *call);
  * the user's app server" - for App calls that land on the login
  * endpoint: no or a bad token gets UNAUTHENTICATED "Not login yet".
  * Returns 0 or an nng error code. */
-int app_register_redirector(rpc_server *srv, store_db *db);
+int app_register_redirector(rpc_server *srv, store_conn *store);
 
 #endif

@@ -96,7 +96,7 @@ static int h_redirect(rpc_call *call, const ProtobufCMessage *req,
 	(void)req;
 	(void)reply;
 	memset(&s, 0, sizeof s);
-	r = store_whoami(arg, store_s(rpc_call_token(call)), &s);
+	r = store_conn_whoami(arg, store_s(rpc_call_token(call)), &s);
 	if (r != STORE_OK)
 		return app_fail(call, r, APP_CMD_OTHER, NULL);
 	if (s.endpoint[0] == '\0')
@@ -105,7 +105,7 @@ static int h_redirect(rpc_call *call, const ProtobufCMessage *req,
 	return rpc_call_redirect(call, s.endpoint);
 }
 
-int app_register_redirector(rpc_server *srv, store_db *db)
+int app_register_redirector(rpc_server *srv, store_conn *store)
 {
 	const ProtobufCServiceDescriptor *sd = &sb__social__app__descriptor;
 	char method[128];
@@ -114,7 +114,7 @@ int app_register_redirector(rpc_server *srv, store_db *db)
 		const ProtobufCMethodDescriptor *m = &sd->methods[i];
 		snprintf(method, sizeof method, "sb.social.App/%s", m->name);
 		int rv = rpc_server_add_method(srv, method, m->input, m->output,
-		                               h_redirect, db);
+		                               h_redirect, store);
 		if (rv != 0)
 			return rv;
 	}

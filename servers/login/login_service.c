@@ -20,6 +20,8 @@
 
 struct login_service {
 	login_config cfg;
+	store_conn *store;
+	int own_store;
 	rpc_bus_pub *pub;
 };
 
@@ -33,7 +35,7 @@ static int h_register(rpc_call *call, const Sb__Social__RegisterRequest *req,
 	size_t pwlen = strlen(req->password);
 
 	(void)reply;
-	r = store_get_user(l->cfg.db, store_s(req->name), &u);
+	r = store_conn_get_user(l->store, store_s(req->name), &u);
 	if (r == STORE_OK)
 		return app_fail(call, STORE_ALREADY_USED, APP_CMD_REGISTER, req->name);
 	if (r != STORE_NO_SUCH_USER)
@@ -59,7 +61,7 @@ static int h_register(rpc_call *call, const Sb__Social__RegisterRequest *req,
 		op.age = req->profile->age;
 	}
 	app_set_reqid(&op, call);
-	r = store_writer_submit_wait(l->cfg.w, &op);
+	r = store_conn_write_wait(l->store, &op);
 	if (r != STORE_OK)
 		return app_fail(call, r, APP_CMD_REGISTER, req->name);
 	sb_info("login", "%s registered", req->name);
@@ -79,7 +81,7 @@ static int open_session(login_service *l, rpc_call *call,
 	if (req->name[0] == '\0' || req->password[0] == '\0' ||
 	    strlen(req->password) > LOGIN_PW_MAX)
 		return rpc_call_fail(call, RPC_UNAUTHENTICATED, LOGIN_NOUSER);
-	r = store_get_user(l->cfg.db, store_s(req->name), &u);
+	r = store_conn_get_user(l->store, store_s(req->name), &u);
 	if (r == STORE_NO_SUCH_USER || r == STORE_INVALID_ARGUMENT ||
 	    (r == STORE_OK && store_password_verify(u.hash, req->password,
 	                                            strlen(req->password)) != 0))
@@ -92,7 +94,7 @@ static int open_session(login_service *l, rpc_call *call,
 	store_wop op = {.kind = STORE_OP_LOGIN, .name = store_s(req->name),
 	                .token = store_s(cand)};
 	app_set_reqid(&op, call);
-	r = store_writer_submit_wait(l->cfg.w, &op);
+	r = store_conn_write_wait(l->store, &op);
 	if (r != STORE_OK)
 		return app_fail(call, r == STORE_NO_SUCH_USER ? STORE_NOT_LOGGED_IN : r,
 		                APP_CMD_OTHER, NULL);
@@ -115,7 +117,7 @@ static int h_login(rpc_call *call, const Sb__Social__LoginRequest *req,
 	else if ((rc = open_session(l, call, req, token)) != RPC_OK)
 		return rc;
 	memset(&s, 0, sizeof s);
-	store_res r = store_whoami(l->cfg.db, store_s(token), &s);
+	store_res r = store_conn_whoami(l->store, store_s(token), &s);
 	if (r != STORE_OK)
 		return app_fail(call, r, APP_CMD_OTHER, NULL);
 	if (l->cfg.orch != NULL) {
@@ -130,7 +132,7 @@ static int h_login(rpc_call *call, const Sb__Social__LoginRequest *req,
 		                     strerror(rc));
 	store_wop op = {.kind = STORE_OP_SET_SERVER, .token = store_s(token),
 	                .server = store_s(id), .text = store_s(ep)};
-	if ((r = store_writer_submit_wait(l->cfg.w, &op)) != STORE_OK)
+	if ((r = store_conn_write_wait(l->store, &op)) != STORE_OK)
 		return app_fail(call, r, APP_CMD_OTHER, NULL);
 	reply->token = rpc_call_strdup(call, token);
 	reply->app_endpoint = rpc_call_strdup(call, ep);
@@ -162,11 +164,11 @@ static int end_session(login_service *l, rpc_call *call, store_op_kind kind,
 	store_res r;
 
 	memset(&s, 0, sizeof s);
-	if ((r = store_whoami(l->cfg.db, store_s(token), &s)) != STORE_OK)
+	if ((r = store_conn_whoami(l->store, store_s(token), &s)) != STORE_OK)
 		return app_fail(call, r, APP_CMD_OTHER, NULL);
 	store_wop op = {.kind = kind, .token = store_s(token)};
 	app_set_reqid(&op, call);
-	if ((r = store_writer_submit_wait(l->cfg.w, &op)) != STORE_OK)
+	if ((r = store_conn_write_wait(l->store, &op)) != STORE_OK)
 		return app_fail(call, r, APP_CMD_OTHER, NULL);
 	if (l->cfg.orch != NULL) {
 		rpc_status ost = {0};
@@ -205,7 +207,7 @@ static int h_whoami(rpc_call *call, const Sb__Social__Empty *req,
 
 	(void)req;
 	memset(&s, 0, sizeof s);
-	if ((r = store_whoami(l->cfg.db, store_s(rpc_call_token(call)), &s)) != STORE_OK)
+	if ((r = store_conn_whoami(l->store, store_s(rpc_call_token(call)), &s)) != STORE_OK)
 		return app_fail(call, r, APP_CMD_OTHER, NULL);
 	reply->name = rpc_call_strdup(call, s.user);
 	reply->app_endpoint = rpc_call_strdup(call, s.endpoint);
@@ -223,7 +225,7 @@ static int h_time(rpc_call *call, const Sb__Social__Empty *req,
 	store_res r;
 
 	(void)req;
-	if ((r = store_whoami(l->cfg.db, store_s(rpc_call_token(call)), &s)) != STORE_OK)
+	if ((r = store_conn_whoami(l->store, store_s(rpc_call_token(call)), &s)) != STORE_OK)
 		return app_fail(call, r, APP_CMD_OTHER, NULL);
 	reply->server_time_ms = rpc_now_wall_ms() + l->cfg.clock_skew_ms;
 	return RPC_OK;
@@ -237,7 +239,7 @@ static int h_list_users(rpc_call *call, const Sb__Social__Empty *req,
 	store_res r;
 
 	(void)req;
-	r = store_list_users(l->cfg.db, store_s(rpc_call_token(call)), &n);
+	r = store_conn_list_users(l->store, store_s(rpc_call_token(call)), &n);
 	if (r != STORE_OK) {
 		store_names_free(&n);
 		return app_fail(call, r, APP_CMD_OTHER, NULL);
@@ -274,12 +276,18 @@ int login_service_register(rpc_server *srv, const login_config *cfg,
 	if (l == NULL)
 		return ENOMEM;
 	l->cfg = *cfg;
+	l->store = cfg->store;
+	if (l->store == NULL) {
+		l->own_store = 1;
+		if ((rv = store_conn_local(cfg->db, cfg->w, &l->store)) != 0)
+			goto fail;
+	}
 	if (cfg->bus_in != NULL &&
 	    (rv = rpc_bus_pub_open(&l->pub, cfg->bus_in, "login")) != 0)
 		goto fail;
 	if ((rv = sb_social_Login_register(srv, &handlers, l)) != 0)
 		goto fail;
-	if ((rv = app_register_redirector(srv, cfg->db)) != 0)
+	if ((rv = app_register_redirector(srv, l->store)) != 0)
 		goto fail;
 	*out = l;
 	return 0;
@@ -293,5 +301,7 @@ void login_service_free(login_service *l)
 	if (l == NULL)
 		return;
 	rpc_bus_pub_close(l->pub);
+	if (l->own_store)
+		store_conn_close(l->store);
 	free(l);
 }

@@ -10,10 +10,13 @@
 #include "login_assign.h"
 #include "login_orch.h"
 #include "rpc.h"
+#include "store_conn.h"
 #include "store_db.h"
 #include "store_writer.h"
 
 typedef struct login_config {
+	store_conn *store;    /* the store (outlives the service); NULL = a
+	                         local connection over db and w */
 	store_db *db;         /* the store's environment (outlives the service) */
 	store_writer *w;      /* its writer (outlives the service) */
 	login_fleet *fleet;   /* in-process assignment when orch is NULL */

@@ -230,3 +230,76 @@ store_res store_conn_mail_fetch(store_conn *c, store_str token, uint64_t after_s
 		store_mails_free(out);
 	return res;
 }
+
+store_res store_conn_list_rooms(store_conn *c, store_str token, store_rooms *out)
+{
+	Sb__Store__ReadResult *r;
+	store_res res;
+
+	memset(out, 0, sizeof *out);
+	if (c->rc == NULL)
+		return store_list_rooms(c->db, token, out);
+	res = remote_read(c, SB__STORE__READ_KIND__READ_LIST_ROOMS, token,
+	                  store_s(NULL), 0, 0, &r);
+	if (res != STORE_OK)
+		return res;
+	if (r->n_rooms > 0 && (out->v = calloc(r->n_rooms, sizeof *out->v)) == NULL)
+		res = STORE_ERR_INTERNAL;
+	for (size_t i = 0; res == STORE_OK && i < r->n_rooms; i++) {
+		store_room *m = &out->v[i];
+		snprintf(m->name, sizeof m->name, "%s", r->rooms[i]->name);
+		snprintf(m->creator, sizeof m->creator, "%s", r->rooms[i]->creator);
+		m->count = r->rooms[i]->count;
+		out->n = i + 1;
+	}
+	sb_store_Store_free(r);
+	if (res != STORE_OK)
+		store_rooms_free(out);
+	return res;
+}
+
+store_res store_conn_current_room(store_conn *c, store_str token,
+                                  char room[STORE_NAME_MAX + 1])
+{
+	Sb__Store__ReadResult *r;
+	store_res res;
+
+	if (c->rc == NULL)
+		return store_current_room(c->db, token, room);
+	res = remote_read(c, SB__STORE__READ_KIND__READ_CURRENT_ROOM, token,
+	                  store_s(NULL), 0, 0, &r);
+	if (res != STORE_OK)
+		return res;
+	snprintf(room, STORE_NAME_MAX + 1, "%s", r->room);
+	sb_store_Store_free(r);
+	return STORE_OK;
+}
+
+store_res store_conn_show_profile(store_conn *c, store_str token, store_str name,
+                                  store_user *out, int *has)
+{
+	Sb__Store__ReadResult *r;
+	store_res res;
+
+	if (c->rc == NULL)
+		return store_show_profile(c->db, token, name, out, has);
+	res = remote_read(c, SB__STORE__READ_KIND__READ_SHOW_PROFILE, token, name,
+	                  0, 0, &r);
+	if (res != STORE_OK)
+		return res;
+	if (r->user == NULL) {
+		sb_store_Store_free(r);
+		return STORE_ERR_INTERNAL;
+	}
+	memset(out, 0, sizeof *out);
+	snprintf(out->name, sizeof out->name, "%s", r->user->name);
+	snprintf(out->first, sizeof out->first, "%s", r->user->first);
+	snprintf(out->last, sizeof out->last, "%s", r->user->last);
+	snprintf(out->gender, sizeof out->gender, "%s", r->user->gender);
+	out->age = r->user->age;
+	out->created_seq = r->user->created_seq;
+	out->created_ms = r->user->created_ms;
+	*has = r->has_profile ? 1 : 0;
+	sb_store_Store_free(r);
+	return STORE_OK;
+}

@@ -285,6 +285,68 @@ static store_res rd_mail_fetch(store_service *s, rpc_call *call,
 	return r;
 }
 
+static store_res rd_list_rooms(store_service *s, rpc_call *call,
+                               const Sb__Store__ReadOp *req,
+                               Sb__Store__ReadResult *reply)
+{
+	store_rooms l = {0};
+	store_res r = store_list_rooms(s->db, store_s(req->token), &l);
+
+	if (r == STORE_OK && l.n > 0) {
+		reply->n_rooms = l.n;
+		reply->rooms = rpc_call_alloc(call, l.n * sizeof(*reply->rooms));
+		for (size_t i = 0; i < l.n; i++) {
+			Sb__Store__Room *m = rpc_call_alloc(call, sizeof *m);
+			sb__store__room__init(m);
+			m->name = rpc_call_strdup(call, l.v[i].name);
+			m->creator = rpc_call_strdup(call, l.v[i].creator);
+			m->count = l.v[i].count;
+			reply->rooms[i] = m;
+		}
+	}
+	store_rooms_free(&l);
+	return r;
+}
+
+static store_res rd_current_room(store_service *s, rpc_call *call,
+                                 const Sb__Store__ReadOp *req,
+                                 Sb__Store__ReadResult *reply)
+{
+	char room[STORE_NAME_MAX + 1] = "";
+	store_res r = store_current_room(s->db, store_s(req->token), room);
+
+	if (r == STORE_OK)
+		reply->room = rpc_call_strdup(call, room);
+	return r;
+}
+
+static store_res rd_show_profile(store_service *s, rpc_call *call,
+                                 const Sb__Store__ReadOp *req,
+                                 Sb__Store__ReadResult *reply)
+{
+	store_user u;
+	int has = 0;
+	store_res r;
+
+	memset(&u, 0, sizeof u);
+	r = store_show_profile(s->db, store_s(req->token), store_s(req->name),
+	                       &u, &has);
+	if (r != STORE_OK)
+		return r;
+	Sb__Store__User *m = rpc_call_alloc(call, sizeof *m);
+	sb__store__user__init(m);
+	m->name = rpc_call_strdup(call, u.name);
+	m->first = rpc_call_strdup(call, u.first);
+	m->last = rpc_call_strdup(call, u.last);
+	m->gender = rpc_call_strdup(call, u.gender);
+	m->age = u.age;
+	m->created_seq = u.created_seq;
+	m->created_ms = u.created_ms;
+	reply->user = m;
+	reply->has_profile = has != 0;
+	return STORE_OK;
+}
+
 /* Wire kind -> read function. */
 static const struct {
 	Sb__Store__ReadKind wire;
@@ -300,6 +362,9 @@ static const struct {
 	{SB__STORE__READ_KIND__READ_LIST_USERS, rd_list_users, "LIST_USERS"},
 	{SB__STORE__READ_KIND__READ_RECEIVE_POST, rd_receive_post, "RECEIVE_POST"},
 	{SB__STORE__READ_KIND__READ_MAIL_FETCH, rd_mail_fetch, "MAIL_FETCH"},
+	{SB__STORE__READ_KIND__READ_LIST_ROOMS, rd_list_rooms, "LIST_ROOMS"},
+	{SB__STORE__READ_KIND__READ_CURRENT_ROOM, rd_current_room, "CURRENT_ROOM"},
+	{SB__STORE__READ_KIND__READ_SHOW_PROFILE, rd_show_profile, "SHOW_PROFILE"},
 };
 #define N_READ_KINDS (sizeof read_kinds / sizeof read_kinds[0])
 
