@@ -1,8 +1,9 @@
 /* bench_rpc.c: `sb-bench rpc`. C clients, each its own connection with
  * one call in flight, call Echo in a closed loop for S seconds through the
- * full framework (envelope, generated stubs, worker pool); then the same
- * load shape runs over raw nng req/rep (no envelope, no generated code,
- * replies sent straight from nng's callbacks) and the ratio is printed.
+ * full framework (envelope, generated stubs, dispatch); then the same load
+ * shape runs over raw nng req/rep (no envelope, no generated code, replies
+ * sent straight from nng's callbacks, as many server contexts as the
+ * framework's server has) and the ratio is printed.
  * Clients are driven by async callbacks, not threads, so the figures
  * measure the server and the transport rather than client scheduling. */
 #include <pthread.h>
@@ -286,21 +287,25 @@ static void add_round(bench_result *tot, const bench_result *r)
 static void usage(void)
 {
     printf("usage: sb-bench rpc [--clients C] [--seconds S] [--payload B]\n"
-           "                    [--workers W] [--rounds R] [--json]\n"
+           "                    [--workers W] [--contexts N] [--rounds R]\n"
+           "                    [--only framework|raw] [--json]\n"
            "Echo calls through the RPC framework, then the same load over\n"
            "raw nng req/rep, both on 127.0.0.1; prints calls/s, latency\n"
            "p50/p90/p99/max and the framework/raw throughput ratio.\n"
            "The two alternate for R rounds of S seconds each, so that a\n"
            "change in machine load hits both alike; throughput is summed\n"
            "over the rounds, latency percentiles are the worst round's.\n"
+           "Both servers receive on N nng contexts at once. --only runs\n"
+           "one side (for profiling; no ratio then).\n"
            "Defaults: 16 clients, 5 seconds, 32-byte payload, 2 workers\n"
-           "(one per core), 3 rounds.\n");
+           "(one per core), 64 contexts, 3 rounds.\n");
 }
 
 int bench_rpc_main(int argc, char **argv)
 {
     long clients = 16, seconds = 5, payload = 32, workers = 2, rounds = 3;
-    int json = 0;
+    long contexts = 64;
+    int json = 0, run_fw = 1, run_rw = 1;
     for (int i = 1; i < argc; i++) {
         int r = 0;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -311,6 +316,13 @@ int bench_rpc_main(int argc, char **argv)
             json = 1;
             continue;
         }
+        if (strcmp(argv[i], "--only") == 0 && i + 1 < argc &&
+            (strcmp(argv[i + 1], "framework") == 0 ||
+             strcmp(argv[i + 1], "raw") == 0)) {
+            run_fw = strcmp(argv[++i], "framework") == 0;
+            run_rw = !run_fw;
+            continue;
+        }
         if ((r = bench_flag_int(argc, argv, &i, "--clients", 1, 1024,
                                 &clients)) == 0 &&
             (r = bench_flag_int(argc, argv, &i, "--seconds", 1, 3600,
@@ -319,6 +331,8 @@ int bench_rpc_main(int argc, char **argv)
                                 &payload)) == 0 &&
             (r = bench_flag_int(argc, argv, &i, "--workers", 1, 256,
                                 &workers)) == 0 &&
+            (r = bench_flag_int(argc, argv, &i, "--contexts", 1, 4096,
+                                &contexts)) == 0 &&
             (r = bench_flag_int(argc, argv, &i, "--rounds", 1, 100,
                                 &rounds)) == 0) {
             fprintf(stderr, "sb-bench rpc: unknown option '%s' (try --help)\n",
@@ -330,7 +344,9 @@ int bench_rpc_main(int argc, char **argv)
     }
     rpc_server *s;
     echo_service *e;
-    rpc_server_config cfg = {.name = "bench-echo", .workers = (int)workers};
+    rpc_server_config cfg = {.name = "bench-echo",
+                             .workers = (int)workers,
+                             .contexts = (int)contexts};
     if (rpc_server_create(&s, &cfg) != 0 || echo_service_register(s, &e) != 0 ||
         rpc_server_listen(s, "tcp://127.0.0.1:0") != 0 ||
         rpc_server_start(s) != 0) {
@@ -340,17 +356,21 @@ int bench_rpc_main(int argc, char **argv)
     bench_result fw = {0}, raw = {0};
     if (!json)
         printf("sb-bench rpc: %ld clients, %ld rounds of %ld s, %ld-byte "
-               "payload, %ld workers\n",
-               clients, rounds, seconds, payload, workers);
+               "payload, %ld workers, %ld contexts\n",
+               clients, rounds, seconds, payload, workers, contexts);
     int bad = 0;
     for (long k = 0; k < rounds && bad == 0; k++) {
         bench_result a = {0}, b = {0};
-        bad |= run_framework(rpc_server_url(s, 0), (int)clients, (int)seconds,
-                             (size_t)payload, &a);
-        bad |= run_raw((int)clients, (int)seconds, (size_t)payload,
-                       (int)workers, &b);
-        add_round(&fw, &a);
-        add_round(&raw, &b);
+        if (run_fw) {
+            bad |= run_framework(rpc_server_url(s, 0), (int)clients,
+                                 (int)seconds, (size_t)payload, &a);
+            add_round(&fw, &a);
+        }
+        if (run_rw) {
+            bad |= run_raw((int)clients, (int)seconds, (size_t)payload,
+                           (int)contexts, &b);
+            add_round(&raw, &b);
+        }
     }
     rpc_server_destroy(s);
     echo_service_free(e);
@@ -358,8 +378,12 @@ int bench_rpc_main(int argc, char **argv)
         fprintf(stderr, "sb-bench rpc: a run failed to start\n");
         return 1;
     }
-    bench_result_print(&fw, json);
-    bench_result_print(&raw, json);
+    if (run_fw)
+        bench_result_print(&fw, json);
+    if (run_rw)
+        bench_result_print(&raw, json);
+    if (!run_fw || !run_rw)
+        return fw.errors + raw.errors ? 1 : 0;
     double ratio = raw.calls_per_s > 0 ? fw.calls_per_s / raw.calls_per_s : 0;
     if (json)
         printf("{\"name\":\"ratio\",\"clients\":%ld,\"framework_over_raw\":"
