@@ -154,7 +154,7 @@ typedef struct rpc_call rpc_call;
 typedef struct rpc_server_config {
     const char *name;     /**< for logs and Health; "server" */
     size_t recv_max;      /**< largest Call frame accepted; 1 MiB */
-    int workers;          /**< handler threads; 4 */
+    int workers;          /**< threads for blocking handlers; 4 */
     int contexts;         /**< nng contexts receiving calls at once; 64 */
     int max_deferred;     /**< calls parked by RPC_DEFER at once; 4096 */
     int stop_grace_ms;    /**< graceful stop waits this long; 5000 */
@@ -180,6 +180,21 @@ int rpc_server_add_method(rpc_server *s, const char *method,
                           const ProtobufCMessageDescriptor *req_desc,
                           const ProtobufCMessageDescriptor *reply_desc,
                           rpc_handler_fn fn, void *arg);
+/** Declares that a method's handler never blocks: no disk or network
+ * I/O, no sleeping, no waiting on other threads beyond short critical
+ * sections. Such a handler runs directly on the nng thread that received
+ * the call (an nng aio callback, which must never block) instead of being
+ * handed to a worker thread, which saves two context switches per call.
+ * Handlers that may block keep the worker pool (the default). RPC_DEFER
+ * works from either kind.
+ * @param s     the server, not started yet
+ * @param name  a full method name ("sb.echo.Echo/Echo"), or a service
+ *              name ("sb.echo.Echo") for all of its methods registered
+ *              so far
+ * @param on    1 = non-blocking (run inline), 0 = back to the workers
+ * @return 0; NNG_ENOENT when no registered method matches name;
+ *         NNG_EBUSY once the server has started. */
+int rpc_server_set_nonblocking(rpc_server *s, const char *name, int on);
 /** A zeroed block owned by the server, freed by rpc_server_destroy. */
 void *rpc_server_keep(rpc_server *s, size_t size);
 /** Marks a service (e.g. "sb.store.Store") SERVING or NOT_SERVING for

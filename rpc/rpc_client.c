@@ -22,6 +22,7 @@
 
 #define MAX_ENDPOINTS 256
 #define CONNECT_WAIT_MS 500 /* how long an attempt waits for a connection */
+#define IDS_PER_FILL 16     /* request ids drawn per getrandom() call */
 
 typedef struct rpc_ep {
     char url[512];
@@ -56,6 +57,10 @@ struct rpc_op {
     int state;
     Sb__Rpc__Call env;
     uint8_t reqid[RPC_REQUEST_ID_LEN];
+    uint8_t ids[IDS_PER_FILL][RPC_REQUEST_ID_LEN]; /* fresh ids to hand out */
+    int ids_left;
+    nng_msg *spare;  /* the last reply frame, reused for the next request */
+    rpc_arena arena; /* the Reply envelope while it is read */
     uint8_t *body;
     size_t body_cap;
     char method[256], token[256];
@@ -243,6 +248,9 @@ static void op_free(rpc_op *op)
         nng_ctx_close(op->ctx);
     if (op->aio != NULL)
         nng_aio_free(op->aio);
+    if (op->spare != NULL)
+        nng_msg_free(op->spare);
+    rpc_arena_free(&op->arena);
     free(op->body);
     free(op);
 }
@@ -273,7 +281,8 @@ static void op_attempt(rpc_op *op)
         return op_fail(op, RPC_UNAVAILABLE, "cannot open a context on %s",
                        op->ep->url);
     op->env.timeout_ms = (uint32_t)left;
-    nng_msg *msg;
+    nng_msg *msg = op->spare;
+    op->spare = NULL;
     if (rpc_pack_msg(&op->env.base, &msg) != 0)
         return op_fail(op, RPC_RESOURCE_EXHAUSTED, "%s", "out of memory");
     int64_t wait = left;
@@ -308,11 +317,18 @@ static void op_retry(rpc_op *op)
 
 static void op_got_reply(rpc_op *op, nng_msg *msg)
 {
+    ProtobufCAllocator alloc;
+    rpc_arena_allocator(&op->arena, &alloc);
     Sb__Rpc__Reply *r =
-        sb__rpc__reply__unpack(NULL, nng_msg_len(msg), nng_msg_body(msg));
-    nng_msg_free(msg);
-    if (r == NULL)
+        sb__rpc__reply__unpack(&alloc, nng_msg_len(msg), nng_msg_body(msg));
+    if (op->spare == NULL && nng_msg_len(msg) <= 4096)
+        op->spare = msg; /* r holds copies: reuse the frame, if small */
+    else
+        nng_msg_free(msg);
+    if (r == NULL) {
+        rpc_arena_reset(&op->arena);
         return op_fail(op, RPC_INTERNAL, "%s", "malformed reply frame");
+    }
     rpc_status_set(&op->st, (int)r->code, "%s", r->message ? r->message : "");
     ProtobufCMessage *body = NULL;
     int redirect = r->redirect != NULL && r->redirect[0] != '\0';
@@ -325,7 +341,7 @@ static void op_got_reply(rpc_op *op, nng_msg *msg)
             rpc_status_set(&op->st, RPC_INTERNAL, "reply body is not a %s",
                            op->reply_desc->name);
     }
-    sb__rpc__reply__free_unpacked(r, NULL);
+    rpc_arena_reset(&op->arena);
     if (redirect) {
         int err = 0;
         if (++op->hops > op->c->cfg.max_redirects)
@@ -405,10 +421,15 @@ static int op_init(rpc_op *op, const char *method, const ProtobufCMessage *req,
     }
     op->env.body.data = op->body;
     op->env.body.len = protobuf_c_message_pack(req, op->body);
-    if (opts && opts->request_id)
+    if (opts && opts->request_id) {
         memcpy(op->reqid, opts->request_id, RPC_REQUEST_ID_LEN);
-    else
-        rpc_random_bytes(op->reqid, RPC_REQUEST_ID_LEN);
+    } else { /* one getrandom() per IDS_PER_FILL calls, not per call */
+        if (op->ids_left == 0) {
+            rpc_random_bytes(op->ids, sizeof op->ids);
+            op->ids_left = IDS_PER_FILL;
+        }
+        memcpy(op->reqid, op->ids[--op->ids_left], RPC_REQUEST_ID_LEN);
+    }
     op->env.request_id.data = op->reqid;
     op->env.request_id.len = RPC_REQUEST_ID_LEN;
     int tmo = opts && opts->timeout_ms > 0 ? opts->timeout_ms

@@ -19,6 +19,8 @@ typedef struct rpc_arena {
 
 void *rpc_arena_alloc(rpc_arena *a, size_t size);
 void rpc_arena_free(rpc_arena *a);
+/* Empties a for reuse: keeps one standard block, frees the rest. */
+void rpc_arena_reset(rpc_arena *a);
 
 /* protobuf-c allocator backed by an arena (free is a no-op). */
 void rpc_arena_allocator(rpc_arena *a, ProtobufCAllocator *out);
@@ -36,7 +38,10 @@ int rpc_set_recv_max(nng_socket s, size_t max);
 int rpc_check_strings(const ProtobufCMessageDescriptor *d, const uint8_t *body,
                       size_t len, char *why, size_t n);
 
-/* Packs a protobuf message into a fresh nng message. */
+/* Packs a protobuf message into an nng message: *out when it is not NULL
+ * (its body is replaced: saves an allocation per frame), else a fresh
+ * one. On failure *out is freed and set to NULL. Returns 0 or an nng
+ * error. */
 int rpc_pack_msg(const ProtobufCMessage *m, nng_msg **out);
 
 #endif

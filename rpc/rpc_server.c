@@ -1,11 +1,14 @@
-/* rpc_server.c: the RPC server. One rep0 socket, any number of listeners,
- * many nng contexts ("slots") receiving at once, and a pool of worker
- * threads. A slot's aio callback only queues the received frame; a worker
- * decodes it, runs the method's handler and starts the Reply's send, whose
- * completion re-arms the slot. Handlers therefore never run on nng's own
- * callback threads and may block. A handler that must wait for an event
- * (a long-poll) returns RPC_DEFER: its context moves to the call, the slot
- * opens a fresh one, and rpc_call_finish() later sends the reply. */
+/* rpc_server.c: the RPC server's call path. One rep0 socket, any number
+ * of listeners, many nng contexts ("slots") receiving at once. A slot's
+ * aio callback decodes the envelope and finds the method; a handler
+ * declared non-blocking (rpc_server_set_nonblocking) runs right there, any
+ * other call is queued for the worker threads, so a handler that may block
+ * never holds one of nng's callback threads. The reply is packed into the
+ * received message and its send's completion re-arms the slot; the slot
+ * keeps its last call object and arena, so the steady state allocates
+ * little. A handler that must wait for an event (a long-poll) returns
+ * RPC_DEFER: its context moves to the call, the slot opens a fresh one,
+ * and rpc_call_finish() later sends the reply. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,11 +23,17 @@
 
 enum { CALL_IN_HANDLER = 0, CALL_DEFERRED = 1, CALL_FINISHED_EARLY = 2 };
 
+/* RPC_RUN: the envelope is good, go on to the handler. */
+#define RPC_RUN (-2)
+
 struct rpc_call {
     rpc_server *s;
     rpc_method *m;
+    rpc_slot *slot; /* where it came in; NULL once deferred */
+    rpc_call *next; /* the workers' queue */
     nng_ctx ctx;
     nng_aio *aio; /* only for a deferred call's reply */
+    nng_msg *msg; /* the received frame, reused for the reply */
     rpc_arena arena;
     Sb__Rpc__Call *env;
     ProtobufCMessage *req;
@@ -81,6 +90,22 @@ int rpc_server_add_method(rpc_server *s, const char *method,
     m->arg = arg;
     s->methods[s->n_methods++] = m;
     return 0;
+}
+
+int rpc_server_set_nonblocking(rpc_server *s, const char *name, int on)
+{
+    size_t n = strlen(name);
+    int found = 0;
+    if (s->started)
+        return NNG_EBUSY; /* slots read the flag without a lock */
+    for (size_t i = 0; i < s->n_methods; i++) {
+        const char *m = s->methods[i]->name;
+        if (strcmp(m, name) == 0 || (strncmp(m, name, n) == 0 && m[n] == '/')) {
+            s->methods[i]->nonblocking = on != 0;
+            found = 1;
+        }
+    }
+    return found ? 0 : NNG_ENOENT;
 }
 
 void *rpc_server_keep(rpc_server *s, size_t size)
@@ -169,8 +194,48 @@ ProtobufCMessage *rpc_call_reply(rpc_call *call)
     return call->reply;
 }
 
+/* ---- call objects ---- */
+
+/* The slot's spare call, or a new one. */
+static rpc_call *call_get(rpc_slot *slot)
+{
+    rpc_call *call = slot->spare;
+    if (call != NULL)
+        slot->spare = NULL;
+    else if ((call = calloc(1, sizeof *call)) == NULL)
+        return NULL;
+    call->s = slot->s;
+    call->slot = slot;
+    call->ctx = slot->ctx;
+    call->t0_us = rpc_now_mono_us();
+    return call;
+}
+
+static void call_free(rpc_call *call)
+{
+    if (call->msg != NULL)
+        nng_msg_free(call->msg);
+    rpc_arena_free(&call->arena);
+    free(call);
+}
+
+/* Recycles a finished call into its slot (only ever from the thread that
+ * serves the slot: a deferred call has left its slot), else frees it. */
+static void call_put(rpc_call *call)
+{
+    rpc_slot *slot = call->slot;
+    if (slot == NULL || slot->spare != NULL || call->msg != NULL)
+        return call_free(call);
+    rpc_arena_reset(&call->arena);
+    rpc_arena keep = call->arena;
+    memset(call, 0, sizeof *call);
+    call->arena = keep;
+    slot->spare = call;
+}
+
 /* ---- replies ---- */
 
+/* Packs the Reply into the call's received message (or a new one). */
 static nng_msg *build_reply(rpc_call *call, int code)
 {
     Sb__Rpc__Reply r = SB__RPC__REPLY__INIT;
@@ -186,7 +251,8 @@ static nng_msg *build_reply(rpc_call *call, int code)
         r.body.data = buf;
         r.body.len = len;
     }
-    nng_msg *msg = NULL;
+    nng_msg *msg = call->msg;
+    call->msg = NULL;
     if (rpc_pack_msg(&r.base, &msg) != 0)
         return NULL;
     return msg;
@@ -201,12 +267,8 @@ static void call_done(rpc_call *call, int code)
     if (sb_log_enabled(SB_LOG_DEBUG))
         sb_debug(s->name, "%s -> %s (%lld us)", rpc_call_method(call),
                  rpc_code_name(code), (long long)lat);
-    rpc_arena_free(&call->arena);
-    free(call);
-    pthread_mutex_lock(&s->mu);
-    s->in_flight--;
-    pthread_cond_broadcast(&s->cv);
-    pthread_mutex_unlock(&s->mu);
+    call_put(call);
+    __atomic_fetch_sub(&s->in_flight, 1, __ATOMIC_RELEASE);
 }
 
 /* Final code of a call whose handler returned code. */
@@ -225,7 +287,7 @@ static int settle_code(rpc_call *call, int code)
 }
 
 /* Sends the reply on the slot's context without waiting: the send's
- * completion re-arms the slot's receive (slot_cb). */
+ * completion re-arms the slot's receive (rpc_slot_cb). */
 static void send_on_slot(rpc_call *call, rpc_slot *slot, int code)
 {
     nng_msg *msg = build_reply(call, code);
@@ -260,7 +322,7 @@ void rpc_call_finish(rpc_call *call, int code)
     call->early_code = code;
     if (__atomic_compare_exchange_n(&call->state, &expect, CALL_FINISHED_EARLY,
                                     0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-        return; /* the worker has not seen RPC_DEFER yet: it will send */
+        return; /* the handler has not returned RPC_DEFER yet: park sends */
     code = settle_code(call, code);
     call->early_code = code;
     nng_msg *msg = build_reply(call, code);
@@ -278,9 +340,9 @@ void rpc_call_finish(rpc_call *call, int code)
 
 /* ---- dispatch ---- */
 
-/* Decodes msg into call and runs the handler; returns the code to send
- * or RPC_DEFER. */
-static int dispatch(rpc_server *s, rpc_call *call, nng_msg *msg)
+/* Decodes the envelope in msg into call; returns RPC_RUN when the
+ * handler should run, else the error code to answer with. */
+static int decode_call(rpc_server *s, rpc_call *call, nng_msg *msg)
 {
     ProtobufCAllocator alloc;
     rpc_arena_allocator(&call->arena, &alloc);
@@ -299,48 +361,41 @@ static int dispatch(rpc_server *s, rpc_call *call, nng_msg *msg)
     if (__atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE))
         return rpc_call_fail(call, RPC_UNAVAILABLE, "server %s is stopping",
                              s->name);
+    return RPC_RUN;
+}
+
+/* Decodes the body and runs the handler; returns its code or RPC_DEFER. */
+static int run_call(rpc_call *call)
+{
+    rpc_method *m = call->m;
     char why[256];
-    if (rpc_check_strings(call->m->req_desc, call->env->body.data,
+    if (rpc_check_strings(m->req_desc, call->env->body.data,
                           call->env->body.len, why, sizeof why) != 0)
         return rpc_call_fail(call, RPC_INVALID_ARGUMENT, "%s", why);
-    call->req = protobuf_c_message_unpack(call->m->req_desc, &alloc,
+    ProtobufCAllocator alloc;
+    rpc_arena_allocator(&call->arena, &alloc);
+    call->req = protobuf_c_message_unpack(m->req_desc, &alloc,
                                           call->env->body.len,
                                           call->env->body.data);
     if (call->req == NULL)
         return rpc_call_fail(call, RPC_INVALID_ARGUMENT,
                              "request body is not a valid %s",
-                             call->m->req_desc->name);
-    call->reply = rpc_arena_alloc(&call->arena,
-                                  call->m->reply_desc->sizeof_message);
-    protobuf_c_message_init(call->m->reply_desc, call->reply);
-    return call->m->fn(call, call->req, call->reply, call->m->arg);
+                             m->req_desc->name);
+    call->reply = rpc_arena_alloc(&call->arena, m->reply_desc->sizeof_message);
+    protobuf_c_message_init(m->reply_desc, call->reply);
+    return m->fn(call, call->req, call->reply, m->arg);
 }
 
-static void serve_slot(rpc_slot *slot)
+/* A handler returned RPC_DEFER: the call keeps the slot's context and
+ * the slot takes a new one. */
+static void park(rpc_call *call)
 {
+    rpc_slot *slot = call->slot;
     rpc_server *s = slot->s;
-    nng_msg *msg = slot->msg;
-    rpc_call *call = calloc(1, sizeof *call);
-    slot->msg = NULL;
-    if (call == NULL) {
-        nng_msg_free(msg);
-        nng_ctx_recv(slot->ctx, slot->aio); /* the client retries */
-        return;
-    }
-    call->s = s;
-    call->ctx = slot->ctx;
-    call->t0_us = rpc_now_mono_us();
-    pthread_mutex_lock(&s->mu);
-    s->in_flight++;
-    pthread_mutex_unlock(&s->mu);
-    int code = dispatch(s, call, msg);
-    nng_msg_free(msg);
-    if (code != RPC_DEFER)
-        return send_on_slot(call, slot, settle_code(call, code));
-    /* The call keeps this context; the slot takes a new one. */
     nng_ctx spare;
     int have_spare = nng_ctx_open(&spare, s->sock) == 0;
     int expect = CALL_IN_HANDLER;
+    call->slot = NULL; /* before the swap: a finish may free call at once */
     if (!__atomic_compare_exchange_n(&call->state, &expect, CALL_DEFERRED, 0,
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         /* finished before we got here: reply on the old context now */
@@ -356,7 +411,29 @@ static void serve_slot(rpc_slot *slot)
     nng_ctx_recv(slot->ctx, slot->aio);
 }
 
-/* nng's callback for a slot: never blocks, never runs a handler. */
+/* Answers a call whose handler (or decoding) gave code. */
+static void complete(rpc_call *call, int code)
+{
+    if (code == RPC_DEFER)
+        return park(call);
+    send_on_slot(call, call->slot, settle_code(call, code));
+}
+
+static void enqueue(rpc_server *s, rpc_call *call)
+{
+    call->next = NULL;
+    pthread_mutex_lock(&s->q_mu);
+    if (s->q_tail != NULL)
+        s->q_tail->next = call;
+    else
+        s->q_head = call;
+    s->q_tail = call;
+    pthread_cond_signal(&s->q_cv);
+    pthread_mutex_unlock(&s->q_mu);
+}
+
+/* nng's callback for a slot: never blocks. It runs non-blocking handlers
+ * and error replies itself and queues everything else for a worker. */
 void rpc_slot_cb(void *arg)
 {
     rpc_slot *slot = arg;
@@ -372,20 +449,20 @@ void rpc_slot_cb(void *arg)
     }
     if (rv == NNG_ECLOSED)
         return;
-    if (rv != 0) {
+    nng_msg *msg = rv == 0 ? nng_aio_get_msg(slot->aio) : NULL;
+    rpc_call *call = msg != NULL ? call_get(slot) : NULL;
+    if (call == NULL) { /* out of memory: the client retries */
+        if (msg != NULL)
+            nng_msg_free(msg);
         nng_ctx_recv(slot->ctx, slot->aio);
         return;
     }
-    slot->msg = nng_aio_get_msg(slot->aio);
-    slot->next = NULL;
-    pthread_mutex_lock(&s->q_mu);
-    if (s->q_tail != NULL)
-        s->q_tail->next = slot;
-    else
-        s->q_head = slot;
-    s->q_tail = slot;
-    pthread_cond_signal(&s->q_cv);
-    pthread_mutex_unlock(&s->q_mu);
+    __atomic_fetch_add(&s->in_flight, 1, __ATOMIC_RELAXED);
+    int code = decode_call(s, call, msg);
+    call->msg = msg;
+    if (code == RPC_RUN && !call->m->nonblocking)
+        return enqueue(s, call);
+    complete(call, code == RPC_RUN ? run_call(call) : code);
 }
 
 void *rpc_worker_main(void *arg);
@@ -396,15 +473,30 @@ void *rpc_worker_main(void *arg)
         pthread_mutex_lock(&s->q_mu);
         while (s->q_head == NULL && !s->quit)
             pthread_cond_wait(&s->q_cv, &s->q_mu);
-        rpc_slot *slot = s->q_head;
-        if (slot == NULL) { /* quit, and nothing left to serve */
+        rpc_call *call = s->q_head;
+        if (call == NULL) { /* quit, and nothing left to serve */
             pthread_mutex_unlock(&s->q_mu);
             return NULL;
         }
-        s->q_head = slot->next;
+        s->q_head = call->next;
         if (s->q_head == NULL)
             s->q_tail = NULL;
         pthread_mutex_unlock(&s->q_mu);
-        serve_slot(slot);
+        complete(call, run_call(call));
     }
+}
+
+void rpc_server_drain(rpc_server *s)
+{
+    while (s->q_head != NULL) {
+        rpc_call *call = s->q_head;
+        s->q_head = call->next;
+        call_free(call);
+    }
+    s->q_tail = NULL;
+    for (int i = 0; i < s->n_slots; i++)
+        if (s->slots[i].spare != NULL) {
+            call_free(s->slots[i].spare);
+            s->slots[i].spare = NULL;
+        }
 }

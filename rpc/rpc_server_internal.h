@@ -16,19 +16,20 @@ typedef struct rpc_method {
     const ProtobufCMessageDescriptor *reply_desc;
     rpc_handler_fn fn;
     void *arg;
+    int nonblocking; /* runs on nng's callback thread, no worker hand-off */
     rpc_stats stats;
 } rpc_method;
 
-/* One nng context receiving calls. Its aio callback (an nng thread) only
- * queues a received frame for the workers and re-arms the receive after a
- * reply is sent: it never runs a handler. */
+/* One nng context receiving calls. Its aio callback (an nng thread)
+ * decodes the envelope, runs a non-blocking method's handler itself and
+ * queues any other call for the workers; the send's completion re-arms
+ * the receive. */
 typedef struct rpc_slot {
     rpc_server *s;
     nng_ctx ctx;
     nng_aio *aio;
     int sending;
-    nng_msg *msg; /* received, waiting for a worker */
-    struct rpc_slot *next;
+    rpc_call *spare; /* the last finished call, reused with its arena */
 } rpc_slot;
 
 typedef struct rpc_listen_ent {
@@ -58,14 +59,14 @@ struct rpc_server {
     int n_slots;
     pthread_t *threads;
     int n_threads;
-    rpc_slot *q_head, *q_tail; /* slots with a frame to serve */
+    rpc_call *q_head, *q_tail; /* decoded calls waiting for a worker */
     pthread_mutex_t q_mu;
     pthread_cond_t q_cv;
     int started;
     int stopping; /* new calls get UNAVAILABLE */
     int quit;     /* workers leave their loop */
     int stopped;
-    int64_t in_flight;
+    int64_t in_flight; /* atomic: calls between receive and reply */
     int64_t start_ms;
     rpc_stats bad_calls; /* frames that named no known method */
     pthread_mutex_t mu;
@@ -73,6 +74,9 @@ struct rpc_server {
 };
 
 rpc_method *rpc_server_find(rpc_server *s, const char *name);
+/* Frees the calls still queued for workers and the slots' spare calls,
+ * once the socket is closed and the workers have left. */
+void rpc_server_drain(rpc_server *s);
 int rpc_builtin_register(rpc_server *s);
 
 #endif

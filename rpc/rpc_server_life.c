@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
@@ -157,19 +158,12 @@ void rpc_server_stop(rpc_server *s)
     s->stopped = 1;
     __atomic_store_n(&s->stopping, 1, __ATOMIC_RELEASE);
     int64_t until = rpc_now_mono_ms() + s->cfg.stop_grace_ms;
-    pthread_mutex_lock(&s->mu);
-    while (s->in_flight > 0 && rpc_now_mono_ms() < until) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 20 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&s->cv, &s->mu, &ts);
-    }
-    int64_t left = s->in_flight;
-    pthread_mutex_unlock(&s->mu);
+    /* polled, so that the call path pays one atomic, not a lock and a
+     * broadcast, per call */
+    while (__atomic_load_n(&s->in_flight, __ATOMIC_ACQUIRE) > 0 &&
+           rpc_now_mono_ms() < until)
+        usleep(2000);
+    int64_t left = __atomic_load_n(&s->in_flight, __ATOMIC_ACQUIRE);
     if (left > 0)
         sb_warn(s->name, "stopping with %lld calls still open",
                 (long long)left);
@@ -182,9 +176,7 @@ void rpc_server_stop(rpc_server *s)
     nng_close(s->sock); /* fails receives and any deferred reply left */
     for (int i = 0; i < s->n_slots; i++)
         nng_aio_free(s->slots[i].aio); /* waits for its callback */
-    for (rpc_slot *sl = s->q_head; sl != NULL; sl = sl->next)
-        nng_msg_free(sl->msg); /* arrived after the workers left */
-    s->q_head = s->q_tail = NULL;
+    rpc_server_drain(s); /* calls that arrived after the workers left */
     s->n_threads = s->n_slots = 0;
     sb_info(s->name, "stopped");
 }

@@ -93,6 +93,7 @@ int64_t rpc_now_wall_ms(void)
 
 struct rpc_arena_block {
     rpc_arena_block *next;
+    size_t cap;
     max_align_t data[];
 };
 
@@ -107,6 +108,7 @@ void *rpc_arena_alloc(rpc_arena *a, size_t size)
         if (b == NULL)
             abort(); /* see rpc_call_alloc's contract */
         b->next = a->head;
+        b->cap = cap;
         a->head = b;
         a->used = 0;
         a->cap = cap;
@@ -127,6 +129,24 @@ void rpc_arena_free(rpc_arena *a)
     }
     a->head = NULL;
     a->used = a->cap = 0;
+}
+
+void rpc_arena_reset(rpc_arena *a)
+{
+    rpc_arena_block *keep = NULL, *b = a->head;
+    while (b != NULL) {
+        rpc_arena_block *n = b->next;
+        if (keep == NULL && b->cap == ARENA_BLOCK)
+            keep = b;
+        else
+            free(b);
+        b = n;
+    }
+    if (keep != NULL)
+        keep->next = NULL;
+    a->head = keep;
+    a->used = 0;
+    a->cap = keep != NULL ? keep->cap : 0;
 }
 
 static void *arena_pb_alloc(void *data, size_t size)
@@ -158,7 +178,17 @@ int rpc_set_recv_max(nng_socket s, size_t max)
 int rpc_pack_msg(const ProtobufCMessage *m, nng_msg **out)
 {
     size_t len = protobuf_c_message_get_packed_size(m);
-    int rv = nng_msg_alloc(out, len);
+    int rv;
+    if (*out != NULL) {
+        nng_msg_clear(*out);
+        rv = nng_msg_realloc(*out, len);
+        if (rv != 0) {
+            nng_msg_free(*out);
+            *out = NULL;
+        }
+    } else {
+        rv = nng_msg_alloc(out, len);
+    }
     if (rv != 0)
         return rv;
     protobuf_c_message_pack(m, nng_msg_body(*out));

@@ -71,6 +71,12 @@ int echo_service_register(rpc_server *srv, echo_service **out)
     static const sb_echo_Echo_handlers h = {
         .Echo = h_echo, .Add = h_add, .Sleep = h_sleep};
     int rv = sb_echo_Echo_register(srv, &h, e);
+    /* Echo and Add never block (Add holds a mutex for a moment): they run
+     * on nng's thread; Sleep keeps the worker pool */
+    if (rv == 0)
+        rv = rpc_server_set_nonblocking(srv, sb_echo_Echo_Echo_METHOD, 1);
+    if (rv == 0)
+        rv = rpc_server_set_nonblocking(srv, sb_echo_Echo_Add_METHOD, 1);
     if (rv != 0) {
         echo_service_free(e);
         return rv;

@@ -1,7 +1,7 @@
 /* test_rpc.c: the RPC runtime end to end over real nng sockets on
  * loopback: envelopes, every transport, concurrency, deadlines, bad
  * frames, idempotent retries, redirects, restarts, deferred replies,
- * graceful stop, health and stats. */
+ * graceful stop, health and stats, non-blocking handlers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -475,7 +475,8 @@ static int h_defer(rpc_call *call, const ProtobufCMessage *req,
     return RPC_DEFER;
 }
 
-static void test_deferred(void **state)
+/* RPC_DEFER from a worker (nonblocking 0) or from nng's thread (1). */
+static void deferred_on(int nonblocking)
 {
     rpc_server *s;
     rpc_client *c;
@@ -487,6 +488,9 @@ static void test_deferred(void **state)
                                            &sb__echo__echo_reply__descriptor,
                                            h_defer, NULL),
                      0);
+    assert_int_equal(
+        rpc_server_set_nonblocking(s, sb_echo_Echo_Echo_METHOD, nonblocking),
+        0);
     assert_int_equal(rpc_server_listen(s, "tcp://127.0.0.1:0"), 0);
     assert_int_equal(rpc_server_start(s), 0);
     assert_int_equal(rpc_client_open(&c, rpc_server_url(s, 0), NULL), 0);
@@ -501,6 +505,108 @@ static void test_deferred(void **state)
     }
     rpc_client_close(c);
     rpc_server_destroy(s);
+}
+
+static void test_deferred(void **state)
+{
+    deferred_on(0);
+    deferred_on(1);
+}
+
+typedef struct {
+    int done, code;
+    pthread_mutex_t mu;
+} sleep_wait;
+
+static void sleep_done(void *arg, const rpc_status *st,
+                       Sb__Echo__SleepReply *reply)
+{
+    sleep_wait *w = arg;
+    pthread_mutex_lock(&w->mu);
+    w->done = 1;
+    w->code = st->code;
+    pthread_mutex_unlock(&w->mu);
+    sb_echo_Echo_free(reply);
+}
+
+static int sleep_is_done(sleep_wait *w)
+{
+    pthread_mutex_lock(&w->mu);
+    int d = w->done;
+    pthread_mutex_unlock(&w->mu);
+    return d;
+}
+
+/* Calls in flight on the server, through Admin/Stats. */
+static uint64_t in_flight(rpc_client *c)
+{
+    Sb__Health__StatsRequest sq = SB__HEALTH__STATS_REQUEST__INIT;
+    Sb__Health__StatsReply *sr = NULL;
+    rpc_status st;
+    assert_int_equal(sb_health_Admin_Stats(c, &sq, &sr, NULL, &st), RPC_OK);
+    uint64_t n = sr->in_flight;
+    sb_health_Admin_free(sr);
+    return n;
+}
+
+/* With the only worker busy in Sleep, Echo still answers when it is
+ * declared non-blocking (it runs on nng's thread), and waits for the
+ * worker when it is not. The Stats call that watches is itself
+ * non-blocking (built in), else it would wait too. */
+static void one_worker_busy(int echo_nonblocking)
+{
+    srv x;
+    rpc_client *c;
+    rpc_status st;
+    sleep_wait w = {0, -1, PTHREAD_MUTEX_INITIALIZER};
+    rpc_server_config cfg = {.workers = 1};
+    assert_int_equal(rpc_server_create(&x.s, &cfg), 0);
+    assert_int_equal(echo_service_register(x.s, &x.e), 0);
+    assert_int_equal(rpc_server_set_nonblocking(x.s, sb_echo_Echo_Echo_METHOD,
+                                                echo_nonblocking),
+                     0);
+    assert_int_equal(rpc_server_listen(x.s, "tcp://127.0.0.1:0"), 0);
+    assert_int_equal(rpc_server_start(x.s), 0);
+    assert_int_equal(rpc_client_open(&c, rpc_server_url(x.s, 0), NULL), 0);
+    Sb__Echo__SleepRequest sr = SB__ECHO__SLEEP_REQUEST__INIT;
+    sr.ms = 1500;
+    assert_int_equal(sb_echo_Echo_Sleep_async(c, &sr, sleep_done, &w, NULL),
+                     0);
+    for (int i = 0; i < 500 && in_flight(c) < 2; i++) /* Sleep + Stats */
+        usleep(2000);
+    usleep(50 * 1000); /* the worker has taken Sleep off the queue */
+    int64_t t0 = rpc_now_mono_ms();
+    assert_int_equal(echo_once(c, "past the busy worker", &st), RPC_OK);
+    if (echo_nonblocking) /* answered while the worker still sleeps */
+        assert_false(sleep_is_done(&w));
+    else /* answered once the worker got free, about 1.4 s later */
+        assert_true(rpc_now_mono_ms() - t0 >= 1000);
+    for (int i = 0; i < 500 && !sleep_is_done(&w); i++)
+        usleep(10 * 1000);
+    assert_int_equal(w.code, RPC_OK);
+    rpc_client_close(c);
+    srv_stop(&x);
+}
+
+static void test_nonblocking(void **state)
+{
+    rpc_server *s;
+    echo_service *e;
+    one_worker_busy(1);
+    one_worker_busy(0);
+    assert_int_equal(rpc_server_create(&s, NULL), 0);
+    assert_int_equal(echo_service_register(s, &e), 0);
+    assert_int_equal(rpc_server_set_nonblocking(s, "sb.echo.Echo", 1), 0);
+    assert_int_equal(rpc_server_set_nonblocking(s, "sb.echo.Ech", 1),
+                     NNG_ENOENT); /* a service name is matched whole */
+    assert_int_equal(rpc_server_set_nonblocking(s, "no.such/Method", 1),
+                     NNG_ENOENT);
+    assert_int_equal(rpc_server_listen(s, "inproc://nonblocking"), 0);
+    assert_int_equal(rpc_server_start(s), 0);
+    assert_int_equal(rpc_server_set_nonblocking(s, "sb.echo.Echo", 0),
+                     NNG_EBUSY);
+    rpc_server_destroy(s);
+    echo_service_free(e);
 }
 
 typedef struct {
@@ -641,6 +747,7 @@ int main(void)
         cmocka_unit_test(test_redirect),
         cmocka_unit_test(test_server_restart),
         cmocka_unit_test(test_deferred),
+        cmocka_unit_test(test_nonblocking),
         cmocka_unit_test(test_async_in_flight),
         cmocka_unit_test(test_graceful_stop),
         cmocka_unit_test(test_health_and_stats),
