@@ -72,6 +72,15 @@ struct rpc_op {
     rpc_status st;
 };
 
+/* Copies src into dst[n], cut short if need be: the call path's strings
+ * (printf costs more than the rest of a small reply's handling). */
+static void copy_str(char *dst, size_t n, const char *src)
+{
+    size_t len = strnlen(src, n - 1);
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
 static void pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
     rpc_ep *ep = arg;
@@ -222,7 +231,7 @@ void rpc_client_close(rpc_client *c)
 static void op_finish(rpc_op *op, ProtobufCMessage *reply)
 {
     rpc_client *c = op->c;
-    snprintf(op->st.endpoint, sizeof op->st.endpoint, "%s", op->ep->url);
+    copy_str(op->st.endpoint, sizeof op->st.endpoint, op->ep->url);
     if (op->ctx_open && op->state != OP_RECV_DONE) {
         nng_ctx_close(op->ctx);
         op->ctx_open = 0;
@@ -329,11 +338,13 @@ static void op_got_reply(rpc_op *op, nng_msg *msg)
         rpc_arena_reset(&op->arena);
         return op_fail(op, RPC_INTERNAL, "%s", "malformed reply frame");
     }
-    rpc_status_set(&op->st, (int)r->code, "%s", r->message ? r->message : "");
+    op->st.code = (int)r->code;
+    copy_str(op->st.message, sizeof op->st.message,
+             r->message ? r->message : "");
     ProtobufCMessage *body = NULL;
     int redirect = r->redirect != NULL && r->redirect[0] != '\0';
     char target[512];
-    snprintf(target, sizeof target, "%s", redirect ? r->redirect : "");
+    copy_str(target, sizeof target, redirect ? r->redirect : "");
     if (!redirect && r->code == SB__RPC__CODE__OK) {
         body = protobuf_c_message_unpack(op->reply_desc, NULL, r->body.len,
                                          r->body.data);
@@ -407,8 +418,8 @@ static int op_init(rpc_op *op, const char *method, const ProtobufCMessage *req,
     if (strlen(method) >= sizeof op->method || strlen(token) >= sizeof op->token)
         return RPC_INVALID_ARGUMENT;
     sb__rpc__call__init(&op->env);
-    snprintf(op->method, sizeof op->method, "%s", method);
-    snprintf(op->token, sizeof op->token, "%s", token);
+    copy_str(op->method, sizeof op->method, method);
+    copy_str(op->token, sizeof op->token, token);
     op->env.method = op->method;
     op->env.token = op->token;
     size_t len = protobuf_c_message_get_packed_size(req);
