@@ -200,12 +200,13 @@ void orch_role_stop(orch_role *r, int terminate_all)
     if (r == NULL)
         return;
     status_server_stop(r->http);
+    /* App servers first, while the RPC server still answers their
+     * Deregister (so they leave cleanly and at once). */
+    if (terminate_all && r->f != NULL && fleet_stop_all(r->f, 7000) > 0)
+        sb_warn("orchestrator", "some app servers did not stop in time");
     orch_service_shutdown(r->svc);
     if (r->srv != NULL)
         rpc_server_stop(r->srv);
-    if (terminate_all && r->f != NULL &&
-        fleet_stop_all(r->f, 7000) > 0)
-        sb_warn("orchestrator", "some app servers did not stop in time");
     rpc_server_destroy(r->srv);
     orch_service_free(r->svc);
     fleet_close(r->f);

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 
+#include "login_orch.h"
 #include "orch_role.h"
 #include "store_db.h"
 
@@ -16,6 +17,7 @@ typedef struct sbd_orch_opts {
 	int http_set;
 	const char *fleet_name; /* --fleet-name */
 	const char *app_exe;    /* --app-exe: run this instead of `sbd app` */
+	const char *url;        /* --orchestrator URL (app, login, all) */
 	orch_ec2_config ec2;    /* --ec2-* */
 } sbd_orch_opts;
 
@@ -54,6 +56,24 @@ int sbd_app_argv(const sbd_opts *o, const char *orch_url,
                  const char *const *extra, size_t nextra, sbd_argv *a);
 /** This binary's path (readlink /proc/self/exe). 0 or -1. */
 int sbd_self_exe(char *buf, size_t cap);
+
+/* What `sbd all` tells its app servers (sbd_fleet.c). */
+typedef struct sbd_app_urls {
+	const char *store;      /* the store service, e.g. tcp://127.0.0.1:P+3 */
+	const char *bus_in, *bus_out;
+	const char *app_listen; /* e.g. tcp://127.0.0.1:0 */
+	const char *draw;       /* the draw service, or NULL */
+} sbd_app_urls;
+
+typedef struct sbd_fleet sbd_fleet;
+/** Starts the fleet part of `sbd all` (its own orchestrator, or the one
+ * named by --orchestrator). 0 and *out, or -1 (logged). */
+int sbd_fleet_start(const sbd_opts *o, const sbd_app_urls *u,
+                    sbd_fleet **out);
+/** The orchestrator client login uses. */
+login_orch *sbd_fleet_login(sbd_fleet *f);
+/** Stops the app servers (ours) and the orchestrator. NULL ignored. */
+void sbd_fleet_stop(sbd_fleet *f);
 
 /** Waits for SIGINT or SIGTERM (blocked by main) and logs which. */
 void sbd_wait_signal(void);

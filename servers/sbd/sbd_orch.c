@@ -61,6 +61,8 @@ int sbd_orch_parse_opt(const char *k, const char *v, sbd_opts *o)
 		bad = parse_u32(v, 0, 65535, &x->http_port), x->http_set = 1;
 	else if (strcmp(k, "--fleet-name") == 0)
 		bad = (x->fleet_name = v)[0] == '\0';
+	else if (strcmp(k, "--orchestrator") == 0)
+		bad = (x->url = v)[0] == '\0';
 	else if (strcmp(k, "--app-exe") == 0)
 		bad = (x->app_exe = v)[0] == '\0';
 	else if (strcmp(k, "--advertise-orchestrator") == 0)
