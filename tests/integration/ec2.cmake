@@ -13,3 +13,12 @@ sb_test(test_ec2_moto
 target_include_directories(test_ec2_moto PRIVATE
                            ${CMAKE_SOURCE_DIR}/tests/integration)
 set_tests_properties(test_ec2_moto PROPERTIES SKIP_RETURN_CODE 77)
+# The ec2 fleet driver (orchestrator/service/orch_ec2.c) under the fleet
+# logic, against moto and fake_aws.py.
+sb_test(test_orch_ec2
+        SOURCES ${CMAKE_SOURCE_DIR}/tests/integration/test_orch_ec2.c
+                ${CMAKE_SOURCE_DIR}/tests/integration/test_ec2_proc.c
+        LIBS sb_orch sb_ec2 sb_netutil TIMEOUT 120)
+target_include_directories(test_orch_ec2 PRIVATE
+                           ${CMAKE_SOURCE_DIR}/tests/integration)
+set_tests_properties(test_orch_ec2 PROPERTIES SKIP_RETURN_CODE 77)

@@ -1,0 +1,241 @@
+/* test_orch_ec2.c: the ec2 fleet driver (orchestrator/service/orch_ec2.c)
+ * under the real fleet logic: against moto's EC2 server on 127.0.0.1, a
+ * user's Assign launches an instance tagged with the fleet and server id
+ * whose user data starts `sbd app --orchestrator ...`; the "instance"
+ * registers (as cloud-init's sbd app would), the user is placed, released,
+ * and after the grace the instance is terminated in EC2; a reopened fleet
+ * adopts a live tagged instance and terminates an unknown one. Against
+ * fake_aws.py: AuthFailure on launch reaches the fleet's last error (the
+ * status page) with its code, and nothing crashes. Skips (77) without
+ * moto. */
+#define _GNU_SOURCE
+#include <curl/curl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ec2/test_ec2_proc.h"
+#include "ec2_client.h"
+#include "fleet.h"
+#include "orch_ec2.h"
+
+static ec2_proc moto;
+
+typedef struct clock_ctl {
+	int64_t now;
+} clock_ctl;
+
+static int64_t fake_now(void *arg)
+{
+	return ((clock_ctl *)arg)->now;
+}
+
+static void moto_env(void)
+{
+	char url[64];
+
+	snprintf(url, sizeof url, "http://127.0.0.1:%d", moto.port);
+	setenv("AWS_ENDPOINT_URL_EC2", url, 1);
+	setenv("AWS_ACCESS_KEY_ID", "testing", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "testing", 1);
+	setenv("AWS_REGION", "us-east-1", 1);
+	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+	unsetenv("AWS_PROFILE");
+}
+
+static struct fleet *open_fleet(const char *dir, const char *name,
+                                clock_ctl *clk)
+{
+	orch_ec2_config ec = {.image_id = "ami-12c6146b",
+	                      .instance_type = "t3.micro",
+	                      .app_args = "--store tcp://10.0.0.9:8891"};
+	fleet_options o;
+	rpc_status st;
+	struct fleet *f = NULL;
+	void *ctx = NULL;
+
+	assert_int_equal(orch_ec2_create(&ec, name, "tcp://10.0.0.2:8890", &ctx,
+	                                 &st), RPC_OK);
+	fleet_options_init(&o);
+	o.data_dir = dir;
+	o.name = name;
+	o.capacity = 10;
+	o.idle_grace_ms = 1000;
+	o.driver = &orch_ec2_driver;
+	o.driver_ctx = ctx;
+	o.clock = fake_now;
+	o.clock_arg = clk;
+	assert_int_equal(fleet_open(&o, &f, &st), RPC_OK);
+	return f;
+}
+
+/* The instance state moto reports for id ("" if none). */
+static void state_of(const char *id, char *out, size_t cap)
+{
+	ec2_client *c;
+	ec2_instance_list l = {0};
+	aws_error e;
+
+	out[0] = '\0';
+	assert_int_equal(ec2_client_new(NULL, &c, &e), AWS_OK);
+	if (ec2_describe_instances(c, NULL, 0, &id, 1, 0, &l, &e) == AWS_OK &&
+	    l.n > 0)
+		snprintf(out, cap, "%s", l.items[0].state);
+	ec2_instance_list_free(&l);
+	ec2_client_free(c);
+}
+
+static void test_cycle(void **state)
+{
+	char dir[] = "/tmp/sb-orch-ec2-XXXXXX", inst[128], st8[32], *ud = NULL;
+	clock_ctl clk = {1000000};
+	fleet_assignment a;
+	fleet_snapshot s;
+	rpc_status st;
+	struct fleet *f;
+	ec2_client *c;
+	aws_error e;
+
+	(void)state;
+	moto_env();
+	assert_non_null(mkdtemp(dir));
+	f = open_fleet(dir, "ec2fleet", &clk);
+	/* No server: Assign launches one through RunInstances and waits. */
+	assert_int_equal(fleet_assign(f, "alice", &a, &st), FLEET_WAIT);
+	assert_int_equal(fleet_snapshot_take(f, &s), RPC_OK);
+	assert_int_equal(s.nservers, 1);
+	assert_string_equal(s.servers[0].state == FLEET_LAUNCHING ? "l" : "x",
+	                    "l");
+	assert_true(strncmp(s.servers[0].instance_id, "i-", 2) == 0);
+	snprintf(inst, sizeof inst, "%s", s.servers[0].instance_id);
+	char sid[64];
+	snprintf(sid, sizeof sid, "%s", s.servers[0].id);
+	fleet_snapshot_free(&s);
+	/* Its user data starts sbd app pointed at the orchestrator. */
+	assert_int_equal(ec2_client_new(NULL, &c, &e), AWS_OK);
+	assert_int_equal(ec2_get_user_data(c, inst, &ud, NULL, &e), AWS_OK);
+	assert_non_null(strstr(ud, "exec sbd app --orchestrator "
+	                           "'tcp://10.0.0.2:8890' --id '"));
+	assert_non_null(strstr(ud, sid));
+	assert_non_null(strstr(ud, "--store tcp://10.0.0.9:8891"));
+	free(ud);
+	ec2_client_free(c);
+	/* cloud-init's sbd app registers with its instance id. */
+	if (fleet_register(f, sid, "tcp://10.0.0.7:8892", 0, inst, &st) != RPC_OK)
+		fail_msg("register: %s", st.message);
+	assert_int_equal(fleet_assign(f, "alice", &a, &st), RPC_OK);
+	assert_string_equal(a.server_id, sid);
+	/* Close and reopen: the tagged instance is found and adopted. */
+	fleet_close(f);
+	f = open_fleet(dir, "ec2fleet", &clk);
+	assert_int_equal(fleet_assign(f, "alice", &a, &st), RPC_OK);
+	assert_string_equal(a.server_id, sid);
+	/* Released, idle past grace: drained and terminated in EC2. */
+	assert_int_equal(fleet_release(f, "alice", &st), RPC_OK);
+	for (int i = 0; i < 5; i++) {
+		/* The server heartbeats until it is drained and terminated. */
+		fleet_heartbeat(f, sid, 0, &st);
+		clk.now += 600;
+		fleet_tick(f);
+	}
+	fleet_tick(f);
+	state_of(inst, st8, sizeof st8);
+	assert_true(strcmp(st8, "shutting-down") == 0 ||
+	            strcmp(st8, "terminated") == 0);
+	fleet_close(f);
+	char cmd[64];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A tagged instance the record does not know is terminated at open. */
+static void test_unknown_terminated(void **state)
+{
+	char dir[] = "/tmp/sb-orch-ec2-XXXXXX", st8[32], inst[128];
+	clock_ctl clk = {1000000};
+	ec2_tag tags[] = {{"sb-fleet", "strayfleet"}, {"sb-server", "app-99"}};
+	ec2_run_params p = {.image_id = "ami-12c6146b",
+	                    .instance_type = "t3.micro", .tags = tags,
+	                    .n_tags = 2};
+	ec2_instance_list run = {0};
+	ec2_client *c;
+	aws_error e;
+	struct fleet *f;
+
+	(void)state;
+	moto_env();
+	assert_int_equal(ec2_client_new(NULL, &c, &e), AWS_OK);
+	assert_int_equal(ec2_run_instances(c, &p, &run, &e), AWS_OK);
+	snprintf(inst, sizeof inst, "%s", run.items[0].id);
+	ec2_instance_list_free(&run);
+	ec2_client_free(c);
+	assert_non_null(mkdtemp(dir));
+	f = open_fleet(dir, "strayfleet", &clk);
+	fleet_tick(f);
+	state_of(inst, st8, sizeof st8);
+	assert_true(strcmp(st8, "shutting-down") == 0 ||
+	            strcmp(st8, "terminated") == 0);
+	fleet_close(f);
+	char cmd[64];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* AuthFailure on RunInstances: the Assign fails with the AWS code in its
+ * message and in the fleet's last error; nothing crashes. */
+static void test_auth_failure(void **state)
+{
+	char dir[] = "/tmp/sb-orch-ec2-XXXXXX", url[96], cmd[64];
+	ec2_proc fake;
+	clock_ctl clk = {1000000};
+	fleet_assignment a;
+	fleet_snapshot s;
+	rpc_status st;
+	struct fleet *f;
+
+	(void)state;
+	assert_int_equal(ec2_proc_start_fake("ec2", &fake), 0);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/authfail/", fake.port);
+	setenv("AWS_ENDPOINT_URL_EC2", url, 1);
+	setenv("AWS_ACCESS_KEY_ID", "AKIDTEST", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "fake-secret", 1);
+	assert_non_null(mkdtemp(dir));
+	/* list() at open fails too: the fleet opens and concludes nothing. */
+	f = open_fleet(dir, "authfleet", &clk);
+	assert_int_equal(fleet_assign(f, "bob", &a, &st), RPC_UNAVAILABLE);
+	assert_non_null(strstr(st.message, "AuthFailure"));
+	assert_int_equal(fleet_snapshot_take(f, &s), RPC_OK);
+	assert_non_null(strstr(s.last_error, "AuthFailure"));
+	fleet_snapshot_free(&s);
+	fleet_close(f);
+	ec2_proc_stop(&fake);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+	if (!ec2_proc_have_moto()) {
+		printf("SKIP: python3 cannot import moto; ec2 fleet driver not "
+		       "tested\n");
+		return 77;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (ec2_proc_start_moto(&moto) != 0)
+		return 1;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cycle),
+		cmocka_unit_test(test_unknown_terminated),
+		cmocka_unit_test(test_auth_failure),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	ec2_proc_stop(&moto);
+	curl_global_cleanup();
+	return rc;
+}
