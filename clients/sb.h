@@ -132,6 +132,25 @@ int sb_whoami(sb_session *s, sb_user *u, Sb__Social__SessionInfo **reply,
 int sb_time(sb_session *s, sb_user *u, int64_t *server_ms, int64_t *offset_ms,
             int64_t *rtt_ms, rpc_status *st);
 
+/** A clock estimate: the server's time at the sample kept, this client's
+ * offset from it (add it to the local clock to get server time), and the
+ * round trip of that sample. */
+typedef struct sb_clock {
+    int64_t server_ms;
+    int64_t offset_ms;
+    int64_t rtt_ms;
+    int samples;    /**< samples that answered */
+} sb_clock;
+
+/** Cristian's method over @samples (1..64) Time calls: keeps the sample
+ * with the smallest round trip (the least room for asymmetric delay),
+ * offset = server time + rtt / 2 - local time at its reply.
+ * @return RPC_OK when at least one sample answered; else the last failure
+ *         (RPC_UNAUTHENTICATED "Not login yet", transport failures);
+ *         RPC_INVALID_ARGUMENT for samples out of range. */
+int sb_clock_sync(sb_session *s, sb_user *u, int samples, sb_clock *out,
+                  rpc_status *st);
+
 /** Every account with online or offline, in creation order.
  * @return RPC_OK with *reply; RPC_UNAUTHENTICATED "Not login yet". */
 int sb_list_users(sb_session *s, sb_user *u, Sb__Social__UserList **reply,

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "sb.h"
+#include "sb_chat.h"
 #include "sb_script.h"
 
 typedef struct mode {
@@ -39,18 +40,12 @@ out:
     return rc;
 }
 
-static int not_built(const char *host, int port)
-{
-    fprintf(stderr, "sb: this mode is not built yet\n");
-    return 2;
-}
-
 int sb_draw_run(const char *host, int port); /* sb_draw.c */
 
 static const mode modes[] = {
     {NULL, "sb HOST PORT        script mode: commands on stdin, replies on "
            "stdout", run_script},
-    {"chat", "sb chat HOST PORT   interactive chat rooms", not_built},
+    {"chat", "sb chat HOST PORT   interactive chat rooms", sb_chat_run},
     {"draw", "sb draw HOST PORT   loot-box draws", sb_draw_run},
 };
 

@@ -97,6 +97,8 @@ const sb_user *sb_script_held(const sb_script *sc, size_t i);
 FILE *sb_script_out(sb_script *sc);
 /** Remembers u (a successful login) in login order; same name = update. */
 int sb_script_hold(sb_script *sc, const sb_user *u);
+/** The session the script runs over (for `time`'s extra samples). */
+sb_session *sb_script_session(sb_script *sc);
 /** Local wall clock just before and after the last call (for `time`). */
 void sb_script_call_times(const sb_script *sc, int64_t *t0, int64_t *t1);
 

@@ -264,3 +264,28 @@ int sb_time(sb_session *s, sb_user *u, int64_t *server_ms, int64_t *offset_ms,
     *offset_ms = srv + (t1 - t0) / 2 - t1;
     return RPC_OK;
 }
+
+int sb_clock_sync(sb_session *s, sb_user *u, int samples, sb_clock *out,
+                  rpc_status *st)
+{
+    int rc = RPC_INVALID_ARGUMENT;
+
+    memset(out, 0, sizeof(*out));
+    if (samples < 1 || samples > 64)
+        return sb_status(st, rc, "samples must be 1 to 64");
+    for (int i = 0; i < samples; i++) {
+        int64_t srv, off, rtt;
+        rc = sb_time(s, u, &srv, &off, &rtt, st);
+        if (rc == RPC_UNAUTHENTICATED)
+            return rc; /* no sample will answer */
+        if (rc != RPC_OK)
+            continue;
+        if (out->samples == 0 || rtt < out->rtt_ms) {
+            out->server_ms = srv;
+            out->offset_ms = off;
+            out->rtt_ms = rtt;
+        }
+        out->samples++;
+    }
+    return out->samples > 0 ? sb_status(st, RPC_OK, "%s", "") : rc;
+}

@@ -1,0 +1,224 @@
+/* sb_chat.c: `sb chat HOST PORT`, the terminal side. A receive thread
+ * long-polls the user's mailbox and writes each delivery, formatted, to
+ * a pipe; the main thread polls stdin and that pipe. On a terminal,
+ * libedit's callback interface reads keys, and an arriving line is
+ * printed above the prompt and the half-typed line redrawn intact. Without
+ * a terminal it reads and prints plain lines. */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <editline/readline.h>
+
+#include "sb_chat.h"
+
+#define CHAT_WAIT_MS 1000
+#define CHAT_LINE_MAX 8192
+
+typedef struct receiver {
+    sb_session *s;
+    sb_user u; /* its own copy: one sb_user per thread (sb.h) */
+    int fd;    /* pipe's write end */
+    pthread_mutex_t mu;
+    int stop;
+} receiver;
+
+static int stopping(receiver *r)
+{
+    pthread_mutex_lock(&r->mu);
+    int s = r->stop;
+    pthread_mutex_unlock(&r->mu);
+    return s;
+}
+
+static void *receive_main(void *arg)
+{
+    receiver *r = arg;
+    uint64_t last = 0;
+    char buf[CHAT_LINE_MAX];
+    rpc_status st;
+
+    while (!stopping(r)) {
+        Sb__Social__ReceiveReply *rep = NULL;
+        int rc = sb_receive(r->s, &r->u, last, CHAT_WAIT_MS, &rep, &st);
+        if (rc == RPC_UNAUTHENTICATED)
+            break; /* logged out (#exit) or timed out */
+        if (rc != RPC_OK) {
+            usleep(200 * 1000);
+            continue;
+        }
+        uint64_t upto = last;
+        for (size_t i = 0; i < rep->n_deliveries; i++) {
+            if (rep->deliveries[i]->seq <= upto)
+                continue;
+            sb_chat_format(buf, sizeof(buf) - 1, rep->deliveries[i]);
+            size_t n = strlen(buf);
+            buf[n++] = '\n';
+            if (write(r->fd, buf, n) != (ssize_t)n)
+                break; /* the main thread is gone */
+            upto = rep->deliveries[i]->seq;
+        }
+        sb_free(rep);
+        if (upto > last && sb_ack(r->s, &r->u, upto, &st) == RPC_OK)
+            last = upto;
+        else if (upto > last)
+            last = upto; /* shown; the ack is retried with the next one */
+    }
+    return NULL;
+}
+
+/* The one place that prints while the user may be typing. */
+void sb_chat_print(sb_chat *c, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (c->tty && !c->done) {
+        /* clear the prompt line, print, let libedit redraw it */
+        fputs("\r\033[K", stdout);
+    }
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    fputc('\n', stdout);
+    fflush(stdout);
+    if (c->tty && !c->done)
+        rl_forced_update_display();
+}
+
+/* Splits what arrived into lines; calls fn for each complete one. */
+typedef struct linebuf {
+    char b[CHAT_LINE_MAX];
+    size_t n;
+} linebuf;
+
+static int feed(linebuf *lb, int fd, sb_chat *c, void (*fn)(sb_chat *, char *))
+{
+    ssize_t got = read(fd, lb->b + lb->n, sizeof(lb->b) - 1 - lb->n);
+
+    if (got < 0 && errno == EINTR)
+        return 0;
+    if (got <= 0)
+        return -1;
+    lb->n += (size_t)got;
+    char *p = lb->b, *nl;
+    while ((nl = memchr(p, '\n', lb->n - (size_t)(p - lb->b))) != NULL) {
+        *nl = '\0';
+        fn(c, p);
+        p = nl + 1;
+    }
+    lb->n -= (size_t)(p - lb->b);
+    memmove(lb->b, p, lb->n);
+    if (lb->n == sizeof(lb->b) - 1) { /* an overlong line: take it whole */
+        lb->b[lb->n] = '\0';
+        fn(c, lb->b);
+        lb->n = 0;
+    }
+    return 0;
+}
+
+static void show_delivery(sb_chat *c, char *line) { sb_chat_print(c, "%s", line); }
+static void run_line(sb_chat *c, char *line) { sb_chat_line(c, line); }
+
+/* libedit hands over a finished line here; there is no user pointer. */
+static sb_chat *rl_chat;
+
+static void on_rl_line(char *line)
+{
+    if (line == NULL) { /* ^D */
+        rl_chat->done = 1;
+        return;
+    }
+    if (line[0] != '\0')
+        add_history(line);
+    sb_chat_line(rl_chat, line);
+    free(line);
+}
+
+static void loop(sb_chat *c, int msg_fd)
+{
+    linebuf in = {{0}, 0}, msgs = {{0}, 0};
+    struct pollfd p[2] = {{STDIN_FILENO, POLLIN, 0}, {msg_fd, POLLIN, 0}};
+
+    if (c->tty) {
+        rl_chat = c;
+        rl_callback_handler_install("> ", on_rl_line);
+    }
+    while (!c->done) {
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (p[1].revents & POLLIN)
+            feed(&msgs, msg_fd, c, show_delivery);
+        if (p[0].revents & (POLLIN | POLLHUP)) {
+            if (c->tty)
+                rl_callback_read_char();
+            else if (feed(&in, STDIN_FILENO, c, run_line) != 0)
+                c->done = 1;
+        }
+    }
+    if (c->tty)
+        rl_callback_handler_remove();
+}
+
+/* Prints what is already in the pipe (after #exit or end of input). */
+static void drain_pipe(sb_chat *c, int fd)
+{
+    linebuf msgs = {{0}, 0};
+    struct pollfd p = {fd, POLLIN, 0};
+
+    while (poll(&p, 1, 0) > 0 && (p.revents & POLLIN) &&
+           feed(&msgs, fd, c, show_delivery) == 0)
+        ;
+}
+
+int sb_chat_run(const char *host, int port)
+{
+    sb_chat c = {.tty = isatty(STDIN_FILENO), .in = stdin};
+    receiver r = {0};
+    pthread_t tid;
+    int fds[2] = {-1, -1}, started = 0, rc = 1;
+    rpc_status st;
+
+    if (sb_open(&c.s, host, port, &st) != RPC_OK) {
+        fprintf(stderr, "sb chat: %s\n", st.message);
+        return 2;
+    }
+    if (!c.tty)
+        setvbuf(stdin, NULL, _IONBF, 0); /* the form and poll share fd 0 */
+    if (sb_chat_login(&c) != 0)
+        goto out;
+    if (pipe(fds) != 0) {
+        perror("sb chat: pipe");
+        goto out;
+    }
+    r.s = c.s;
+    r.u = c.u;
+    r.fd = fds[1];
+    pthread_mutex_init(&r.mu, NULL);
+    if (pthread_create(&tid, NULL, receive_main, &r) == 0)
+        started = 1;
+    loop(&c, fds[0]);
+    c.done = 1;
+    rc = 0;
+out:
+    if (started) {
+        pthread_mutex_lock(&r.mu);
+        r.stop = 1;
+        pthread_mutex_unlock(&r.mu);
+        pthread_join(tid, NULL); /* at most one long-poll wait */
+        drain_pipe(&c, fds[0]);
+        pthread_mutex_destroy(&r.mu);
+    }
+    if (fds[0] >= 0) {
+        close(fds[0]);
+        close(fds[1]);
+    }
+    sb_close(c.s);
+    return rc;
+}
