@@ -18,6 +18,7 @@
 
 #define CHAT_WAIT_MS 1000
 #define CHAT_LINE_MAX 8192
+#define CHAT_PROMPT "> "
 
 typedef struct receiver {
     sb_session *s;
@@ -71,22 +72,27 @@ static void *receive_main(void *arg)
     return NULL;
 }
 
-/* The one place that prints while the user may be typing. */
+/* The one place that prints while the user may be typing: clear the
+ * prompt line, print, then draw prompt and typed text again ourselves and
+ * put the cursor back where it was, so libedit's idea of the screen (same
+ * row, same column) stays true and the typed line is intact. */
 void sb_chat_print(sb_chat *c, const char *fmt, ...)
 {
+    int redraw = c->tty && !c->done && rl_line_buffer != NULL;
     va_list ap;
 
-    if (c->tty && !c->done) {
-        /* clear the prompt line, print, let libedit redraw it */
+    if (redraw)
         fputs("\r\033[K", stdout);
-    }
     va_start(ap, fmt);
     vprintf(fmt, ap);
     va_end(ap);
     fputc('\n', stdout);
+    if (redraw) {
+        fprintf(stdout, "%s%.*s", CHAT_PROMPT, rl_end, rl_line_buffer);
+        if (rl_end > rl_point)
+            fprintf(stdout, "\033[%dD", rl_end - rl_point);
+    }
     fflush(stdout);
-    if (c->tty && !c->done)
-        rl_forced_update_display();
 }
 
 /* Splits what arrived into lines; calls fn for each complete one. */
@@ -145,7 +151,7 @@ static void loop(sb_chat *c, int msg_fd)
 
     if (c->tty) {
         rl_chat = c;
-        rl_callback_handler_install("> ", on_rl_line);
+        rl_callback_handler_install(CHAT_PROMPT, on_rl_line);
     }
     while (!c->done) {
         if (poll(p, 2, -1) < 0) {

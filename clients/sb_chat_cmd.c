@@ -383,9 +383,10 @@ void sb_chat_line(sb_chat *c, const char *line)
     if (line[0] == '#') {
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
             size_t n = strlen(commands[i].prefix);
-            int word_end = line[n] == '\0' || line[n] == ' ' ||
-                           line[n] == '\t' || commands[i].fn == c_private;
-            if (strncmp(line, commands[i].prefix, n) == 0 && word_end) {
+            if (strncmp(line, commands[i].prefix, n) != 0)
+                continue; /* before line[n]: the line may be shorter */
+            if (line[n] == '\0' || line[n] == ' ' || line[n] == '\t' ||
+                commands[i].fn == c_private) {
                 commands[i].fn(c, line + n);
                 return;
             }

@@ -1,0 +1,25 @@
+# chat_lib.sh: helpers the chat shell tests share (sourced): golden_lib's
+# sbd start/stop, with $SBD_EXTRA flags passed through a wrapper sbd in a
+# temp bin dir, and a bounded wait for a condition.
+. "$SB_SOURCE_DIR/tests/golden/golden_lib.sh"
+need_binaries
+REAL_BIN=$SB_BIN_DIR
+SBD_EXTRA=""
+WRAP_BIN=$(mktemp -d "${TMPDIR:-/tmp}/sb-chatbin.XXXXXX")
+ln -s "$REAL_BIN/sb" "$WRAP_BIN/sb"
+cat >"$WRAP_BIN/sbd" <<EOW
+#!/usr/bin/env bash
+exec "$REAL_BIN/sbd" "\$@" --pw-cost fast \$SBD_EXTRA
+EOW
+chmod +x "$WRAP_BIN/sbd"
+SB_BIN_DIR=$WRAP_BIN
+export SBD_EXTRA
+
+chat_sbd_start() { sbd_start; }
+
+# wait_for SECONDS CMD...: polls CMD every 0.1 s; 1 when it never held.
+wait_for() {
+    local n=$(( $1 * 10 )); shift
+    while [ $n -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done
+    return 1
+}
