@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "draw.sb.h"
 #include "draw_service.h"
 #include "sb_log.h"
 
@@ -58,6 +59,14 @@ int draw_role_start(const draw_role_config *cfg, draw_role **out)
         goto fail;
     if ((rv = rpc_server_create(&r->srv, &sc)) != 0 ||
         (rv = draw_service_register(r->srv, r->pool, &r->svc)) != 0)
+        goto fail;
+    /* Draw and Status never block (a Draw that would wait for a commit
+     * is parked, draw_service.c): run them on nng's callback threads,
+     * without the hand-off to a worker. Reset commits: a worker's. */
+    if ((rv = rpc_server_set_nonblocking(r->srv, sb_draw_Draw_Draw_METHOD,
+                                         1)) != 0 ||
+        (rv = rpc_server_set_nonblocking(r->srv, sb_draw_Draw_Status_METHOD,
+                                         1)) != 0)
         goto fail;
     if ((rv = rpc_server_listen(r->srv, cfg->listen_url)) != 0) {
         sb_error("draw", "cannot listen on %s (nng error %d)",
