@@ -6,7 +6,9 @@
 
 #include "login_orch.h"
 #include "orch_role.h"
+#include "rpc.h"
 #include "store_db.h"
+#include "store_writer.h"
 
 /* Orchestrator flags (sbd_orch.c). */
 typedef struct sbd_orch_opts {
@@ -34,6 +36,12 @@ typedef struct sbd_opts {
 	int session_idle_ms;  /* --session-idle-ms: end idle sessions; 0 = never */
 	int clock_skew_ms;    /* --test-clock-skew-ms: TEST ONLY, see --help */
 	sbd_orch_opts orch;    /* orchestrator flags */
+	/* store and app roles (sbd_store.c, sbd_app.c); --listen is draw_listen */
+	const char *store_url; /* --store URL: app's remote store */
+	const char *bus_in;    /* --bus-in URL: app's hint publisher side */
+	const char *bus_out;   /* --bus-out URL: app's hint subscriber side */
+	const char *advertise; /* --advertise HOST: how others reach the app */
+	const char *app_id;    /* --id ID: the app server's id; app-<pid> */
 	char **extra;          /* after `--`: passed on to app servers */
 	int nextra;
 } sbd_opts;
@@ -75,6 +83,21 @@ login_orch *sbd_fleet_login(sbd_fleet *f);
 /** Stops the app servers (ours) and the orchestrator. NULL ignored. */
 void sbd_fleet_stop(sbd_fleet *f);
 
+/* The store service on one server (sbd_store.c). */
+typedef struct sbd_store_srv {
+	rpc_server *srv;
+	struct store_service *svc;
+} sbd_store_srv;
+/** Opens DIR/store (created if needed) and starts its writer. Returns 0,
+ * or an errno/LMDB code (logged). */
+int sbd_store_open(const char *data_dir, store_db **db, store_writer **w);
+/** Serves sb.store.Store over @db/@w on @url. Returns 0 or an nng code
+ * (logged); *@out is left stopped on failure. */
+int sbd_store_serve(store_db *db, store_writer *w, const char *url,
+                    sbd_store_srv *out);
+/** Stops serving (parked writes finish) and frees. Safe on a zeroed one. */
+void sbd_store_stop(sbd_store_srv *s);
+
 /** Waits for SIGINT or SIGTERM (blocked by main) and logs which. */
 void sbd_wait_signal(void);
 
@@ -83,6 +106,8 @@ void sbd_wait_signal(void);
 int sbd_run_all(const sbd_opts *o);
 int sbd_run_bus(const sbd_opts *o);
 int sbd_run_draw(const sbd_opts *o);
+int sbd_run_store(const sbd_opts *o);
+int sbd_run_app(const sbd_opts *o);
 int sbd_run_orchestrator(const sbd_opts *o);
 
 #endif

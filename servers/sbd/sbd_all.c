@@ -27,6 +27,7 @@ typedef struct sbd_all {
 	char bus_in[SBD_URL_MAX], bus_out[SBD_URL_MAX];
 	char app_host[64];
 	char draw_url[SBD_URL_MAX]; /* what app servers call for Draw */
+	sbd_store_srv store_srv; /* the store on P+3 for app servers elsewhere */
 	login_fleet *fleet;
 	rpc_server *login_srv;
 	login_service *login;
@@ -142,6 +143,7 @@ static void stop_all(sbd_all *a)
 	login_fleet_free(a->fleet);
 	rpc_bus_forwarder_close(a->bus);
 	draw_role_stop(a->draw);
+	sbd_store_stop(&a->store_srv); /* before the writer: parked writes */
 	store_writer_stop(a->w); /* finishes what was submitted */
 	store_db_close(a->db);
 }
@@ -199,6 +201,10 @@ int sbd_run_all(const sbd_opts *o)
 	snprintf(a.app_host, sizeof a.app_host, "%s",
 	         strcmp(o->host, "0.0.0.0") == 0 ? "127.0.0.1" : o->host);
 	if ((rv = open_store(&a)) != 0)
+		goto out;
+	char store_url[SBD_URL_MAX];
+	snprintf(store_url, sizeof store_url, "tcp://%s:%d", a.app_host, p + 3);
+	if ((rv = sbd_store_serve(a.db, a.w, store_url, &a.store_srv)) != 0)
 		goto out;
 	if ((rv = bus_role_open("127.0.0.1", p + 4, p + 5, a.bus_in, a.bus_out,
 	                        sizeof a.bus_in, &a.bus)) != 0)

@@ -19,8 +19,10 @@ static const sbd_role roles[] = {
 	{"all", sbd_run_all, "every role in this process (the default)"},
 	{"bus", sbd_run_bus, "the pub/sub forwarder on P+4 (in) and P+5 (out)"},
 	{"login", NULL, "login endpoint alone: needs the store RPC service (not built yet; use all)"},
-	{"store", NULL, "store alone: needs the store RPC service (not built yet; use all)"},
-	{"app", NULL, "one app server alone: needs the store RPC service (not built yet; use all)"},
+	{"store", sbd_run_store, "the store (DIR/store) as sb.store.Store on --listen URL\n"
+	 "                (tcp://127.0.0.1:P+3, 8891 by default)"},
+	{"app", sbd_run_app, "one app server: --store URL (required), --listen URL (tcp://HOST:0),\n"
+	 "                --advertise HOST, --id ID, --bus-in/--bus-out URL (P+4/P+5), --draw URL"},
 	{"orchestrator", sbd_run_orchestrator, "the fleet service on --listen URL (tcp://127.0.0.1:P+2), status page on\n"
 	 "                --http-port (8080; 0 = off); app servers are `sbd app` children plus\n"
 	 "                the words after `--`"},
@@ -35,6 +37,8 @@ static void usage(FILE *f)
 	        "           [--capacity N] [--pw-cost interactive|moderate|fast]\n"
 	        "           [--listen URL] [--pool-size N]   (draw)\n"
 	        "           [--draw URL]   (app: the draw service; all: its own)\n"
+	        "           [--store URL] [--bus-in URL] [--bus-out URL] [--advertise HOST]\n"
+	        "           [--id ID]   (app)\n"
 	        "           [--session-idle-ms MS]  end sessions with no call for MS\n"
 	        "                                   (their rooms die; default 1800000, 0 = never)\n"
 	        "           [--test-clock-skew-ms MS]  TEST ONLY: report server time\n"
@@ -107,6 +111,16 @@ static int parse_opt(int argc, char **argv, int *i, sbd_opts *o)
 		bad = (o->draw_url = v)[0] == '\0';
 	else if (strcmp(k, "--pool-size") == 0)
 		bad = parse_int(v, 1, 100000000, &o->pool_size);
+	else if (strcmp(k, "--store") == 0)
+		bad = (o->store_url = v)[0] == '\0';
+	else if (strcmp(k, "--bus-in") == 0)
+		bad = (o->bus_in = v)[0] == '\0';
+	else if (strcmp(k, "--bus-out") == 0)
+		bad = (o->bus_out = v)[0] == '\0';
+	else if (strcmp(k, "--advertise") == 0)
+		bad = (o->advertise = v)[0] == '\0';
+	else if (strcmp(k, "--id") == 0)
+		bad = (o->app_id = v)[0] == '\0' || strlen(v) > 63;
 	else if (strcmp(k, "--session-idle-ms") == 0)
 		bad = parse_int(v, 0, 2000000000, &o->session_idle_ms);
 	else if (strcmp(k, "--test-clock-skew-ms") == 0)
