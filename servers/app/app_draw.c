@@ -101,7 +101,9 @@ int app_h_draw(rpc_call *call, const Sb__Social__DrawRequest *req,
 	int rc;
 
 	(void)reply; /* filled by draw_done */
-	if ((rc = app_begin(a, call, &sess)) != RPC_OK)
+	/* fresh: the draw service never sees the token, so a cached one
+	 * could let a logged-out session draw */
+	if ((rc = app_begin_fresh(a, call, &sess)) != RPC_OK)
 		return rc;
 	if (req->count == 0 || req->count > a->draw_max)
 		return rpc_call_fail(call, RPC_INVALID_ARGUMENT,

@@ -51,6 +51,13 @@ struct app_server {
  * fails/redirects the call and returns the code to return. */
 int app_begin(app_server *a, rpc_call *call, store_session *s);
 
+/** app_begin without the token cache: for a command whose action does not
+ * pass the token through a store operation (Draw), so nothing but a fresh
+ * store read stands between an ended session and the action. Every other
+ * command may use app_begin: its store op re-checks the token inside the
+ * transaction, so a stale cache entry can only cost a failed call. */
+int app_begin_fresh(app_server *a, rpc_call *call, store_session *s);
+
 /** Queues @op (its strings must live until the call is answered: the
  * request's do) as the caller's user with the call's request id, and
  * answers the call from the write's completion: app_fail for a failure,

@@ -10,13 +10,13 @@
 #include "sb_log.h"
 #include "social.sb.h"
 
-int app_begin(app_server *a, rpc_call *call, store_session *s)
+static int begin(app_server *a, rpc_call *call, store_session *s, int cached)
 {
 	const char *token = rpc_call_token(call);
 	store_res r;
 
 	memset(s, 0, sizeof *s);
-	if (app_cache_get(a->cache, token, s)) {
+	if (cached && app_cache_get(a->cache, token, s)) {
 		/* only sessions placed here are cached */
 		app_idle_touch(a, s->user, s->token);
 		return RPC_OK;
@@ -35,6 +35,16 @@ int app_begin(app_server *a, rpc_call *call, store_session *s)
 	if (strcmp(s->server, a->id) == 0)
 		app_cache_put(a->cache, s);
 	return RPC_OK;
+}
+
+int app_begin(app_server *a, rpc_call *call, store_session *s)
+{
+	return begin(a, call, s, 1);
+}
+
+int app_begin_fresh(app_server *a, rpc_call *call, store_session *s)
+{
+	return begin(a, call, s, 0);
 }
 
 /* A write in flight; lives in the call's arena until the call is answered. */

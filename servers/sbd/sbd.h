@@ -42,6 +42,9 @@ typedef struct sbd_opts {
 	const char *bus_out;   /* --bus-out URL: app's hint subscriber side */
 	const char *advertise; /* --advertise HOST: how others reach the app */
 	const char *app_id;    /* --id ID: the app server's id; app-<pid> */
+	int apps_remote_store; /* --app-store remote: all's app servers use the
+	                          store over RPC on P+3, as separate processes
+	                          would (bench, tests); local by default */
 	char **extra;          /* after `--`: passed on to app servers */
 	int nextra;
 } sbd_opts;

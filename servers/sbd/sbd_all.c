@@ -28,6 +28,7 @@ typedef struct sbd_all {
 	char app_host[64];
 	char draw_url[SBD_URL_MAX]; /* what app servers call for Draw */
 	sbd_store_srv store_srv; /* the store on P+3 for app servers elsewhere */
+	char store_url[SBD_URL_MAX];
 	login_fleet *fleet;
 	rpc_server *login_srv;
 	login_service *login;
@@ -82,6 +83,7 @@ static int launch_app(void *arg, const char *id, char *ep, size_t n)
 	snprintf(url, sizeof url, "tcp://%s:0", a->app_host);
 	app_config cfg = {.id = id, .listen_url = url, .bus_in = a->bus_in,
 	                  .bus_out = a->bus_out, .db = a->db, .w = a->w,
+	                  .store_url = a->o->apps_remote_store ? a->store_url : NULL,
 	                  .draw_url = a->draw_url,
 	                  .idle_ms = a->o->session_idle_ms,
 	                  .clock_skew_ms = a->o->clock_skew_ms};
@@ -202,9 +204,8 @@ int sbd_run_all(const sbd_opts *o)
 	         strcmp(o->host, "0.0.0.0") == 0 ? "127.0.0.1" : o->host);
 	if ((rv = open_store(&a)) != 0)
 		goto out;
-	char store_url[SBD_URL_MAX];
-	snprintf(store_url, sizeof store_url, "tcp://%s:%d", a.app_host, p + 3);
-	if ((rv = sbd_store_serve(a.db, a.w, store_url, &a.store_srv)) != 0)
+	snprintf(a.store_url, sizeof a.store_url, "tcp://%s:%d", a.app_host, p + 3);
+	if ((rv = sbd_store_serve(a.db, a.w, a.store_url, &a.store_srv)) != 0)
 		goto out;
 	if ((rv = bus_role_open("127.0.0.1", p + 4, p + 5, a.bus_in, a.bus_out,
 	                        sizeof a.bus_in, &a.bus)) != 0)

@@ -39,6 +39,8 @@ static void usage(FILE *f)
 	        "           [--draw URL]   (app: the draw service; all: its own)\n"
 	        "           [--store URL] [--bus-in URL] [--bus-out URL] [--advertise HOST]\n"
 	        "           [--id ID]   (app)\n"
+	        "           [--app-store local|remote]   (all: in-process app servers\n"
+	        "                                   call the store in process or over P+3)\n"
 	        "           [--session-idle-ms MS]  end sessions with no call for MS\n"
 	        "                                   (their rooms die; default 1800000, 0 = never)\n"
 	        "           [--test-clock-skew-ms MS]  TEST ONLY: report server time\n"
@@ -121,7 +123,10 @@ static int parse_opt(int argc, char **argv, int *i, sbd_opts *o)
 		bad = (o->advertise = v)[0] == '\0';
 	else if (strcmp(k, "--id") == 0)
 		bad = (o->app_id = v)[0] == '\0' || strlen(v) > 63;
-	else if (strcmp(k, "--session-idle-ms") == 0)
+	else if (strcmp(k, "--app-store") == 0) {
+		o->apps_remote_store = strcmp(v, "remote") == 0;
+		bad = !o->apps_remote_store && strcmp(v, "local") != 0;
+	} else if (strcmp(k, "--session-idle-ms") == 0)
 		bad = parse_int(v, 0, 2000000000, &o->session_idle_ms);
 	else if (strcmp(k, "--test-clock-skew-ms") == 0)
 		bad = parse_int(v, -86400000, 86400000, &o->clock_skew_ms);
