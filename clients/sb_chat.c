@@ -1,9 +1,10 @@
 /* sb_chat.c: `sb chat HOST PORT`, the terminal side. A receive thread
  * long-polls the user's mailbox and writes each delivery, formatted, to
  * a pipe; the main thread polls stdin and that pipe. On a terminal,
- * libedit's callback interface reads keys, and an arriving line is
- * printed above the prompt and the half-typed line redrawn intact. Without
- * a terminal it reads and prints plain lines. */
+ * libedit's own (histedit) interface reads one key per el_gets
+ * (EL_UNBUFFERED), and an arriving line is printed above the prompt and
+ * the half-typed line redrawn intact by libedit from its live buffer.
+ * Without a terminal it reads and prints plain lines. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -12,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <editline/readline.h>
+#include <histedit.h>
 
 #include "sb_chat.h"
 
@@ -73,12 +74,15 @@ static void *receive_main(void *arg)
 }
 
 /* The one place that prints while the user may be typing: clear the
- * prompt line, print, then draw prompt and typed text again ourselves and
- * put the cursor back where it was, so libedit's idea of the screen (same
- * row, same column) stays true and the typed line is intact. */
+ * prompt row, print, then have libedit draw prompt and line again from
+ * its live buffer. EL_REFRESH takes the cursor to be at column 0 of a
+ * fresh row - where our newline left it - and puts it back at its place
+ * in the line, so libedit's idea of the screen stays true. While a
+ * finished line runs no line is open (editing 0): the next prompt comes
+ * when the next line is prepared. */
 void sb_chat_print(sb_chat *c, const char *fmt, ...)
 {
-    int redraw = c->tty && !c->done && rl_line_buffer != NULL;
+    int redraw = c->el != NULL && c->editing && !c->done;
     va_list ap;
 
     if (redraw)
@@ -87,12 +91,9 @@ void sb_chat_print(sb_chat *c, const char *fmt, ...)
     vprintf(fmt, ap);
     va_end(ap);
     fputc('\n', stdout);
-    if (redraw) {
-        fprintf(stdout, "%s%.*s", CHAT_PROMPT, rl_end, rl_line_buffer);
-        if (rl_end > rl_point)
-            fprintf(stdout, "\033[%dD", rl_end - rl_point);
-    }
     fflush(stdout);
+    if (redraw)
+        el_set(c->el, EL_REFRESH);
 }
 
 /* Splits what arrived into lines; calls fn for each complete one. */
@@ -129,19 +130,72 @@ static int feed(linebuf *lb, int fd, sb_chat *c, void (*fn)(sb_chat *, char *))
 static void show_delivery(sb_chat *c, char *line) { sb_chat_print(c, "%s", line); }
 static void run_line(sb_chat *c, char *line) { sb_chat_line(c, line); }
 
-/* libedit hands over a finished line here; there is no user pointer. */
-static sb_chat *rl_chat;
-
-static void on_rl_line(char *line)
+static char *prompt_fn(EditLine *el)
 {
-    if (line == NULL) { /* ^D */
-        rl_chat->done = 1;
+    sb_chat *c = NULL;
+
+    el_get(el, EL_CLIENTDATA, &c);
+    return (char *)c->prompt;
+}
+
+void sb_chat_prompt(sb_chat *c, const char *prompt)
+{
+    c->prompt = prompt;
+}
+
+/* libedit on the terminal, with a history of typed lines. */
+static int edit_open(sb_chat *c)
+{
+    HistEvent ev;
+
+    if ((c->hist = history_init()) == NULL ||
+        (c->el = el_init("sb", stdin, stdout, stderr)) == NULL)
+        return -1;
+    history(c->hist, &ev, H_SETSIZE, 500);
+    el_set(c->el, EL_CLIENTDATA, c);
+    el_set(c->el, EL_EDITOR, "emacs");
+    el_set(c->el, EL_SIGNAL, 1); /* the terminal back on ^C, ^Z */
+    el_set(c->el, EL_PROMPT, prompt_fn);
+    el_set(c->el, EL_HIST, history, c->hist);
+    return 0;
+}
+
+static void edit_close(sb_chat *c)
+{
+    if (c->el != NULL)
+        el_end(c->el);
+    if (c->hist != NULL)
+        history_end(c->hist);
+    c->el = NULL;
+    c->hist = NULL;
+}
+
+/* One key for libedit. A finished line ends in '\n'; ^D on an empty
+ * line comes back as a lone ^D. The line is run in cooked mode (no line
+ * open), then a fresh one is prepared, which draws the prompt. */
+static void edit_key(sb_chat *c)
+{
+    char line[CHAT_LINE_MAX];
+    int n = 0;
+    const char *buf = el_gets(c->el, &n);
+    HistEvent ev;
+
+    if (n < 0 || (buf != NULL && n == 1 && buf[0] == 4)) {
+        c->done = 1; /* read error, or ^D */
         return;
     }
+    if (buf == NULL || n == 0 || buf[n - 1] != '\n')
+        return; /* still typing */
+    snprintf(line, sizeof(line), "%.*s", n - 1, buf);
+    c->editing = 0;
+    el_set(c->el, EL_UNBUFFERED, 0);
     if (line[0] != '\0')
-        add_history(line);
-    sb_chat_line(rl_chat, line);
-    free(line);
+        history(c->hist, &ev, H_ENTER, line);
+    sb_chat_line(c, line);
+    if (!c->done) {
+        el_set(c->el, EL_UNBUFFERED, 1);
+        c->editing = 1;
+    }
 }
 
 static void loop(sb_chat *c, int msg_fd)
@@ -149,9 +203,10 @@ static void loop(sb_chat *c, int msg_fd)
     linebuf in = {{0}, 0}, msgs = {{0}, 0};
     struct pollfd p[2] = {{STDIN_FILENO, POLLIN, 0}, {msg_fd, POLLIN, 0}};
 
-    if (c->tty) {
-        rl_chat = c;
-        rl_callback_handler_install(CHAT_PROMPT, on_rl_line);
+    if (c->el != NULL) {
+        sb_chat_prompt(c, CHAT_PROMPT);
+        el_set(c->el, EL_UNBUFFERED, 1); /* raw keys; draws the prompt */
+        c->editing = 1;
     }
     while (!c->done) {
         if (poll(p, 2, -1) < 0) {
@@ -162,14 +217,17 @@ static void loop(sb_chat *c, int msg_fd)
         if (p[1].revents & POLLIN)
             feed(&msgs, msg_fd, c, show_delivery);
         if (p[0].revents & (POLLIN | POLLHUP)) {
-            if (c->tty)
-                rl_callback_read_char();
+            if (c->el != NULL)
+                edit_key(c);
             else if (feed(&in, STDIN_FILENO, c, run_line) != 0)
                 c->done = 1;
         }
     }
-    if (c->tty)
-        rl_callback_handler_remove();
+    if (c->el != NULL && c->editing) {
+        c->editing = 0;
+        el_set(c->el, EL_UNBUFFERED, 0); /* back to the cooked terminal */
+        fputc('\n', stdout);
+    }
 }
 
 /* Prints what is already in the pipe (after #exit or end of input). */
@@ -185,7 +243,7 @@ static void drain_pipe(sb_chat *c, int fd)
 
 int sb_chat_run(const char *host, int port)
 {
-    sb_chat c = {.tty = isatty(STDIN_FILENO), .in = stdin};
+    sb_chat c = {.tty = isatty(STDIN_FILENO), .in = stdin, .prompt = ""};
     receiver r = {0};
     pthread_t tid;
     int fds[2] = {-1, -1}, started = 0, rc = 1;
@@ -197,6 +255,10 @@ int sb_chat_run(const char *host, int port)
     }
     if (!c.tty)
         setvbuf(stdin, NULL, _IONBF, 0); /* the form and poll share fd 0 */
+    else if (edit_open(&c) != 0) {
+        fprintf(stderr, "sb chat: cannot set up line editing\n");
+        goto out;
+    }
     if (sb_chat_login(&c) != 0)
         goto out;
     if (pipe(fds) != 0) {
@@ -225,6 +287,7 @@ out:
         close(fds[0]);
         close(fds[1]);
     }
+    edit_close(&c);
     sb_close(c.s);
     return rc;
 }

@@ -7,6 +7,8 @@
 
 #include <stdio.h>
 
+#include <histedit.h>
+
 #include "sb.h"
 
 typedef struct sb_chat {
@@ -15,12 +17,19 @@ typedef struct sb_chat {
     sb_clock clock;  /* offset to the server's clock (Cristian) */
     int tty;         /* stdin is a terminal: libedit, async redraw */
     int done;        /* #exit or end of input */
+    EditLine *el;    /* line editing on a terminal, else NULL */
+    History *hist;   /* typed lines, for the up arrow */
+    const char *prompt; /* what el's prompt shows (static storage) */
+    int editing;     /* a line is open in el (not while one runs) */
     FILE *in;        /* the login form reads here when not a tty */
 } sb_chat;
 
 /** Prints one line above the line being typed (thread: main only). */
 void sb_chat_print(sb_chat *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/** Sets the prompt libedit shows (a string that outlives its use). */
+void sb_chat_prompt(sb_chat *c, const char *prompt);
 
 /** "[HH:MM:SS]" of a server-clock time in ms, local time zone. */
 void sb_chat_stamp(char buf[16], int64_t server_ms);

@@ -10,8 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <editline/readline.h>
-
 #include "sb_chat.h"
 
 #define CHAT_SYNC_SAMPLES 8
@@ -70,8 +68,16 @@ static char *ask(sb_chat *c, const char *prompt, int secret)
     size_t cap = 0;
     ssize_t n;
 
-    if (c->tty && !secret)
-        return readline(prompt);
+    if (c->el != NULL && !secret) { /* edited, one whole line */
+        const char *got;
+        int len = 0;
+        sb_chat_prompt(c, prompt);
+        got = el_gets(c->el, &len);
+        sb_chat_prompt(c, "");
+        if (got == NULL || len <= 0)
+            return NULL;
+        return strndup(got, strcspn(got, "\r\n"));
+    }
     fputs(prompt, stdout);
     fflush(stdout);
     if (secret && c->tty && tcgetattr(STDIN_FILENO, &old) == 0) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_chat_term.sh: `sb chat` in a real terminal (tmux, on 127.0.0.1):
-# register through the form, say, #commands, and a message that arrives
-# while a line is half typed leaves that line intact. Then the clock: an
+# register through the form, say, a message that arrives while a line is
+# half typed leaves that line and the cursor intact, #commands. Then the clock: an
 # sbd whose clock is skewed by --test-clock-skew-ms is measured by `time`
 # within a few ms; and an idle session times out with its room.
 set -u
@@ -13,6 +13,19 @@ trap 'tmux kill-session -t $T 2>/dev/null; sbd_stop; rm -rf "$WRAP_BIN"' EXIT
 fail() { echo "FAIL: $*"; tmux capture-pane -p -t $T 2>/dev/null; exit 1; }
 pane() { tmux capture-pane -p -t $T; }
 has() { pane | grep -qF -- "$1"; }
+cursor() { tmux display -p -t $T '#{cursor_x},#{cursor_y}'; }
+# prompt_is TEXT COL: the last non-empty row is TEXT and the cursor is on
+# that row at column COL
+prompt_is() {
+    local rows last cx cy
+    rows=$(pane)
+    last=$(printf '%s\n' "$rows" | grep -v '^$' | tail -n 1)
+    [ "$last" = "$1" ] || return 1
+    cx=$(tmux display -p -t $T '#{cursor_x}')
+    cy=$(tmux display -p -t $T '#{cursor_y}')
+    [ "$cx" = "$2" ] || return 1
+    [ "$(printf '%s\n' "$rows" | sed -n "$((cy + 1))p")" = "$1" ]
+}
 
 chat_sbd_start || fail "sbd did not start"
 tmux new-session -d -s $T -x 120 -y 40 \
@@ -29,22 +42,23 @@ pane | grep -qE '^\[[0-9]{2}:[0-9]{2}:[0-9]{2}\] alice: hello everyone' ||
     fail "say not shown as [HH:MM:SS] name: text"
 # bob, a script-mode user in lobby, talks while alice types
 printf 'register bob pw\nlogin bob pw\n' | "$SB_BIN_DIR/sb" 127.0.0.1 $SBD_PORT >/dev/null
-tmux send-keys -t $T "half typed"
-sleep 0.5
+# alice types "half typed" and moves the cursor back before "typed"
+tmux send-keys -t $T "half typed" Left Left Left Left Left
+wait_for 10 prompt_is '> half typed' 7 || fail "typing not shown ($(cursor))"
 printf 'login bob pw\nsay bob ping from bob\nprivate bob alice psst\n' |
     "$SB_BIN_DIR/sb" 127.0.0.1 $SBD_PORT >/dev/null
-wait_for 10 has "bob: ping from bob" || fail "room message did not arrive"
 wait_for 10 has "(private) bob: psst" || fail "private did not arrive"
-# Known failure (reported): libedit's rl_line_buffer is not updated per
-# key in callback mode, so the redraw shows a stale line. Checked only
-# when asked: `test_chat_term.sh midtype` (ctest: test_chat_term_midtype,
-# disabled until fixed).
-if [ "${1:-}" = midtype ]; then
-    pane | grep -v '^$' | tail -n 1 | grep -qx '> half typed' ||
-        fail "the half-typed line was not kept intact"
-fi
-tmux send-keys -t $T " and finished" Enter
-wait_for 10 has "alice: half typed and finished" || fail "typed line lost"
+# each delivery on its own row above the prompt, the typed text intact on
+# the prompt row and the cursor still before "typed" (column 7)
+wait_for 5 prompt_is '> half typed' 7 ||
+    fail "the half-typed line was not kept intact (cursor $(cursor))"
+pane | grep -v '^$' | tail -n 3 | head -n 2 | sed 's/^\[[0-9:]*\] //' |
+    tr '\n' '|' | grep -qx 'bob: ping from bob|(private) bob: psst|' ||
+    fail "deliveries not on their own rows above the prompt"
+# typing goes on where the cursor was; Enter sends the whole line
+tmux send-keys -t $T "well " End " and finished" Enter
+wait_for 10 has "alice: half well typed and finished" || fail "typed line lost"
+echo "ok   message arrived mid-typing; line and cursor intact"
 tmux send-keys -t $T "#cR den" Enter
 wait_for 10 has "Created den" || fail "#cR"
 tmux send-keys -t $T "#lR" Enter
