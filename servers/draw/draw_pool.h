@@ -72,7 +72,8 @@ typedef struct {
   uint32_t persisted_mark; /**< durable high-water mark, >= drawn */
   uint32_t generation;     /**< 1 for the first pool, +1 per reset */
   uint64_t reserves;       /**< mark commits (fsyncs) since open */
-  uint64_t waits;          /**< draws that had to wait for a commit */
+  uint64_t waits;          /**< draw attempts that found the durable mark
+                                behind them (waited, or got DRAW_AGAIN) */
   /** first 8 bytes of BLAKE2b-256(seed), hex; the reset confirmation */
   char fingerprint[DRAW_FINGERPRINT_CHARS + 1];
 } draw_pool_status;
