@@ -256,8 +256,7 @@ aws_rc ec2_describe_instances(ec2_client *c, const ec2_filter *filters,
             ec2_form_add(&f, "NextToken", prev);
         if (f.oom) {
             rc = aws_error_set(err, AWS_ENOMEM, NULL, "out of memory");
-            free(prev);
-            goto out;
+            goto out; /* next == prev: freed once, at out */
         }
         rc = ec2_call(c, "DescribeInstances", f.data, &doc, err);
         next = NULL;
