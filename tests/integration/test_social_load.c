@@ -173,7 +173,7 @@ static void do_group(client *c, int r)
 	if (c->njoins == 0)
 		return;
 	sent *m = &c->gsends[c->ngsends];
-	snprintf(m->to, TXT, "%s", c->joins[rand_r(&c->seed) % c->njoins].to);
+	memmove(m->to, c->joins[rand_r(&c->seed) % c->njoins].to, sizeof m->to);
 	snprintf(m->text, TXT, "g%.8s.%d", c->name, c->ngsends);
 	m->t0 = rpc_now_mono_ms();
 	rc = sb_send_group(c->s, &c->u, m->to, m->text, &st);

@@ -21,8 +21,8 @@ static inline void draw_test_rmdir(const char *dir) {
   static const char *const files[] = {"data.mdb", "lock.mdb", "draw.lock"};
   char path[4200];
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-    snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-    unlink(path);
+    if (snprintf(path, sizeof path, "%s/%s", dir, files[i]) < (int)sizeof path)
+      unlink(path);
   }
   rmdir(dir);
 }

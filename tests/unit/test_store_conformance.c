@@ -159,6 +159,8 @@ static void do_line(client *c, char *line)
 	int n = 0;
 	for (char *s = strtok(line, " \t\r\n"); s && n < MAXW + 3; s = strtok(NULL, " \t\r\n"))
 		w[n++] = s;
+	if (n == 0)
+		return; /* a blank line is no command */
 	if (!strcmp(w[0], "register") || !strcmp(w[0], "login")) {
 		do_account(c, w, n);
 		return;
