@@ -52,6 +52,12 @@ static int make_driver(const orch_config *c, const char *url,
     const char *name = c->driver != NULL ? c->driver : "local";
     rpc_status st = {0};
 
+    if (c->custom_driver != NULL) {
+        *drv = c->custom_driver;
+        *ctx = c->custom_ctx;
+        return 0;
+    }
+
     if (strcmp(name, "local") == 0) {
         fleet_local_options lo = {.argv = c->app_argv,
                                   .fleet_name = c->fleet_name,

@@ -45,6 +45,10 @@ typedef struct orch_config {
      * orchestrator whose children a restarted orchestrator re-adopts. */
     int children_die_with_parent;
     orch_ec2_config ec2;
+    /** Tests and embedders: this driver instead of the named one (ctx is
+     * owned by the fleet once the role starts, as fleet_options says). */
+    const struct fleet_driver *custom_driver;
+    void *custom_ctx;
 } orch_config;
 
 typedef struct orch_role orch_role;

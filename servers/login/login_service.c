@@ -120,16 +120,11 @@ static int h_login(rpc_call *call, const Sb__Social__LoginRequest *req,
 	store_res r = store_conn_whoami(l->store, store_s(token), &s);
 	if (r != STORE_OK)
 		return app_fail(call, r, APP_CMD_OTHER, NULL);
-	if (l->cfg.orch != NULL) {
-		if ((rc = login_orch_assign(l->cfg.orch, s.user, id, ep, &ost)) !=
-		    RPC_OK)
-			return rpc_call_fail(call, RPC_UNAVAILABLE,
-			                     "No app server can take %s now (%s)",
-			                     s.user, ost.message);
-	} else if ((rc = login_fleet_assign(l->cfg.fleet, s.user, id, ep)) != 0)
-		return rpc_call_fail(call, RPC_RESOURCE_EXHAUSTED,
+	if ((rc = login_orch_assign(l->cfg.orch, s.user, id, ep, &ost)) !=
+	    RPC_OK)
+		return rpc_call_fail(call, RPC_UNAVAILABLE,
 		                     "No app server can take %s now (%s)", s.user,
-		                     strerror(rc));
+		                     ost.message);
 	store_wop op = {.kind = STORE_OP_SET_SERVER, .token = store_s(token),
 	                .server = store_s(id), .text = store_s(ep)};
 	if ((r = store_conn_write_wait(l->store, &op)) != STORE_OK)
@@ -170,13 +165,9 @@ static int end_session(login_service *l, rpc_call *call, store_op_kind kind,
 	app_set_reqid(&op, call);
 	if ((r = store_conn_write_wait(l->store, &op)) != STORE_OK)
 		return app_fail(call, r, APP_CMD_OTHER, NULL);
-	if (l->cfg.orch != NULL) {
-		rpc_status ost = {0};
+	rpc_status ost = {0};
 
-		login_orch_release(l->cfg.orch, s.user, &ost);
-	} else {
-		login_fleet_release(l->cfg.fleet, s.user);
-	}
+	login_orch_release(l->cfg.orch, s.user, &ost);
 	publish_auth(l, s.user, token);
 	sb_info("login", "%s %s", s.user, what);
 	return RPC_OK;

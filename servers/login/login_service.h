@@ -1,13 +1,13 @@
 /* login_service.h: the login role: the Login service of proto/social.proto
  * (register, login, logout, delete, whoami, time, list-users) over the
- * store's data layer, with app-server assignment through login_assign.h.
+ * store's data layer, with app-server assignment through the
+ * orchestrator (login_orch.h).
  * App calls that land here are checked and redirected (app_service.h). */
 #ifndef LOGIN_SERVICE_H
 #define LOGIN_SERVICE_H
 
 #include <stdint.h>
 
-#include "login_assign.h"
 #include "login_orch.h"
 #include "rpc.h"
 #include "store_conn.h"
@@ -19,8 +19,7 @@ typedef struct login_config {
 	                         local connection over db and w */
 	store_db *db;         /* the store's environment (outlives the service) */
 	store_writer *w;      /* its writer (outlives the service) */
-	login_fleet *fleet;   /* in-process assignment when orch is NULL */
-	login_orch *orch;     /* the orchestrator service (outlives us) */
+	login_orch *orch;     /* the orchestrator (Assign/Release; outlives us) */
 	const char *bus_in;   /* forwarder's publisher side; NULL = no bus */
 	store_pwcost pwcost;  /* Argon2id cost; STORE_PW_INTERACTIVE by default */
 	int64_t clock_skew_ms; /* TEST ONLY (sbd --test-clock-skew-ms): added to

@@ -1,7 +1,8 @@
 /* test_servers.c: the login and app roles end to end in one process: a
  * real LMDB store in a temp dir, real nng sockets on 127.0.0.1, the bus
  * forwarder on inproc. Checks assignment (capacity per app server, sticky
- * tokens), redirects, the token-first rule on the login endpoint, request
+ * tokens, through a real orchestrator whose driver runs the app servers
+ * in this process and registers them with the real agent), redirects, the token-first rule on the login endpoint, request
  * id idempotency, and that a parked Receive is woken by the bus hint. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,54 +15,118 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app_agent.h"
 #include "app_service.h"
+#include "fleet_driver.h"
 #include "login_service.h"
+#include "orch_role.h"
 #include "rpc_bus.h"
 #include "social.sb.h"
 
 #define NAPPS 8
 
 typedef struct world {
-	char dir[64];
+	char dir[64], orch_dir[80];
 	char bus_in[96], bus_out[96];
 	store_db *db;
 	store_writer *w;
 	rpc_bus_forwarder *bus;
-	login_fleet *fleet;
+	orch_role *orch;
+	login_orch *lo;
 	rpc_server *login_srv;
 	login_service *login;
+	pthread_mutex_t mu; /* guards apps/agents/napps (driver calls) */
 	app_server *apps[NAPPS];
+	app_agent *agents[NAPPS];
 	int napps;
 	rpc_client *c;
 } world;
 
-static int launch(void *arg, const char *id, char *ep, size_t n)
+/* A fleet driver that runs app servers in this process: each registers
+ * with the orchestrator through the real agent, as `sbd app` does. */
+static const char *ip_name(void *ctx)
 {
-	world *w = arg;
+	(void)ctx;
+	return "inproc";
+}
+
+static int ip_launch(void *ctx, const char *id, char inst[FLEET_INSTANCE_MAX],
+                     rpc_status *st)
+{
+	world *w = ctx;
 	app_config cfg = {.id = id, .listen_url = "tcp://127.0.0.1:0",
 	                  .bus_in = w->bus_in, .bus_out = w->bus_out,
 	                  .db = w->db, .w = w->w, .poll_ms = 20};
-	if (w->napps >= NAPPS)
-		return 28;
-	int rv = app_server_start(&cfg, &w->apps[w->napps]);
-	if (rv == 0)
-		snprintf(ep, n, "%s", app_server_url(w->apps[w->napps++]));
-	return rv;
+	int rv;
+
+	pthread_mutex_lock(&w->mu);
+	if (w->napps >= NAPPS) {
+		pthread_mutex_unlock(&w->mu);
+		return rpc_status_set(st, RPC_UNAVAILABLE, "test: too many apps");
+	}
+	snprintf(inst, FLEET_INSTANCE_MAX, "inproc-%d", w->napps);
+	if ((rv = app_server_start(&cfg, &w->apps[w->napps])) == 0) {
+		app_agent_config ac = {.orchestrator = orch_role_url(w->orch),
+		                       .server_id = id,
+		                       .endpoint = app_server_url(w->apps[w->napps]),
+		                       .instance_id = inst};
+		rv = app_agent_start(&ac, &w->agents[w->napps]);
+		w->napps++;
+	}
+	pthread_mutex_unlock(&w->mu);
+	return rv == 0 ? RPC_OK
+	               : rpc_status_set(st, RPC_UNAVAILABLE, "start: %d", rv);
 }
+
+static int ip_terminate(void *ctx, const char *inst, rpc_status *st)
+{
+	(void)ctx, (void)inst, (void)st;
+	return RPC_OK; /* teardown stops them all */
+}
+
+static int ip_list(void *ctx, fleet_instance **out, size_t *n,
+                   rpc_status *st)
+{
+	(void)ctx, (void)st;
+	*out = NULL;
+	*n = 0;
+	return RPC_OK;
+}
+
+static int ip_alive(void *ctx, const char *inst)
+{
+	(void)ctx, (void)inst;
+	return 1;
+}
+
+static void ip_destroy(void *ctx)
+{
+	(void)ctx;
+}
+
+static const fleet_driver inproc_driver = {
+	.name = ip_name, .launch = ip_launch, .terminate = ip_terminate,
+	.list = ip_list, .alive = ip_alive, .destroy = ip_destroy};
 
 static int setup(void **state)
 {
 	world *w = calloc(1, sizeof *w);
 	snprintf(w->dir, sizeof w->dir, "/tmp/sb-servers.XXXXXX");
 	assert_non_null(mkdtemp(w->dir));
+	snprintf(w->orch_dir, sizeof w->orch_dir, "%s/orch", w->dir);
 	snprintf(w->bus_in, sizeof w->bus_in, "inproc://sbt-in-%d", (int)getpid());
 	snprintf(w->bus_out, sizeof w->bus_out, "inproc://sbt-out-%d", (int)getpid());
+	pthread_mutex_init(&w->mu, NULL);
 	store_opts so = {.nosync = 1};
 	assert_int_equal(store_db_open(w->dir, &so, &w->db), 0);
 	assert_int_equal(store_writer_start(w->db, 0, &w->w), 0);
 	assert_int_equal(rpc_bus_forwarder_open(&w->bus, w->bus_in, w->bus_out), 0);
-	assert_int_equal(login_fleet_create(2, launch, w, &w->fleet), 0);
-	login_config lc = {.db = w->db, .w = w->w, .fleet = w->fleet,
+	orch_config oc = {.data_dir = w->orch_dir,
+	                  .listen_url = "tcp://127.0.0.1:0", .capacity = 2,
+	                  .custom_driver = &inproc_driver, .custom_ctx = w};
+	assert_int_equal(orch_role_start(&oc, &w->orch), 0);
+	assert_int_equal(login_orch_open(orch_role_url(w->orch), 0, &w->lo), 0);
+	login_config lc = {.db = w->db, .w = w->w, .orch = w->lo,
 	                   .bus_in = w->bus_in, .pwcost = STORE_PW_FAST};
 	assert_int_equal(rpc_server_create(&w->login_srv, NULL), 0);
 	assert_int_equal(login_service_register(w->login_srv, &lc, &w->login), 0);
@@ -80,13 +145,17 @@ static int teardown(void **state)
 	rpc_server_destroy(w->login_srv);
 	login_service_free(w->login);
 	for (int i = 0; i < w->napps; i++)
+		app_agent_stop(w->agents[i], 1);
+	orch_role_stop(w->orch, 0);
+	login_orch_close(w->lo);
+	for (int i = 0; i < w->napps; i++)
 		app_server_stop(w->apps[i]);
-	login_fleet_free(w->fleet);
 	rpc_bus_forwarder_close(w->bus);
 	store_writer_stop(w->w);
 	store_db_close(w->db);
 	snprintf(cmd, sizeof cmd, "rm -rf %s", w->dir);
 	assert_int_equal(system(cmd), 0);
+	pthread_mutex_destroy(&w->mu);
 	free(w);
 	return 0;
 }
