@@ -128,3 +128,15 @@ void app_idle_stop(app_server *a)
 	a->seen = NULL;
 	a->nseen = a->capseen = 0;
 }
+
+uint32_t app_server_users(app_server *a)
+{
+	size_t n;
+
+	/* The sessions this server has seen a call from and not yet ended:
+	 * what it reports in its heartbeat (0 when idle tracking is off). */
+	pthread_mutex_lock(&a->idle_mu);
+	n = a->nseen;
+	pthread_mutex_unlock(&a->idle_mu);
+	return (uint32_t)n;
+}

@@ -55,6 +55,9 @@ const char *app_server_endpoint(const app_server *a);
 /** The token cache's counters (tests). */
 void app_server_cache_stats(app_server *a, uint64_t *hits, uint64_t *misses,
                             uint64_t *drops);
+/** Users with a live session seen on this server (its heartbeat's user
+ * count); 0 when idle-session tracking is off (idle_ms 0). */
+uint32_t app_server_users(app_server *a);
 /** The server id given at start. */
 const char *app_server_id(const app_server *a);
 

@@ -20,6 +20,7 @@ typedef struct sbd_orch_opts {
 	const char *fleet_name; /* --fleet-name */
 	const char *app_exe;    /* --app-exe: run this instead of `sbd app` */
 	const char *url;        /* --orchestrator URL (app, login, all) */
+	const char *instance_id; /* --instance-id (app; ec2 user data) */
 	orch_ec2_config ec2;    /* --ec2-* */
 } sbd_orch_opts;
 
@@ -42,9 +43,9 @@ typedef struct sbd_opts {
 	const char *bus_out;   /* --bus-out URL: app's hint subscriber side */
 	const char *advertise; /* --advertise HOST: how others reach the app */
 	const char *app_id;    /* --id ID: the app server's id; app-<pid> */
-	int apps_remote_store; /* --app-store remote: all's app servers use the
-	                          store over RPC on P+3, as separate processes
-	                          would (bench, tests); local by default */
+	int apps_remote_store; /* --app-store: kept for old command lines; all's
+	                          app servers are child `sbd app` processes that
+	                          always use the store over RPC on P+3 */
 	char **extra;          /* after `--`: passed on to app servers */
 	int nextra;
 } sbd_opts;

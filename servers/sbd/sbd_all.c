@@ -1,8 +1,9 @@
-/* sbd_all.c: the all-in-one role (every role in one process) and the bus
- * role. In all-in-one mode the login and app roles use the store's data
- * layer in-process (one LMDB environment, one group-commit writer) and app
- * servers are launched in-process on their own ports by the minimal
- * orchestrator, ten users each; hints travel over the real bus. */
+/* sbd_all.c: the all-in-one role and the bus role. `sbd all` runs store,
+ * login, bus, draw and the orchestrator in this process; login uses the
+ * store's data layer in-process (one LMDB environment, one group-commit
+ * writer) and also serves it on P+3, and app servers are child `sbd app`
+ * processes the orchestrator's local driver launches (sbd_fleet.c), ten
+ * users each, that reach the store on P+3 and hints on the bus. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,7 +17,6 @@
 #include "sb_log.h"
 #include "sbd.h"
 
-#define SBD_MAX_APPS 64
 #define SBD_URL_MAX 256
 
 typedef struct sbd_all {
@@ -29,12 +29,10 @@ typedef struct sbd_all {
 	char draw_url[SBD_URL_MAX]; /* what app servers call for Draw */
 	sbd_store_srv store_srv; /* the store on P+3 for app servers elsewhere */
 	char store_url[SBD_URL_MAX];
-	login_fleet *fleet;
+	sbd_fleet *fleet;
 	rpc_server *login_srv;
 	login_service *login;
 	draw_role *draw;
-	int napps; /* only the fleet's launch (under its lock) adds */
-	app_server *apps[SBD_MAX_APPS];
 } sbd_all;
 
 void sbd_wait_signal(void)
@@ -71,29 +69,6 @@ static int make_dir(const char *path)
 	return 0;
 }
 
-static int launch_app(void *arg, const char *id, char *ep, size_t n)
-{
-	sbd_all *a = arg;
-	char url[SBD_URL_MAX];
-	app_server *srv;
-	int rv;
-
-	if (a->napps >= SBD_MAX_APPS)
-		return ENOSPC;
-	snprintf(url, sizeof url, "tcp://%s:0", a->app_host);
-	app_config cfg = {.id = id, .listen_url = url, .bus_in = a->bus_in,
-	                  .bus_out = a->bus_out, .db = a->db, .w = a->w,
-	                  .store_url = a->o->apps_remote_store ? a->store_url : NULL,
-	                  .draw_url = a->draw_url,
-	                  .idle_ms = a->o->session_idle_ms,
-	                  .clock_skew_ms = a->o->clock_skew_ms};
-	if ((rv = app_server_start(&cfg, &srv)) != 0)
-		return rv;
-	a->apps[a->napps++] = srv;
-	snprintf(ep, n, "%s", app_server_url(srv));
-	return 0;
-}
-
 static int open_store(sbd_all *a)
 {
 	char dir[4096];
@@ -119,7 +94,8 @@ static int start_login(sbd_all *a)
 	rpc_server_config sc = {.name = "login"};
 	int rv;
 
-	login_config lc = {.db = a->db, .w = a->w, .fleet = a->fleet,
+	login_config lc = {.db = a->db, .w = a->w,
+	                   .orch = sbd_fleet_login(a->fleet),
 	                   .bus_in = a->bus_in, .pwcost = a->o->pwcost,
 	                   .clock_skew_ms = a->o->clock_skew_ms};
 	snprintf(url, sizeof url, "tcp://%s:%d", a->o->host, a->o->base_port);
@@ -140,9 +116,8 @@ static void stop_all(sbd_all *a)
 {
 	rpc_server_destroy(a->login_srv); /* no new logins, so no new apps */
 	login_service_free(a->login);
-	for (int i = 0; i < a->napps; i++)
-		app_server_stop(a->apps[i]);
-	login_fleet_free(a->fleet);
+	/* App servers before the store and bus they use. */
+	sbd_fleet_stop(a->fleet);
 	rpc_bus_forwarder_close(a->bus);
 	draw_role_stop(a->draw);
 	sbd_store_stop(&a->store_srv); /* before the writer: parked writes */
@@ -194,6 +169,18 @@ int sbd_run_draw(const sbd_opts *o)
 	return 0;
 }
 
+/* The orchestrator and what its `sbd app` children are told. */
+static int start_fleet(sbd_all *a)
+{
+	char listen[SBD_URL_MAX];
+	sbd_app_urls u = {.store = a->store_url, .bus_in = a->bus_in,
+	                  .bus_out = a->bus_out, .app_listen = listen,
+	                  .draw = a->draw_url};
+
+	snprintf(listen, sizeof listen, "tcp://%s:0", a->app_host);
+	return sbd_fleet_start(a->o, &u, &a->fleet) == 0 ? 0 : EIO;
+}
+
 int sbd_run_all(const sbd_opts *o)
 {
 	sbd_all a = {.o = o};
@@ -204,24 +191,25 @@ int sbd_run_all(const sbd_opts *o)
 	         strcmp(o->host, "0.0.0.0") == 0 ? "127.0.0.1" : o->host);
 	if ((rv = open_store(&a)) != 0)
 		goto out;
-	snprintf(a.store_url, sizeof a.store_url, "tcp://%s:%d", a.app_host, p + 3);
+	snprintf(a.store_url, sizeof a.store_url, "tcp://%s:%d", a.app_host,
+	         p + 3);
 	if ((rv = sbd_store_serve(a.db, a.w, a.store_url, &a.store_srv)) != 0)
 		goto out;
 	if ((rv = bus_role_open("127.0.0.1", p + 4, p + 5, a.bus_in, a.bus_out,
 	                        sizeof a.bus_in, &a.bus)) != 0)
 		goto out;
-	if ((rv = login_fleet_create(o->capacity, launch_app, &a, &a.fleet)) != 0)
-		goto out;
 	/* Draw before login: a login launches app servers, which need it. */
 	if ((rv = start_draw(o, &a.draw)) != 0)
 		goto out;
 	set_draw_url(&a);
+	if ((rv = start_fleet(&a)) != 0)
+		goto out;
 	if ((rv = start_login(&a)) != 0)
 		goto out;
 	sb_info("sbd", "all roles up: login %s:%d, draw on %d (apps draw from %s), "
-	        "bus %s -> %s, %d users per app server (the fleet service is not "
-	        "built yet)", o->host, p, p + 1, a.draw_url, a.bus_in, a.bus_out,
-	        o->capacity);
+	        "orchestrator on %d, store on %d, bus %s -> %s, %d users per app "
+	        "server", o->host, p, p + 1, a.draw_url, p + 2, p + 3, a.bus_in,
+	        a.bus_out, o->capacity);
 	sbd_wait_signal();
 out:
 	if (rv != 0)

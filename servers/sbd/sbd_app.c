@@ -2,20 +2,56 @@
  * remote store (--store URL, sb.store.Store), hints over the bus
  * (--bus-in/--bus-out, the bus role's P+4/P+5 by default), listening on
  * --listen (tcp://HOST:0: a free port) and reached by others as
- * --advertise HOST. */
+ * --advertise HOST. With --orchestrator URL it registers there and
+ * heartbeats (app_agent.c); launched by `sbd all` it dies with it. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <signal.h>
+
+#include "app_agent.h"
 #include "app_service.h"
 #include "sb_log.h"
 #include "sbd.h"
+
+static uint32_t users_of(void *arg)
+{
+	return app_server_users(arg);
+}
+
+/* The orchestrator declared us dead or terminated: our users have moved,
+ * so stop as if told to (sbd_wait_signal returns). */
+static void evicted(void *arg, const char *why)
+{
+	(void)arg;
+	sb_warn("app", "the orchestrator let us go (%s): stopping", why);
+	kill(getpid(), SIGTERM);
+}
+
+static int start_agent(const sbd_opts *o, app_server *a, app_agent **out)
+{
+	app_agent_config ac = {.orchestrator = o->orch.url,
+	                       .server_id = app_server_id(a),
+	                       .endpoint = app_server_endpoint(a),
+	                       .capacity = (uint32_t)o->capacity,
+	                       .instance_id = o->orch.instance_id,
+	                       .users = users_of, .users_arg = a,
+	                       .evicted = evicted};
+	int rv = app_agent_start(&ac, out);
+
+	if (rv != 0)
+		sb_error("app", "cannot start the orchestrator agent for %s: %d",
+		         o->orch.url, rv);
+	return rv;
+}
 
 int sbd_run_app(const sbd_opts *o)
 {
 	const char *host = strcmp(o->host, "0.0.0.0") == 0 ? "127.0.0.1" : o->host;
 	char listen[256], bus_in[256], bus_out[256], id[64];
 	app_server *a = NULL;
+	app_agent *agent = NULL;
 	int rv;
 
 	if (o->store_url == NULL) {
@@ -38,9 +74,18 @@ int sbd_run_app(const sbd_opts *o)
 		.idle_ms = o->session_idle_ms,
 		.clock_skew_ms = o->clock_skew_ms,
 	};
+	if (app_agent_die_with_parent() != 0) {
+		sb_error("app", "the sbd that started us is gone: not starting");
+		return -1;
+	}
 	if ((rv = app_server_start(&cfg, &a)) != 0)
 		return -1;
+	if (o->orch.url != NULL && start_agent(o, a, &agent) != 0) {
+		app_server_stop(a);
+		return -1;
+	}
 	sbd_wait_signal();
+	app_agent_stop(agent, 1); /* leave the fleet first: no new users */
 	app_server_stop(a);
 	sb_info("sbd", "stopped");
 	return 0;

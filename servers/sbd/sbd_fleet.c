@@ -3,9 +3,11 @@
  * on P+6) whose local driver runs app servers as child `sbd app` processes
  * that die with this process, or, with --orchestrator URL, an external
  * one. Either way login reaches it through login_orch. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sb_log.h"
 #include "sbd.h"
@@ -16,10 +18,22 @@ struct sbd_fleet {
 	sbd_argv av;
 };
 
+/* Removes the LMDB files of the fleet record in dir (if any). */
+static void wipe_record(const char *dir)
+{
+	char path[4200];
+
+	snprintf(path, sizeof path, "%s/data.mdb", dir);
+	if (unlink(path) != 0 && errno != ENOENT)
+		sb_warn("sbd", "cannot remove %s: %s", path, strerror(errno));
+	snprintf(path, sizeof path, "%s/lock.mdb", dir);
+	unlink(path);
+}
+
 int sbd_fleet_start(const sbd_opts *o, const sbd_app_urls *u,
                     sbd_fleet **out)
 {
-	char dir[4096], listen[64];
+	char dir[4096], listen[64], name[64], idle[16], skew[16];
 	const char *extra[16];
 	size_t n = 0;
 	orch_config c;
@@ -39,12 +53,28 @@ int sbd_fleet_start(const sbd_opts *o, const sbd_app_urls *u,
 		c.http_port = o->orch.http_set ? (int)o->orch.http_port
 		                               : o->base_port + 6;
 		c.children_die_with_parent = 1;
+		/* Our app servers die with us, so a previous run's fleet is gone
+		 * (or going): start from an empty record, and tag this run's
+		 * fleet by its port, so a restart terminates any stragglers of
+		 * the last run and never touches another sbd's app servers. */
+		snprintf(name, sizeof name, "sbd-all-%d", o->base_port);
+		if (c.fleet_name == NULL)
+			c.fleet_name = name;
+		wipe_record(dir);
 		extra[n++] = "--store", extra[n++] = u->store;
 		extra[n++] = "--bus-in", extra[n++] = u->bus_in;
 		extra[n++] = "--bus-out", extra[n++] = u->bus_out;
 		extra[n++] = "--listen", extra[n++] = u->app_listen;
 		if (u->draw != NULL)
 			extra[n++] = "--draw", extra[n++] = u->draw;
+		/* The app servers end idle sessions and report skewed time (a
+		 * test-only flag) exactly as an in-process one would. */
+		snprintf(idle, sizeof idle, "%d", o->session_idle_ms);
+		extra[n++] = "--session-idle-ms", extra[n++] = idle;
+		if (o->clock_skew_ms != 0) {
+			snprintf(skew, sizeof skew, "%d", o->clock_skew_ms);
+			extra[n++] = "--test-clock-skew-ms", extra[n++] = skew;
+		}
 		if (sbd_app_argv(o, listen, extra, n, &f->av) != 0)
 			goto fail;
 		c.app_argv = (const char *const *)f->av.v;

@@ -63,6 +63,8 @@ int sbd_orch_parse_opt(const char *k, const char *v, sbd_opts *o)
 		bad = (x->fleet_name = v)[0] == '\0';
 	else if (strcmp(k, "--orchestrator") == 0)
 		bad = (x->url = v)[0] == '\0';
+	else if (strcmp(k, "--instance-id") == 0)
+		bad = (x->instance_id = v)[0] == '\0';
 	else if (strcmp(k, "--app-exe") == 0)
 		bad = (x->app_exe = v)[0] == '\0';
 	else if (strcmp(k, "--advertise-orchestrator") == 0)
