@@ -113,5 +113,6 @@ int sbd_run_draw(const sbd_opts *o);
 int sbd_run_store(const sbd_opts *o);
 int sbd_run_app(const sbd_opts *o);
 int sbd_run_orchestrator(const sbd_opts *o);
+int sbd_run_login(const sbd_opts *o);
 
 #endif

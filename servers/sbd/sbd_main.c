@@ -18,7 +18,8 @@ typedef struct sbd_role {
 static const sbd_role roles[] = {
 	{"all", sbd_run_all, "every role in this process (the default)"},
 	{"bus", sbd_run_bus, "the pub/sub forwarder on P+4 (in) and P+5 (out)"},
-	{"login", NULL, "login endpoint alone: needs the store RPC service (not built yet; use all)"},
+	{"login", sbd_run_login, "the login endpoint alone on --listen URL (tcp://HOST:P): --store URL\n"
+	 "                (required), --orchestrator URL (P+2), --bus-in URL (P+4)"},
 	{"store", sbd_run_store, "the store (DIR/store) as sb.store.Store on --listen URL\n"
 	 "                (tcp://127.0.0.1:P+3, 8891 by default)"},
 	{"app", sbd_run_app, "one app server: --store URL (required), --listen URL (tcp://HOST:0),\n"
