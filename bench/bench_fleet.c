@@ -256,7 +256,7 @@ static void stop(pid_t pid)
 
 static int parse(int argc, char **argv, fbench *b)
 {
-	for (int i = 2; i < argc; i++) {
+	for (int i = 1; i < argc; i++) {
 		long v;
 		const char *s;
 		int r;
@@ -331,6 +331,7 @@ int bench_fleet_main(int argc, char **argv)
 	for (long t = 0; t < b.threads; t++)
 		bench_samples_merge(&all, &b.lat[t]);
 	r.seconds = t_login;
+	r.calls = all.n;
 	r.errors = (uint64_t)atomic_load(&b.errors);
 	bench_result_fill(&r, &all);
 	r.calls_per_s = r.calls / t_login;
