@@ -22,3 +22,11 @@ add_dependencies(test_fleet_sbd sbd sb)
 # of a request on a dying pipe (see the .lsan file): suppressed here only.
 set_property(TEST test_fleet_sbd APPEND PROPERTY ENVIRONMENT
   "LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/integration/test_social_crash.lsan:print_suppressions=0")
+# Every role as its own process (store, bus, orchestrator with real sbd app
+# children, login): conformance case 1, and an orchestrator outage.
+sb_test(test_fleet_roles SOURCES ${_fp}/test_fleet_roles.c ${_fp}/fleet_proc.c
+        ${CMAKE_SOURCE_DIR}/tests/integration/test_social_proc.c
+        LIBS sb sb_proto sb_rpc sb_netutil PkgConfig::CURL TIMEOUT 180)
+target_include_directories(test_fleet_roles PRIVATE ${_fp}
+                           ${CMAKE_SOURCE_DIR}/tests/integration)
+add_dependencies(test_fleet_roles sbd sb)
