@@ -206,6 +206,66 @@ static void social(store_conn *c, tx *t)
 	names(c, t, store_conn_list_users, "Ta", "alice+,bob+,");
 }
 
+static void rooms_and_profiles(store_conn *c, tx *t)
+{
+	store_rooms rl = {0};
+	store_user u;
+	char room[STORE_NAME_MAX + 1];
+	size_t n;
+	uint64_t last;
+	int has = -1;
+
+	assert_int_equal(w(c, t, STORE_OP_CREATE_ROOM, "Ta", "r1", NULL, NULL), STORE_OK);
+	assert_int_equal(store_conn_current_room(c, store_s("Ta"), room), STORE_OK);
+	assert_string_equal(room, "r1");
+	assert_int_equal(w(c, t, STORE_OP_JOIN_ROOM, "Tb", "r1", NULL, NULL), STORE_OK);
+	assert_int_equal(store_conn_list_rooms(c, store_s("Ta"), &rl), STORE_OK);
+	assert_int_equal(rl.n, 2);
+	assert_string_equal(rl.v[0].name, STORE_LOBBY_NAME);
+	assert_string_equal(rl.v[1].name, "r1");
+	assert_string_equal(rl.v[1].creator, "alice");
+	assert_int_equal(rl.v[1].count, 2);
+	for (size_t i = 0; i < rl.n; i++)
+		note(t, "room %s by '%s' %u\n", rl.v[i].name, rl.v[i].creator,
+		     rl.v[i].count);
+	store_rooms_free(&rl);
+	assert_int_equal(w(c, t, STORE_OP_SAY, "Ta", NULL, "hey room", NULL), STORE_OK);
+	assert_int_equal(w(c, t, STORE_OP_PRIVATE, "Ta", "bob", "psst", NULL), STORE_OK);
+	assert_int_equal(mails(c, t, "Tb", 0, &n, &last), STORE_OK);
+	assert_true(n >= 2);
+	store_mails m = {0};
+	assert_int_equal(store_conn_mail_fetch(c, store_s("Tb"), 0, 0, &m), STORE_OK);
+	int room_kind = 0;
+	for (size_t i = 0; i < m.n; i++)
+		room_kind += m.v[i].kind == STORE_MAIL_ROOM &&
+		             strcmp(m.v[i].group, "r1") == 0;
+	assert_int_equal(room_kind, 1); /* the room kind survives the wire */
+	store_mails_free(&m);
+	assert_int_equal(w(c, t, STORE_OP_LEAVE_ROOM, "Tb", NULL, NULL, NULL), STORE_OK);
+	assert_int_equal(store_conn_current_room(c, store_s("Tb"), room), STORE_OK);
+	assert_string_equal(room, STORE_LOBBY_NAME);
+	/* only the creator deletes a room */
+	assert_int_not_equal(w(c, t, STORE_OP_DELETE_ROOM, "Tb", "r1", NULL, NULL),
+	                     STORE_OK);
+	assert_int_equal(w(c, t, STORE_OP_DELETE_ROOM, "Ta", "r1", NULL, NULL), STORE_OK);
+	store_wop op = {.kind = STORE_OP_SET_PROFILE, .token = store_s("Tb"),
+	                .first = store_s("Bob"), .last = store_s("Builder"),
+	                .gender = store_s("m"), .age = 40};
+	assert_int_equal(store_conn_write_wait(c, &op), STORE_OK);
+	assert_int_equal(store_conn_show_profile(c, store_s("Ta"), store_s("bob"),
+	                                         &u, &has), STORE_OK);
+	assert_int_equal(has, 1);
+	assert_string_equal(u.first, "Bob");
+	assert_string_equal(u.last, "Builder");
+	assert_int_equal(u.age, 40);
+	assert_string_equal(u.hash, ""); /* never over this read */
+	note(t, "profile %s %s %s %u\n", u.name, u.first, u.gender, u.age);
+	assert_int_equal(store_conn_show_profile(c, store_s("Ta"), store_s("nobody"),
+	                                         &u, &has), STORE_NO_SUCH_USER);
+	assert_int_equal(store_conn_show_profile(c, store_s("bogus"), store_s("bob"),
+	                                         &u, &has), STORE_NOT_LOGGED_IN);
+}
+
 static void endings(store_conn *c, tx *t)
 {
 	store_session s;
@@ -217,6 +277,10 @@ static void endings(store_conn *c, tx *t)
 	                 STORE_NOT_LOGGED_IN);
 	names(c, t, store_conn_list_users, "Ta", "alice+,bob-,");
 	names(c, t, store_conn_list_friend, "Tb", "");
+	assert_int_equal(w(c, t, STORE_OP_REGISTER, NULL, "carol", "hash-c", NULL), STORE_OK);
+	assert_int_equal(w(c, t, STORE_OP_LOGIN, "Tc", "carol", NULL, NULL), STORE_OK);
+	assert_int_equal(w(c, t, STORE_OP_END_SESSION, "Tc", NULL, NULL, NULL), STORE_OK);
+	assert_int_equal(store_conn_whoami(c, store_s("Tc"), &s), STORE_NOT_LOGGED_IN);
 	assert_int_equal(w(c, t, STORE_OP_DELETE, "Ta", NULL, NULL, NULL), STORE_OK);
 	assert_int_equal(store_conn_get_user(c, store_s("alice"), &u), STORE_NO_SUCH_USER);
 }
@@ -226,6 +290,7 @@ static void scenario(store_conn *c, tx *t)
 	profile_and_users(c, t);
 	sessions(c, t);
 	social(c, t);
+	rooms_and_profiles(c, t);
 	endings(c, t);
 }
 
