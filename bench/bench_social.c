@@ -38,12 +38,12 @@ typedef struct sclient {
 static void usage(void)
 {
 	printf("usage: sb-bench social [--clients N] [--seconds S] [--json]\n"
-	       "                       [--sbd PATH] [--keep-data] [--remote-store]\n"
+	       "                       [--sbd PATH] [--keep-data]\n"
 	       "Starts a child sbd (--pw-cost fast) on 127.0.0.1, a temp data\n"
 	       "dir and free ports; N clients post for S s, then send to a\n"
 	       "friend for S s; then LMDB with one fsync'd commit per write.\n"
-	       "--remote-store: the app servers call the store over RPC (sbd\n"
-	       "--app-store remote), the shape of separate store and app processes.\n");
+	       "sbd's app servers are child processes that reach its store over\n"
+	       "RPC (sb.store.Store on P+3).\n");
 }
 
 static void sleep_ms(int ms)
@@ -67,7 +67,7 @@ static int tcp_probe(int port, int bind_it)
 }
 
 /* Starts sbd in its own process group; returns its pid or -1. */
-static pid_t start_sbd(const char *sbd, const char *dir, int *port, int remote)
+static pid_t start_sbd(const char *sbd, const char *dir, int *port)
 {
 	char data[300], ps[16], log[300];
 	pid_t pid, parent = getpid();
@@ -92,8 +92,7 @@ static pid_t start_sbd(const char *sbd, const char *dir, int *port, int remote)
 		if (getppid() != parent || !freopen(log, "a", stderr))
 			_exit(127);
 		execl(sbd, sbd, "--data-dir", data, "--base-port", ps, "--host",
-		      "127.0.0.1", "--pw-cost", "fast", "--app-store",
-		      remote ? "remote" : "local", (char *)NULL);
+		      "127.0.0.1", "--pw-cost", "fast", (char *)NULL);
 		_exit(127);
 	}
 	setpgid(pid, pid);
@@ -258,17 +257,13 @@ static void default_sbd(char *buf, size_t n)
 }
 
 static int parse(int argc, char **argv, long *clients, long *seconds,
-                 int *json, int *keep, int *remote, const char **sbd)
+                 int *json, int *keep, const char **sbd)
 {
 	for (int i = 1; i < argc; i++) {
 		int r = 0;
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage();
 			return 1;
-		}
-		if (strcmp(argv[i], "--remote-store") == 0) {
-			*remote = 1;
-			continue;
 		}
 		if (strcmp(argv[i], "--json") == 0 ||
 		    strcmp(argv[i], "--keep-data") == 0) {
@@ -293,14 +288,14 @@ static int parse(int argc, char **argv, long *clients, long *seconds,
 int bench_social_main(int argc, char **argv)
 {
 	long clients = 50, seconds = 5;
-	int json = 0, keep = 0, port = 0, rc = 1, remote = 0;
+	int json = 0, keep = 0, port = 0, rc = 1;
 	const char *sbd = NULL;
 	char sbdbuf[512], dir[] = "/tmp/sb-bench-social.XXXXXX", cmd[300];
 	sclient *cs = NULL;
 	bench_result posts, sends, single;
 	pid_t pid = -1;
 
-	int pr = parse(argc, argv, &clients, &seconds, &json, &keep, &remote, &sbd);
+	int pr = parse(argc, argv, &clients, &seconds, &json, &keep, &sbd);
 	if (pr != 0)
 		return pr > 0 ? 0 : 2;
 	if (!sbd) {
@@ -309,7 +304,7 @@ int bench_social_main(int argc, char **argv)
 	}
 	if (!mkdtemp(dir) || !(cs = calloc((size_t)clients, sizeof *cs)))
 		goto out;
-	if ((pid = start_sbd(sbd, dir, &port, remote)) < 0) {
+	if ((pid = start_sbd(sbd, dir, &port)) < 0) {
 		fprintf(stderr, "sb-bench social: cannot start %s (log in %s)\n",
 		        sbd, dir);
 		keep = 1;
@@ -317,9 +312,8 @@ int bench_social_main(int argc, char **argv)
 	}
 	if (!json)
 		printf("sb-bench social: %ld clients, %ld s per phase, child sbd "
-		       "%s on 127.0.0.1:%d (app servers reach the store %s), data in %s\n",
-		       clients, seconds, sbd, port,
-		       remote ? "over RPC" : "in process", dir);
+		       "%s on 127.0.0.1:%d, data in %s\n",
+		       clients, seconds, sbd, port, dir);
 	if (setup_clients(cs, (int)clients, port) != 0 ||
 	    run_phase(cs, (int)clients, 1, (int)seconds, "durable posts",
 	              &posts) != 0 ||

@@ -408,6 +408,10 @@ int store_service_register(rpc_server *srv, store_db *db, store_writer *w,
 		free(s);
 		return rv;
 	}
+	/* Write only queues the op (a mutex and a signal) and defers: it may
+	 * run on nng's receive thread. Reads touch LMDB pages: workers. */
+	if (rpc_server_set_nonblocking(srv, sb_store_Store_Write_METHOD, 1) != 0)
+		sb_warn("store", "Write stays on the worker pool (server started?)");
 	*out = s;
 	return 0;
 }

@@ -12,7 +12,8 @@
 
 typedef struct store_service store_service;
 
-/** Registers sb.store.Store on @srv (before or after rpc_server_start).
+/** Registers sb.store.Store on @srv (before rpc_server_start: Write is
+ * declared non-blocking, so it runs on nng's receive thread).
  * @db and @w must outlive the service, and the writer must be stopped only
  * after the server (a stopped writer answers UNAVAILABLE). Returns 0 and
  * sets *@out, ENOMEM, or an nng code from registering. */
