@@ -246,7 +246,10 @@ int sb_receive(sb_session *s, sb_user *u, uint64_t after_seq,
 int sb_ack(sb_session *s, sb_user *u, uint64_t upto_seq, rpc_status *st);
 
 /** Formats a delivery as script mode prints it, without newline:
- * "<<<A->B: TEXT>>>", "<<<A->GROUP<G>: TEXT>>>", "<<<A->ROOM<R>: TEXT>>>".
+ * "<<<A->B: TEXT>>>", "<<<A->GROUP<G>: TEXT>>>", "<<<A->ROOM<R>: TEXT>>>",
+ * and for a room that closed under its member (ROOM_CLOSED, A its
+ * creator): "<<<ROOM<R> deleted by A; you are in lobby>>>" or
+ * "<<<ROOM<R> closed: A's session ended; you are in lobby>>>".
  * Returns the length snprintf would write (truncated to n). */
 int sb_format_delivery(char *buf, size_t n, const Sb__Social__Delivery *d);
 

@@ -4,6 +4,7 @@
  * sb_call(), which picks the endpoint and recovers from a lost server.
  */
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "sb.h"
@@ -179,6 +180,15 @@ int sb_format_delivery(char *buf, size_t n, const Sb__Social__Delivery *d)
     case SB__SOCIAL__DELIVERY__KIND__ROOM:
         return snprintf(buf, n, "<<<%s->ROOM<%s>: %s>>>", d->from, d->group,
                         d->text);
+    case SB__SOCIAL__DELIVERY__KIND__ROOM_CLOSED:
+        if (strcmp(d->text, "deleted") == 0)
+            return snprintf(buf, n, "<<<ROOM<%s> deleted by %s; you are in "
+                            "lobby>>>", d->group, d->from);
+        if (strcmp(d->text, "session ended") == 0)
+            return snprintf(buf, n, "<<<ROOM<%s> closed: %s's session ended; "
+                            "you are in lobby>>>", d->group, d->from);
+        return snprintf(buf, n, "<<<ROOM<%s> closed (%s); you are in lobby>>>",
+                        d->group, d->text);
     default:
         return snprintf(buf, n, "<<<%s->%s: %s>>>", d->from, d->to, d->text);
     }

@@ -19,7 +19,9 @@
 
 #define CHAT_WAIT_MS 1000
 #define CHAT_LINE_MAX 8192
-#define CHAT_PROMPT "> "
+/* Starts a pipe line "<mark>ROOM\t<shown text>": that room closed under
+ * the user, who is in lobby now (the main thread keeps the room). */
+#define CHAT_CLOSED_MARK '\001'
 
 typedef struct receiver {
     sb_session *s;
@@ -57,8 +59,15 @@ static void *receive_main(void *arg)
         for (size_t i = 0; i < rep->n_deliveries; i++) {
             if (rep->deliveries[i]->seq <= upto)
                 continue;
-            sb_chat_format(buf, sizeof(buf) - 1, rep->deliveries[i]);
-            size_t n = strlen(buf);
+            const Sb__Social__Delivery *d = rep->deliveries[i];
+            size_t n = 0;
+            if (d->kind == SB__SOCIAL__DELIVERY__KIND__ROOM_CLOSED)
+                n = (size_t)snprintf(buf, sizeof(buf) / 2, "%c%s\t",
+                                     CHAT_CLOSED_MARK, d->group);
+            if (n >= sizeof(buf) / 2)
+                n = 0; /* cannot be: names are short */
+            sb_chat_format(buf + n, sizeof(buf) - 1 - n, d);
+            n = strlen(buf);
             buf[n++] = '\n';
             if (write(r->fd, buf, n) != (ssize_t)n)
                 break; /* the main thread is gone */
@@ -73,8 +82,25 @@ static void *receive_main(void *arg)
     return NULL;
 }
 
+/* Which row of the prompt and typed text the cursor is on (0 = the
+ * prompt's), counting one column per UTF-8 character. */
+static int cursor_row(sb_chat *c)
+{
+    const LineInfo *li = el_line(c->el);
+    int cols = 0;
+    size_t col = 0;
+
+    if (el_get(c->el, EL_GETTC, "co", &cols) != 0 || cols <= 0)
+        return 0;
+    for (const char *p = c->prompt; *p; p++)
+        col += ((unsigned char)*p & 0xC0) != 0x80;
+    for (const char *p = li->buffer; p < li->cursor; p++)
+        col += ((unsigned char)*p & 0xC0) != 0x80;
+    return (int)(col / (size_t)cols);
+}
+
 /* The one place that prints while the user may be typing: clear the
- * prompt row, print, then have libedit draw prompt and line again from
+ * prompt and typed rows (from the prompt's row down), print, then have libedit draw prompt and line again from
  * its live buffer. EL_REFRESH takes the cursor to be at column 0 of a
  * fresh row - where our newline left it - and puts it back at its place
  * in the line, so libedit's idea of the screen stays true. While a
@@ -85,8 +111,12 @@ void sb_chat_print(sb_chat *c, const char *fmt, ...)
     int redraw = c->el != NULL && c->editing && !c->done;
     va_list ap;
 
-    if (redraw)
-        fputs("\r\033[K", stdout);
+    if (redraw) {
+        int up = cursor_row(c);
+        if (up > 0)
+            printf("\033[%dA", up);
+        fputs("\r\033[J", stdout);
+    }
     va_start(ap, fmt);
     vprintf(fmt, ap);
     va_end(ap);
@@ -127,7 +157,19 @@ static int feed(linebuf *lb, int fd, sb_chat *c, void (*fn)(sb_chat *, char *))
     return 0;
 }
 
-static void show_delivery(sb_chat *c, char *line) { sb_chat_print(c, "%s", line); }
+static void show_delivery(sb_chat *c, char *line)
+{
+    if (line[0] == CHAT_CLOSED_MARK) {
+        char *tab = strchr(line, '\t');
+        if (tab == NULL)
+            return;
+        *tab = '\0';
+        if (strcmp(line + 1, c->room) == 0)
+            sb_chat_set_room(c, "lobby");
+        line = tab + 1;
+    }
+    sb_chat_print(c, "%s", line);
+}
 static void run_line(sb_chat *c, char *line) { sb_chat_line(c, line); }
 
 static char *prompt_fn(EditLine *el)
@@ -141,6 +183,12 @@ static char *prompt_fn(EditLine *el)
 void sb_chat_prompt(sb_chat *c, const char *prompt)
 {
     c->prompt = prompt;
+}
+
+void sb_chat_set_room(sb_chat *c, const char *room)
+{
+    snprintf(c->room, sizeof(c->room), "%s", room);
+    snprintf(c->room_prompt, sizeof(c->room_prompt), "%s> ", c->room);
 }
 
 /* libedit on the terminal, with a history of typed lines. */
@@ -171,17 +219,22 @@ static void edit_close(sb_chat *c)
 }
 
 /* One key for libedit. A finished line ends in '\n'; ^D on an empty
- * line comes back as a lone ^D. The line is run in cooked mode (no line
- * open), then a fresh one is prepared, which draws the prompt. */
+ * line comes back as a lone ^D; an empty line (after ^U, say) as n -1
+ * with errno untouched, a read error as n -1 with errno set. The line is
+ * run in cooked mode (no line open), then a fresh one is prepared, which
+ * draws the prompt. */
 static void edit_key(sb_chat *c)
 {
     char line[CHAT_LINE_MAX];
     int n = 0;
-    const char *buf = el_gets(c->el, &n);
+    const char *buf;
     HistEvent ev;
 
-    if (n < 0 || (buf != NULL && n == 1 && buf[0] == 4)) {
-        c->done = 1; /* read error, or ^D */
+    errno = 0;
+    buf = el_gets(c->el, &n);
+    if ((n < 0 && errno != 0 && errno != EINTR && errno != EAGAIN) ||
+        (buf != NULL && n == 1 && buf[0] == 4)) {
+        c->done = 1; /* the terminal is gone, or ^D */
         return;
     }
     if (buf == NULL || n == 0 || buf[n - 1] != '\n')
@@ -204,7 +257,7 @@ static void loop(sb_chat *c, int msg_fd)
     struct pollfd p[2] = {{STDIN_FILENO, POLLIN, 0}, {msg_fd, POLLIN, 0}};
 
     if (c->el != NULL) {
-        sb_chat_prompt(c, CHAT_PROMPT);
+        sb_chat_prompt(c, c->room_prompt);
         el_set(c->el, EL_UNBUFFERED, 1); /* raw keys; draws the prompt */
         c->editing = 1;
     }
@@ -216,7 +269,10 @@ static void loop(sb_chat *c, int msg_fd)
         }
         if (p[1].revents & POLLIN)
             feed(&msgs, msg_fd, c, show_delivery);
-        if (p[0].revents & (POLLIN | POLLHUP)) {
+        if (c->el != NULL && (p[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
+            !(p[0].revents & POLLIN))
+            c->done = 1; /* the terminal hung up */
+        else if (p[0].revents & (POLLIN | POLLHUP)) {
             if (c->el != NULL)
                 edit_key(c);
             else if (feed(&in, STDIN_FILENO, c, run_line) != 0)

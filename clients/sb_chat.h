@@ -20,6 +20,8 @@ typedef struct sb_chat {
     EditLine *el;    /* line editing on a terminal, else NULL */
     History *hist;   /* typed lines, for the up arrow */
     const char *prompt; /* what el's prompt shows (static storage) */
+    char room[SB_NAME_MAX];          /* where plain text goes */
+    char room_prompt[SB_NAME_MAX + 3]; /* "<room>> " */
     int editing;     /* a line is open in el (not while one runs) */
     FILE *in;        /* the login form reads here when not a tty */
 } sb_chat;
@@ -30,6 +32,9 @@ void sb_chat_print(sb_chat *c, const char *fmt, ...)
 
 /** Sets the prompt libedit shows (a string that outlives its use). */
 void sb_chat_prompt(sb_chat *c, const char *prompt);
+
+/** Records that the user is in @room now; the prompt shows it. */
+void sb_chat_set_room(sb_chat *c, const char *room);
 
 /** "[HH:MM:SS]" of a server-clock time in ms, local time zone. */
 void sb_chat_stamp(char buf[16], int64_t server_ms);
@@ -42,7 +47,9 @@ int sb_chat_login(sb_chat *c);
 /** Runs one typed line: a # command or text for the current room. */
 void sb_chat_line(sb_chat *c, const char *line);
 
-/** Formats a delivery as the chat shows it (no newline). */
+/** Formats a delivery as the chat shows it (no newline). A ROOM_CLOSED
+ * one reads "[HH:MM:SS] * room R was deleted by A; you are in lobby" or
+ * "[HH:MM:SS] * room R closed: A's session ended; you are in lobby". */
 void sb_chat_format(char *buf, size_t n, const Sb__Social__Delivery *d);
 
 /** The chat front end: `sb chat HOST PORT`. Returns the exit status. */

@@ -35,6 +35,17 @@ void sb_chat_format(char *buf, size_t n, const Sb__Social__Delivery *d)
     case SB__SOCIAL__DELIVERY__KIND__GROUP:
         snprintf(buf, n, "%s <%s> %s: %s", ts, d->group, d->from, d->text);
         break;
+    case SB__SOCIAL__DELIVERY__KIND__ROOM_CLOSED:
+        if (strcmp(d->text, "deleted") == 0)
+            snprintf(buf, n, "%s * room %s was deleted by %s; you are in lobby",
+                     ts, d->group, d->from);
+        else if (strcmp(d->text, "session ended") == 0)
+            snprintf(buf, n, "%s * room %s closed: %s's session ended; you "
+                     "are in lobby", ts, d->group, d->from);
+        else
+            snprintf(buf, n, "%s * room %s closed (%s); you are in lobby", ts,
+                     d->group, d->text);
+        break;
     default:
         snprintf(buf, n, "%s (private) %s: %s", ts, d->from, d->text);
     }
@@ -192,6 +203,7 @@ int sb_chat_login(sb_chat *c)
     sb_call(c->s, &c->u, sb_social_App_JoinRoom_METHOD, &rr.base,
             &sb__social__empty__descriptor, &reply, &st);
     sb_free(reply);
+    sb_chat_set_room(c, "lobby");
     printf("You are in lobby. #help lists the commands.\n");
     return 0;
 }
@@ -227,38 +239,50 @@ static const char *one_word(const char *rest, char *buf, size_t n)
     return buf;
 }
 
-static void c_room(sb_chat *c, const char *rest, const char *method,
-                   const char *usage, const char *done)
+/* One room command; returns 0 and the room in @room when it worked. */
+static int c_room(sb_chat *c, const char *rest, const char *method,
+                  const char *usage, const char *done, char room[SB_NAME_MAX])
 {
-    char room[SB_NAME_MAX];
     rpc_status st;
 
-    if (one_word(rest, room, sizeof(room)) == NULL) {
+    if (one_word(rest, room, SB_NAME_MAX) == NULL) {
         notice(c, "Usage: %s", usage);
-        return;
+        return -1;
     }
-    if (call_room(c, method, room, &st) == RPC_OK)
-        notice(c, done, room);
-    else
+    if (call_room(c, method, room, &st) != RPC_OK) {
         notice(c, "%s", st.message);
+        return -1;
+    }
+    notice(c, done, room);
+    return 0;
 }
 
 static void c_create(sb_chat *c, const char *rest)
 {
-    c_room(c, rest, sb_social_App_CreateRoom_METHOD, "#cR <room>",
-           "Created %s; you are in it");
+    char room[SB_NAME_MAX];
+
+    if (c_room(c, rest, sb_social_App_CreateRoom_METHOD, "#cR <room>",
+               "Created %s; you are in it", room) == 0)
+        sb_chat_set_room(c, room);
 }
 
 static void c_go(sb_chat *c, const char *rest)
 {
-    c_room(c, rest, sb_social_App_JoinRoom_METHOD, "#gR <room>",
-           "You are in %s");
+    char room[SB_NAME_MAX];
+
+    if (c_room(c, rest, sb_social_App_JoinRoom_METHOD, "#gR <room>",
+               "You are in %s", room) == 0)
+        sb_chat_set_room(c, room);
 }
 
 static void c_delete(sb_chat *c, const char *rest)
 {
-    c_room(c, rest, sb_social_App_DeleteRoom_METHOD, "#dR <room>",
-           "Deleted %s; its members are back in lobby");
+    char room[SB_NAME_MAX];
+
+    if (c_room(c, rest, sb_social_App_DeleteRoom_METHOD, "#dR <room>",
+               "Deleted %s; its members are back in lobby", room) == 0 &&
+        strcmp(room, c->room) == 0)
+        sb_chat_set_room(c, "lobby");
 }
 
 static void c_leave(sb_chat *c, const char *rest)
@@ -266,9 +290,10 @@ static void c_leave(sb_chat *c, const char *rest)
     rpc_status st;
 
     (void)rest;
-    if (call_room(c, sb_social_App_LeaveRoom_METHOD, NULL, &st) == RPC_OK)
+    if (call_room(c, sb_social_App_LeaveRoom_METHOD, NULL, &st) == RPC_OK) {
+        sb_chat_set_room(c, "lobby");
         notice(c, "You are in lobby");
-    else
+    } else
         notice(c, "%s", st.message);
 }
 

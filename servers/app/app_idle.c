@@ -55,6 +55,8 @@ static void end_session(app_server *a, const struct app_seen *s)
 
 	app_cache_drop(a->cache, s->token); /* ended here: not cached any more */
 
+	if (r == STORE_OK && op.out.count > 0)
+		app_hint(a, NULL, "room"); /* its rooms' members have notices */
 	if (r == STORE_OK)
 		sb_info("app", "%s: %s's session timed out (no call for %lld ms); "
 		        "its rooms are gone", a->id, s->user, (long long)a->idle_ms);

@@ -48,7 +48,9 @@ static store_res fetch(app_server *a, rpc_call *call, const char *token,
 		d->seq = m.v[i].seq;
 		d->kind = m.v[i].kind == STORE_MAIL_GROUP ? SB__SOCIAL__DELIVERY__KIND__GROUP
 		          : m.v[i].kind == STORE_MAIL_ROOM ? SB__SOCIAL__DELIVERY__KIND__ROOM
-		                                           : SB__SOCIAL__DELIVERY__KIND__DIRECT;
+		          : m.v[i].kind == STORE_MAIL_ROOM_CLOSED
+		                  ? SB__SOCIAL__DELIVERY__KIND__ROOM_CLOSED
+		                  : SB__SOCIAL__DELIVERY__KIND__DIRECT;
 		d->from = rpc_call_strdup(call, m.v[i].from);
 		d->to = rpc_call_strdup(call, user);
 		d->group = rpc_call_strdup(call, m.v[i].group);

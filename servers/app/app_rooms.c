@@ -50,7 +50,8 @@ int app_h_delete_room(rpc_call *call, const Sb__Social__RoomRequest *req,
 	BEGIN();
 	store_wop op = {.kind = STORE_OP_DELETE_ROOM, .name = store_s(req->room)};
 	(void)reply;
-	return app_write(a, call, &op, APP_CMD_JOIN_ROOM, req->room, NULL, NULL);
+	/* the members' room-closed notices: wake every parked member */
+	return app_write(a, call, &op, APP_CMD_JOIN_ROOM, req->room, NULL, "room");
 }
 
 int app_h_list_rooms(rpc_call *call, const Sb__Social__Empty *req,

@@ -150,6 +150,20 @@ static void publish_auth(login_service *l, const char *user, const char *token)
 		sb_debug("login", "auth event for %s not published", user);
 }
 
+/* The session's rooms closed and their members have notices in their
+ * mailboxes: a group-style hint wakes every parked Receive (best effort;
+ * without it a notice waits for the long poll's deadline). */
+static void publish_room_closed(login_service *l)
+{
+	Sb__Events__MailHint h = SB__EVENTS__MAIL_HINT__INIT;
+
+	if (l->pub == NULL)
+		return;
+	h.group = (char *)"room";
+	if (rpc_bus_publish(l->pub, "mail", &h.base) != 0)
+		sb_debug("login", "room-closed mail hint not published");
+}
+
 /* Logout and delete: one store op on the caller's token, then release. */
 static int end_session(login_service *l, rpc_call *call, store_op_kind kind,
                        const char *what)
@@ -169,6 +183,8 @@ static int end_session(login_service *l, rpc_call *call, store_op_kind kind,
 
 	login_orch_release(l->cfg.orch, s.user, &ost);
 	publish_auth(l, s.user, token);
+	if (op.out.count > 0)
+		publish_room_closed(l);
 	sb_info("login", "%s %s", s.user, what);
 	return RPC_OK;
 }

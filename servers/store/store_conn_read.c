@@ -216,9 +216,10 @@ store_res store_conn_mail_fetch(store_conn *c, store_str token, uint64_t after_s
 		store_mail *m = &out->v[i];
 		m->seq = r->mails[i]->seq;
 		/* Every kind crosses as is (room lines print differently). */
-		m->kind = r->mails[i]->kind == STORE_MAIL_GROUP  ? STORE_MAIL_GROUP
-		          : r->mails[i]->kind == STORE_MAIL_ROOM ? STORE_MAIL_ROOM
-		                                                 : STORE_MAIL_DIRECT;
+		m->kind = r->mails[i]->kind >= STORE_MAIL_GROUP &&
+		                  r->mails[i]->kind <= STORE_MAIL_ROOM_CLOSED
+		              ? (store_mail_kind)r->mails[i]->kind
+		              : STORE_MAIL_DIRECT;
 		m->time_ms = r->mails[i]->time_ms;
 		m->from = dup_or_empty(r->mails[i]->from);
 		m->group = dup_or_empty(r->mails[i]->group);

@@ -121,7 +121,9 @@ typedef struct store_wres {
 	store_res res;
 	uint64_t seq;   /* POST: post seq; SEND: mailbox seq; SEND_GROUP/ACK:
 	                   last seq used / acknowledged */
-	uint32_t count; /* SEND_GROUP: deliveries; MAIL_ACK: entries deleted */
+	uint32_t count; /* SEND_GROUP, SAY: deliveries; MAIL_ACK: entries deleted;
+	                   DELETE_ROOM, LOGOUT, DELETE, END_SESSION: room-closed
+	                   notices written (a mail hint is due when > 0) */
 	char token[STORE_TOKEN_MAX + 1]; /* LOGIN: the session's token */
 } store_wres;
 
@@ -225,7 +227,13 @@ typedef enum store_mail_kind {
 	STORE_MAIL_DIRECT = 1,
 	STORE_MAIL_GROUP = 2,
 	STORE_MAIL_ROOM = 3, /* group holds the room */
+	/* The recipient's room is gone and it is in lobby now: group holds
+	 * the room, from its creator, text STORE_CLOSED_DELETED or
+	 * STORE_CLOSED_SESSION_ENDED (why). Written in the closing txn. */
+	STORE_MAIL_ROOM_CLOSED = 4,
 } store_mail_kind;
+#define STORE_CLOSED_DELETED "deleted"
+#define STORE_CLOSED_SESSION_ENDED "session ended"
 typedef struct store_mail {
 	uint64_t seq;
 	store_mail_kind kind;

@@ -91,11 +91,12 @@ static int drop_memberships(store_db *db, MDB_txn *txn, store_str u)
 	return rc;
 }
 
-int store_delete_user(store_db *db, MDB_txn *txn, store_str token, store_str u)
+int store_delete_user(store_db *db, MDB_txn *txn, store_str token, store_str u,
+                      uint32_t *notices)
 {
 	int rc;
 	store_key k;
-	if ((rc = store_rooms_session_end(db, txn, u)) ||
+	if ((rc = store_rooms_session_end(db, txn, u, notices)) ||
 	    (rc = drop_friendships(db, txn, u)) ||
 	    (rc = drop_received_invitations(db, txn, u)) ||
 	    (rc = drop_sent_invitations(db, txn, u)) ||

@@ -126,8 +126,9 @@ int store_op_apply(store_db *db, MDB_txn *txn, store_wop *op);
 
 /* Rooms (store_rooms.c): the user's session ended (logout, delete, end
  * session): leave its room, delete the rooms it created (their members go
- * back to lobby). Returns an LMDB rc. */
-int store_rooms_session_end(store_db *db, MDB_txn *txn, store_str user);
+ * back to lobby, each with a STORE_MAIL_ROOM_CLOSED notice, counted into
+ * *notices). Returns an LMDB rc. */
+int store_rooms_session_end(store_db *db, MDB_txn *txn, store_str user, uint32_t *notices);
 /* The rooms' write ops, for store_ops.c's table. */
 int store_op_create_room(store_db *db, MDB_txn *txn, store_wop *op, store_str me);
 int store_op_join_room(store_db *db, MDB_txn *txn, store_wop *op, store_str me);

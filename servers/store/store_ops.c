@@ -14,7 +14,8 @@
 
 typedef int (*op_fn)(store_db *db, MDB_txn *txn, store_wop *op, store_str me);
 
-int store_delete_user(store_db *db, MDB_txn *txn, store_str token, store_str me);
+int store_delete_user(store_db *db, MDB_txn *txn, store_str token, store_str me,
+                      uint32_t *notices);
 
 static int get_k(MDB_txn *txn, MDB_dbi dbi, const store_key *k, MDB_val *v)
 {
@@ -196,7 +197,8 @@ static int op_logout(store_db *db, MDB_txn *txn, store_wop *op, store_str me)
 {
 	int rc;
 	store_key k;
-	CHECK(store_rooms_session_end(db, txn, me)); /* its rooms die with it */
+	/* its rooms die with it; their members get notices (out.count) */
+	CHECK(store_rooms_session_end(db, txn, me, &op->out.count));
 	store_key_name(&k, op->token);
 	MDB_val kv = store_val(k.b, k.len);
 	CHECK(mdb_del(txn, DBI(TOKENS), &kv, NULL));
@@ -207,7 +209,7 @@ static int op_logout(store_db *db, MDB_txn *txn, store_wop *op, store_str me)
 
 static int op_delete(store_db *db, MDB_txn *txn, store_wop *op, store_str me)
 {
-	return store_delete_user(db, txn, op->token, me);
+	return store_delete_user(db, txn, op->token, me, &op->out.count);
 }
 
 static int op_invite(store_db *db, MDB_txn *txn, store_wop *op, store_str me)

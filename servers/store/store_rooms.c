@@ -4,7 +4,10 @@
  * members (both O(1) from mdb_stat; room members are always online,
  * because a session's end takes its user out of its room). A room's
  * messages go through the durable mailbox path: one entry per member in
- * the say's own transaction, as send-group does. */
+ * the say's own transaction, as send-group does. A room that closes
+ * (deleted, or its creator's session ended) leaves each member that is
+ * moved to lobby a STORE_MAIL_ROOM_CLOSED entry in the same transaction,
+ * so a client learns where it is even if it was not listening then. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,12 +109,15 @@ static int room_get(store_db *db, MDB_txn *txn, store_str room,
 	return d.bad ? MDB_CORRUPTED : 0;
 }
 
-/* Deletes @room; its members go back to lobby. */
-static int kill_room(store_db *db, MDB_txn *txn, store_str room)
+/* Deletes @room; its members go back to lobby, each but @actor (who
+ * closed it and knows) with a notice saying @why. Adds the notices
+ * written to *@notices. */
+static int kill_room(store_db *db, MDB_txn *txn, store_str room, store_str actor,
+                     const char *why, uint32_t *notices)
 {
 	char creator[STORE_NAME_MAX + 1];
 	store_name_vec nv = {0};
-	uint64_t seq;
+	uint64_t seq, mseq;
 	store_key k;
 	int rc = room_get(db, txn, room, creator, &seq);
 	if (rc)
@@ -122,6 +128,11 @@ static int kill_room(store_db *db, MDB_txn *txn, store_str room)
 	for (size_t i = 0; rc == 0 && i < nv.n; i++) {
 		store_key_name(&k, store_s(nv.v[i]));
 		rc = del_key(txn, DBI(USER_ROOM), &k);
+		if (rc || same(store_s(nv.v[i]), actor))
+			continue;
+		rc = store_mail_append(db, txn, store_s(nv.v[i]), STORE_MAIL_ROOM_CLOSED,
+		                       store_s(creator), room, store_s(why), &mseq);
+		(*notices)++;
 	}
 	store_key_prefix(&k, room);
 	if (rc || (rc = store_del_prefix(txn, DBI(ROOM_MEMBERS), &k)))
@@ -156,7 +167,7 @@ static int collect_created(void *arg, const MDB_val *key, const MDB_val *val)
 	return store_collect_suffix(&b->rooms, key, val);
 }
 
-int store_rooms_session_end(store_db *db, MDB_txn *txn, store_str user)
+int store_rooms_session_end(store_db *db, MDB_txn *txn, store_str user, uint32_t *notices)
 {
 	by_creator b = {user, {0}};
 	store_key none = {0};
@@ -165,7 +176,8 @@ int store_rooms_session_end(store_db *db, MDB_txn *txn, store_str user)
 	if (rc == 0)
 		rc = store_scan(txn, DBI(ROOMS), &none, collect_created, &b);
 	for (size_t i = 0; rc == 0 && i < b.rooms.n; i++)
-		rc = kill_room(db, txn, store_s(b.rooms.v[i]));
+		rc = kill_room(db, txn, store_s(b.rooms.v[i]), user,
+		               STORE_CLOSED_SESSION_ENDED, notices);
 	free(b.rooms.v);
 	return rc;
 }
@@ -251,7 +263,7 @@ int store_op_delete_room(store_db *db, MDB_txn *txn, store_wop *op, store_str me
 		return rc;
 	if (!same(store_s(creator), me))
 		return fail(op, STORE_NOT_CREATOR);
-	return kill_room(db, txn, r);
+	return kill_room(db, txn, r, me, STORE_CLOSED_DELETED, &op->out.count);
 }
 
 /* Lobby's members: every session whose user has no room. */

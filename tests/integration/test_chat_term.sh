@@ -15,9 +15,11 @@ pane() { tmux capture-pane -p -t $T; }
 has() { pane | grep -qF -- "$1"; }
 cursor() { tmux display -p -t $T '#{cursor_x},#{cursor_y}'; }
 # prompt_is TEXT COL: the last non-empty row is TEXT and the cursor is on
-# that row at column COL
+# that row at column COL (capture-pane drops trailing blanks: so does TEXT)
 prompt_is() {
-    local rows last cx cy
+    local rows last cx cy want
+    want=$(printf '%s' "$1" | sed 's/ *$//')
+    set -- "$want" "$2"
     rows=$(pane)
     last=$(printf '%s\n' "$rows" | grep -v '^$' | tail -n 1)
     [ "$last" = "$1" ] || return 1
@@ -44,13 +46,13 @@ pane | grep -qE '^\[[0-9]{2}:[0-9]{2}:[0-9]{2}\] alice: hello everyone' ||
 printf 'register bob pw\nlogin bob pw\n' | "$SB_BIN_DIR/sb" 127.0.0.1 $SBD_PORT >/dev/null
 # alice types "half typed" and moves the cursor back before "typed"
 tmux send-keys -t $T "half typed" Left Left Left Left Left
-wait_for 10 prompt_is '> half typed' 7 || fail "typing not shown ($(cursor))"
+wait_for 10 prompt_is 'lobby> half typed' 12 || fail "typing not shown ($(cursor))"
 printf 'login bob pw\nsay bob ping from bob\nprivate bob alice psst\n' |
     "$SB_BIN_DIR/sb" 127.0.0.1 $SBD_PORT >/dev/null
 wait_for 10 has "(private) bob: psst" || fail "private did not arrive"
 # each delivery on its own row above the prompt, the typed text intact on
-# the prompt row and the cursor still before "typed" (column 7)
-wait_for 5 prompt_is '> half typed' 7 ||
+# the prompt row and the cursor still before "typed" (column 12)
+wait_for 5 prompt_is 'lobby> half typed' 12 ||
     fail "the half-typed line was not kept intact (cursor $(cursor))"
 pane | grep -v '^$' | tail -n 3 | head -n 2 | sed 's/^\[[0-9:]*\] //' |
     tr '\n' '|' | grep -qx 'bob: ping from bob|(private) bob: psst|' ||
@@ -59,6 +61,19 @@ pane | grep -v '^$' | tail -n 3 | head -n 2 | sed 's/^\[[0-9:]*\] //' |
 tmux send-keys -t $T "well " End " and finished" Enter
 wait_for 10 has "alice: half well typed and finished" || fail "typed line lost"
 echo "ok   message arrived mid-typing; line and cursor intact"
+# a typed line longer than the 120-column pane: the message goes above
+# all of its rows, and none of them is left behind above it
+long=$(printf 'w%.0s' $(seq 1 150))
+tmux send-keys -t $T "$long"
+wait_for 10 has "www" || fail "long line not shown"
+printf 'login bob pw\nsay bob over a long line\n' | "$SB_BIN_DIR/sb" 127.0.0.1 $SBD_PORT >/dev/null
+wait_for 10 has "bob: over a long line" || fail "message over a long line"
+sleep 0.3
+rows=$(pane | grep -v '^$')
+[ "$(printf '%s\n' "$rows" | grep -c www)" = 2 ] &&
+    printf '%s\n' "$rows" | tail -n 3 | head -n 1 | grep -q "bob: over a long line$" ||
+    fail "long line not redrawn whole below the message"
+tmux send-keys -t $T C-u
 tmux send-keys -t $T "#cR den" Enter
 wait_for 10 has "Created den" || fail "#cR"
 tmux send-keys -t $T "#lR" Enter
@@ -73,6 +88,29 @@ tmux send-keys -t $T "#gR nowhere" Enter
 wait_for 10 has "nowhere does not exist" || fail "#gR error"
 tmux send-keys -t $T "#dR den" Enter
 wait_for 10 has "Deleted den" || fail "#dR"
+wait_for 5 prompt_is 'lobby> ' 7 || fail "prompt not back to lobby after #dR"
+# rooms closing under alice: bob deletes his room, then bob's session
+# ends with another; each time alice is told and her prompt says lobby
+printf 'login bob pw\ncreate-room bob den2\n' | "$SB_BIN_DIR/sb" 127.0.0.1 $SBD_PORT >/dev/null
+tmux send-keys -t $T "#gR den2" Enter
+wait_for 10 prompt_is 'den2> ' 6 || fail "prompt does not show den2"
+tmux send-keys -t $T "typing"
+printf 'login bob pw\ndelete-room bob den2\n' | "$SB_BIN_DIR/sb" 127.0.0.1 $SBD_PORT >/dev/null
+wait_for 10 has "* room den2 was deleted by bob; you are in lobby" ||
+    fail "no notice of the deleted room"
+pane | grep -qE '^\[[0-9]{2}:[0-9]{2}:[0-9]{2}\] \* room den2 was deleted' ||
+    fail "notice not stamped"
+wait_for 5 prompt_is 'lobby> typing' 13 || fail "prompt not lobby after the notice"
+tmux send-keys -t $T C-u "room talk" Enter
+wait_for 10 has "alice: room talk" || fail "say after the notice"
+printf 'login bob pw\ncreate-room bob pub\n' | "$SB_BIN_DIR/sb" 127.0.0.1 $SBD_PORT >/dev/null
+tmux send-keys -t $T "#gR pub" Enter
+wait_for 10 prompt_is 'pub> ' 5 || fail "prompt does not show pub"
+printf 'login bob pw\nlogout bob\n' | "$SB_BIN_DIR/sb" 127.0.0.1 $SBD_PORT >/dev/null
+wait_for 10 has "* room pub closed: bob's session ended; you are in lobby" ||
+    fail "no notice of the room closed by its creator's logout"
+wait_for 5 prompt_is 'lobby> ' 7 || fail "prompt not lobby after logout notice"
+echo "ok   room-closed notices (delete, creator's logout) and the prompt"
 tmux send-keys -t $T "#exit" Enter
 wait_for 10 has "Bye!" || fail "#exit"
 out=$(printf 'login bob pw\nlist-users bob\n' | "$SB_BIN_DIR/sb" 127.0.0.1 $SBD_PORT)
@@ -94,17 +132,21 @@ echo "$out" | grep -qE '^c on app-[0-9]+ tcp://127\.0\.0\.1:[0-9]+, logged in si
 echo "ok   clock skew measured as $off ms"
 sbd_stop
 
-# Idle sessions: alice idles past 1500 ms; her room and session go.
+# Idle sessions: alice idles past 1500 ms; her room and session go, and
+# bob, in her room, gets the room-closed notice.
 SBD_EXTRA="--session-idle-ms 1500"
 chat_sbd_start || fail "sbd did not start (idle)"
 # (alice in her own sb: script mode polls every user it holds)
 printf 'register alice pa\nregister bob pb\nlogin alice pa\ncreate-room alice gone\n' |
     "$SB_BIN_DIR/sb" 127.0.0.1 $SBD_PORT >/dev/null
-out=$( { printf 'login bob pb\nlist-rooms bob\n'
+out=$( { printf 'login bob pb\njoin-room bob gone\nlist-rooms bob\n'
          for i in 1 2 3 4 5; do sleep 0.6; echo "list-rooms bob"; done
          echo "list-users bob"; echo "list-rooms bob"; } |
        "$SB_BIN_DIR/sb" 127.0.0.1 $SBD_PORT)
-echo "$out" | head -n 8 | grep -qx "gone 1" || fail "room not made: $out"
+echo "$out" | head -n 8 | grep -qx "gone 2" || fail "room not made: $out"
+# bob, in alice's room, is told it closed with her session
+echo "$out" | grep -qx "<<<ROOM<gone> closed: alice's session ended; you are in lobby>>>" ||
+    fail "no room-closed notice on the idle timeout: $out"
 echo "$out" | tail -n 4 | grep -qx "alice offline" || fail "alice did not time out: $out"
 echo "$out" | tail -n 2 | grep -q "gone" && fail "room outlived the session: $out"
 echo "$out" | tail -n 1 | grep -qx "lobby 1" || fail "lobby count: $out"
