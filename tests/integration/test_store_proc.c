@@ -33,7 +33,7 @@
 
 typedef struct world {
 	tsp_sbd t;      /* temp dir and a free range of 7 ports from t.port */
-	pid_t store, bus, app;
+	pid_t store, bus, app, draw;
 	char store_url[64], app_url[64], bus_in[64], bus_out[64], port[16];
 	store_conn *sc;
 } world;
@@ -113,8 +113,12 @@ static void start_store(world *w)
 	wait_up(w->store, w->store_url);
 }
 
-static void start_world(world *w)
+/* The store, the bus and an app server over them; with_draw adds `sbd
+ * draw` on P+1 and points the app server at it. */
+static void start_world(world *w, int with_draw)
 {
+	char draw_url[64];
+
 	memset(w, 0, sizeof *w);
 	assert_int_equal(tsp_init(&w->t), 0);
 	snprintf(w->port, sizeof w->port, "%d", w->t.port);
@@ -125,9 +129,17 @@ static void start_world(world *w)
 	start_store(w);
 	const char *b[] = {"bus", "--base-port", w->port, "--host", "127.0.0.1", NULL};
 	w->bus = spawn(w, "bus", b);
+	snprintf(draw_url, sizeof draw_url, "tcp://127.0.0.1:%d", w->t.port + 1);
+	if (with_draw) {
+		const char *d[] = {"draw", "--data-dir", w->t.data, "--base-port",
+		                   w->port, "--host", "127.0.0.1", NULL};
+		w->draw = spawn(w, "draw", d);
+		wait_up(w->draw, draw_url);
+	}
 	const char *a[] = {"app", "--base-port", w->port, "--host", "127.0.0.1",
 	                   "--store", w->store_url, "--listen", w->app_url,
-	                   "--id", "app-t", "--advertise", "127.0.0.1", NULL};
+	                   "--id", "app-t", "--advertise", "127.0.0.1",
+	                   with_draw ? "--draw" : NULL, draw_url, NULL};
 	w->app = spawn(w, "app", a);
 	wait_up(w->app, w->app_url);
 	assert_int_equal(store_conn_remote(w->store_url, 5000, &w->sc), 0);
@@ -138,6 +150,7 @@ static void stop_world(world *w)
 	store_conn_close(w->sc);
 	stop(&w->app, SIGTERM);
 	stop(&w->bus, SIGTERM);
+	stop(&w->draw, SIGTERM);
 	stop(&w->store, SIGTERM);
 	tsp_cleanup(&w->t);
 }
@@ -284,7 +297,7 @@ static void test_kill9_store_under_load(void **state)
 	int wst;
 
 	(void)state;
-	start_world(&w);
+	start_world(&w, 0);
 	for (int i = 0; i < PAIRS; i++) {
 		snprintf(u, sizeof u, "u%d", i);
 		snprintf(v, sizeof v, "v%d", i);
@@ -356,8 +369,26 @@ static int app_post(rpc_client *c, const char *token, char *msg, size_t n)
 	return code;
 }
 
+static int app_draw(rpc_client *c, const char *token, char *msg, size_t n)
+{
+	Sb__Social__DrawRequest q = SB__SOCIAL__DRAW_REQUEST__INIT;
+	Sb__Social__DrawReply *r = NULL;
+	rpc_opts o = {.timeout_ms = 5000, .token = token};
+	rpc_status st;
+	int code;
+
+	q.count = 1;
+	code = sb_social_App_Draw(c, &q, &r, &o, &st);
+	snprintf(msg, n, "%s", st.message);
+	if (code == RPC_OK)
+		assert_int_equal(r->n_numbers, 1);
+	sb_social_App_free(r);
+	return code;
+}
+
 /* A logout at the store wins at once, cache or not: the store checks the
- * token inside every read and write. */
+ * token inside every read and write, and Draw (whose action never passes
+ * the token through the store) checks it without the cache. */
 static void test_logged_out_token_refused_while_cached(void **state)
 {
 	static world w;
@@ -365,15 +396,18 @@ static void test_logged_out_token_refused_while_cached(void **state)
 	char msg[256];
 
 	(void)state;
-	start_world(&w);
+	start_world(&w, 1);
 	user(&w, "kim");
 	assert_int_equal(rpc_client_open(&c, w.app_url, NULL), 0);
 	assert_int_equal(app_call(c, "Tkim", msg, sizeof msg), RPC_OK); /* cached */
 	assert_int_equal(app_call(c, "Tkim", msg, sizeof msg), RPC_OK);
+	assert_int_equal(app_draw(c, "Tkim", msg, sizeof msg), RPC_OK);
 	wr(&w, STORE_OP_LOGOUT, "Tkim", NULL, NULL); /* no auth event sent */
 	assert_int_equal(app_post(c, "Tkim", msg, sizeof msg), RPC_UNAUTHENTICATED);
 	assert_string_equal(msg, "Not login yet");
 	assert_int_equal(app_call(c, "Tkim", msg, sizeof msg), RPC_UNAUTHENTICATED);
+	assert_string_equal(msg, "Not login yet");
+	assert_int_equal(app_draw(c, "Tkim", msg, sizeof msg), RPC_UNAUTHENTICATED);
 	assert_string_equal(msg, "Not login yet");
 	rpc_client_close(c);
 	stop_world(&w);
@@ -391,7 +425,7 @@ static void test_auth_event_drops_cached_token(void **state)
 	uint64_t hits, misses, drops;
 
 	(void)state;
-	start_world(&w);
+	start_world(&w, 0);
 	app_config cfg = {.id = "app-t", .listen_url = "tcp://127.0.0.1:0",
 	                  .bus_in = w.bus_in, .bus_out = w.bus_out,
 	                  .store_url = w.store_url};
