@@ -210,6 +210,24 @@ int app_agent_start(const app_agent_config *c, app_agent **out)
 	return 0;
 }
 
+int app_agent_release(app_agent *a, const char *user)
+{
+	Sb__Fleet__ReleaseRequest req = SB__FLEET__RELEASE_REQUEST__INIT;
+	Sb__Fleet__ReleaseReply *reply = NULL;
+	rpc_opts opts = {.timeout_ms = 1000};
+	rpc_status st = {0};
+	int rc;
+
+	req.user = (char *)user;
+	rc = sb_fleet_Orchestrator_Release(a->cli, &req, &reply, &opts, &st);
+	if (rc == RPC_OK)
+		protobuf_c_message_free_unpacked(&reply->base, NULL);
+	else
+		sb_warn("agent", "%s: release of %s failed: %s %s", a->id, user,
+		        rpc_code_name(rc), st.message);
+	return rc;
+}
+
 void app_agent_stop(app_agent *a, int deregister)
 {
 	if (a == NULL)

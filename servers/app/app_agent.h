@@ -41,6 +41,11 @@ int app_agent_start(const app_agent_config *c, app_agent **out);
 /** 1 once the orchestrator has accepted the server's Register. */
 int app_agent_registered(app_agent *a);
 
+/** Releases @user's assignment at the orchestrator (a session that ended
+ * on this server, e.g. timed out), bounded to 1 s. Returns the RPC code;
+ * a failure is logged (the slot is freed at the user's next login). */
+int app_agent_release(app_agent *a, const char *user);
+
 /** Stops the thread; with deregister, tells the orchestrator the server
  * is leaving (bounded to 1 s). Frees the agent. NULL is ignored. */
 void app_agent_stop(app_agent *a, int deregister);

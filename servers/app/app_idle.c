@@ -57,9 +57,24 @@ static void end_session(app_server *a, const struct app_seen *s)
 
 	if (r == STORE_OK && op.out.count > 0)
 		app_hint(a, NULL, "room"); /* its rooms' members have notices */
-	if (r == STORE_OK)
+	if (r == STORE_OK) {
+		app_session_end_fn fn;
+		void *arg;
+
 		sb_info("app", "%s: %s's session timed out (no call for %lld ms); "
 		        "its rooms are gone", a->id, s->user, (long long)a->idle_ms);
+		pthread_mutex_lock(&a->idle_mu);
+		fn = a->ended_fn, arg = a->ended_arg;
+		a->ended_busy += fn != NULL;
+		pthread_mutex_unlock(&a->idle_mu);
+		if (fn != NULL) {
+			fn(arg, s->user);
+			pthread_mutex_lock(&a->idle_mu);
+			a->ended_busy--;
+			pthread_cond_broadcast(&a->idle_cv);
+			pthread_mutex_unlock(&a->idle_mu);
+		}
+	}
 	else if (r != STORE_NOT_LOGGED_IN)
 		sb_warn("app", "%s: ending %s's idle session: %s", a->id, s->user,
 		        store_res_name(r));
@@ -141,4 +156,17 @@ uint32_t app_server_users(app_server *a)
 	n = a->nseen;
 	pthread_mutex_unlock(&a->idle_mu);
 	return (uint32_t)n;
+}
+
+void app_server_on_session_end(app_server *a, app_session_end_fn fn,
+                               void *arg)
+{
+	pthread_mutex_lock(&a->idle_mu);
+	a->ended_fn = fn;
+	a->ended_arg = arg;
+	/* A call under way may still use the old arg: wait it out, so the
+	 * caller may free that arg once we return. */
+	while (a->ended_busy > 0)
+		pthread_cond_wait(&a->idle_cv, &a->idle_mu);
+	pthread_mutex_unlock(&a->idle_mu);
 }

@@ -44,6 +44,10 @@ struct app_server {
 	size_t nseen, capseen;
 	int idle_stop, have_idler;
 	pthread_t idler;
+	/* Told when an idle session ends here (the orchestrator's Release). */
+	app_session_end_fn ended_fn;
+	void *ended_arg;
+	int ended_busy; /* calls of ended_fn under way */
 };
 
 /** Token check and placement: fills *s and returns RPC_OK when the call's

@@ -55,6 +55,13 @@ const char *app_server_endpoint(const app_server *a);
 /** The token cache's counters (tests). */
 void app_server_cache_stats(app_server *a, uint64_t *hits, uint64_t *misses,
                             uint64_t *drops);
+/** Called (on the idle thread) after an idle session of @user ended here,
+ * so the fleet can free the user's slot. */
+typedef void (*app_session_end_fn)(void *arg, const char *user);
+/** Sets (or clears, with NULL) the idle-session-end callback; returns once
+ * no call of the previous one is under way. */
+void app_server_on_session_end(app_server *a, app_session_end_fn fn,
+                               void *arg);
 /** Users with a live session seen on this server (its heartbeat's user
  * count); 0 when idle-session tracking is off (idle_ms 0). */
 uint32_t app_server_users(app_server *a);

@@ -29,6 +29,12 @@ static void evicted(void *arg, const char *why)
 	kill(getpid(), SIGTERM);
 }
 
+/* An idle session ended here: free the user's slot in the fleet. */
+static void session_ended(void *arg, const char *user)
+{
+	app_agent_release(arg, user);
+}
+
 static int start_agent(const sbd_opts *o, app_server *a, app_agent **out)
 {
 	app_agent_config ac = {.orchestrator = o->orch.url,
@@ -40,6 +46,8 @@ static int start_agent(const sbd_opts *o, app_server *a, app_agent **out)
 	                       .evicted = evicted};
 	int rv = app_agent_start(&ac, out);
 
+	if (rv == 0)
+		app_server_on_session_end(a, session_ended, *out);
 	if (rv != 0)
 		sb_error("app", "cannot start the orchestrator agent for %s: %d",
 		         o->orch.url, rv);
@@ -85,6 +93,7 @@ int sbd_run_app(const sbd_opts *o)
 		return -1;
 	}
 	sbd_wait_signal();
+	app_server_on_session_end(a, NULL, NULL);
 	app_agent_stop(agent, 1); /* leave the fleet first: no new users */
 	app_server_stop(a);
 	sb_info("sbd", "stopped");

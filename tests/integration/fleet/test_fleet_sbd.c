@@ -39,7 +39,8 @@ static int accepts(int port)
 }
 
 /* sbd all with a 1 s idle grace; s->pid leads its own process group. */
-static int start_sbd(tsp_sbd *s)
+static int start_sbd_idle(tsp_sbd *s, const char *idle_ms,
+                          const char *grace)
 {
 	const char *bin = getenv("SB_BIN_DIR");
 	char path[512], port[16], log[400];
@@ -57,7 +58,8 @@ static int start_sbd(tsp_sbd *s)
 			_exit(127);
 		char *argv[] = {path, "--data-dir", s->data, "--base-port", port,
 		                "--host", "127.0.0.1", "--pw-cost", "fast",
-		                "--idle-grace", "1", "--http-port", "0", NULL};
+		                "--idle-grace", (char *)grace, "--http-port", "0",
+		                "--session-idle-ms", (char *)idle_ms, NULL};
 		execv(path, argv);
 		_exit(127);
 	}
@@ -70,6 +72,11 @@ static int start_sbd(tsp_sbd *s)
 		fp_sleep_ms(100);
 	}
 	return -1;
+}
+
+static int start_sbd(tsp_sbd *s)
+{
+	return start_sbd_idle(s, "1800000", "1");
 }
 
 static char *fleet_tag(const tsp_sbd *s, char *buf, size_t n)
@@ -292,12 +299,40 @@ static void test_no_orphans(void **state)
 	tsp_cleanup(&s);
 }
 
+/* A session that times out on its app server frees its slot: ten idle
+ * users on a full server, then an eleventh fits on the same one. */
+static void test_idle_release(void **state)
+{
+	sb_user u[11];
+	sb_session *ss;
+	rpc_status st;
+	tsp_sbd s;
+	char tag[64];
+
+	(void)state;
+	assert_int_equal(tsp_init(&s), 0);
+	/* A long fleet grace: the emptied server must stay for the check. */
+	assert_int_equal(start_sbd_idle(&s, "1000", "60"), 0);
+	assert_int_equal(sb_open(&ss, "127.0.0.1", s.port, &st), RPC_OK);
+	login_users(ss, "idl", 10, u);
+	for (int i = 0; i < 10; i++) /* a call each: the app server sees them */
+		assert_int_equal(sb_post(ss, &u[i], "then idle", &st), RPC_OK);
+	assert_int_equal(fp_count(fleet_tag(&s, tag, sizeof tag), NULL, 0), 1);
+	fp_sleep_ms(2500); /* idle 1 s, the idler looks every 250 ms */
+	login_users(ss, "idm", 1, &u[10]);
+	assert_string_equal(u[10].server_id, u[0].server_id);
+	assert_int_equal(fp_count(tag, NULL, 0), 1);
+	sb_close(ss);
+	tsp_cleanup(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_login_scale),
 		cmocka_unit_test(test_ride_through),
 		cmocka_unit_test(test_no_orphans),
+		cmocka_unit_test(test_idle_release),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
