@@ -92,7 +92,7 @@ typedef struct sbd_store_srv {
 	rpc_server *srv;
 	struct store_service *svc;
 } sbd_store_srv;
-/** Opens DIR/store (created if needed) and starts its writer. Returns 0,
+/** Opens DIR/store (created with its parents if needed) and starts its writer. Returns 0,
  * or an errno/LMDB code (logged). */
 int sbd_store_open(const char *data_dir, store_db **db, store_writer **w);
 /** Serves sb.store.Store over @db/@w on @url. Returns 0 or an nng code
