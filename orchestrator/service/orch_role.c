@@ -154,6 +154,10 @@ static int start_http(orch_role *r, const orch_config *c)
              c->http_host != NULL ? c->http_host : "127.0.0.1", c->http_port);
     so.url = url;
     if (status_server_start(&so, &r->http, &st) != RPC_OK) {
+        if (c->http_optional) {
+            sb_warn("orchestrator", "no status page: %s", st.message);
+            return 0;
+        }
         sb_error("orchestrator", "status page: %s", st.message);
         return -1;
     }

@@ -30,6 +30,7 @@ typedef struct orch_config {
     const char *data_dir;     /**< the fleet record's LMDB dir; required */
     const char *listen_url;   /**< "tcp://127.0.0.1:8890" */
     int http_port;            /**< status page port; 0 = no page */
+    int http_optional;        /**< 1: a page that cannot start is a warning */
     const char *http_host;    /**< "127.0.0.1" */
     const char *fleet_name;   /**< tag; "switchboard" */
     const char *driver;       /**< "local" (default) or "ec2" */

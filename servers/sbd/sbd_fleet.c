@@ -50,8 +50,13 @@ int sbd_fleet_start(const sbd_opts *o, const sbd_app_urls *u,
 		         o->base_port + 2);
 		c.data_dir = dir;
 		c.listen_url = listen;
-		c.http_port = o->orch.http_set ? (int)o->orch.http_port
-		                               : o->base_port + 6;
+		/* README: the status page is on 8080 with the default ports and
+		 * moves to P+6 with --base-port; a page that cannot bind is only
+		 * a warning here (the chat service matters more than the page). */
+		c.http_port = o->orch.http_set      ? (int)o->orch.http_port
+		              : o->base_port == 8888 ? 8080
+		                                     : o->base_port + 6;
+		c.http_optional = 1;
 		c.children_die_with_parent = 1;
 		/* Our app servers die with us, so a previous run's fleet is gone
 		 * (or going): start from an empty record, and tag this run's
