@@ -312,7 +312,8 @@ static void usage(void)
 {
     printf("usage: sb-bench rpc [--clients C] [--seconds S] [--payload B]\n"
            "                    [--workers W] [--contexts N] [--rounds R]\n"
-           "                    [--only framework|raw] [--on-workers] [--json]\n"
+           "                    [--only framework|raw] [--on-workers]\n"
+           "                    [--json]\n"
            "Echo calls through the RPC framework, then the same load over\n"
            "raw nng req/rep, both on 127.0.0.1; prints calls/s, latency\n"
            "p50/p90/p99/max and the framework/raw throughput ratio.\n"

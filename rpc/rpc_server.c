@@ -40,7 +40,7 @@ struct rpc_call {
     ProtobufCMessage *reply;
     const char *message;
     const char *redirect;
-    int64_t t0_us;
+    int64_t t0_us, t1_us; /* received; reply settled (0 = not yet) */
     int64_t deadline_ms; /* monotonic; 0 = none */
     int state;
     int early_code;
@@ -261,7 +261,7 @@ static nng_msg *build_reply(rpc_call *call, int code)
 static void call_done(rpc_call *call, int code)
 {
     rpc_server *s = call->s;
-    int64_t lat = rpc_now_mono_us() - call->t0_us;
+    int64_t lat = (call->t1_us ? call->t1_us : rpc_now_mono_us()) - call->t0_us;
     rpc_stats *st = call->m ? &call->m->stats : &s->bad_calls;
     rpc_stats_record(st, lat, code != RPC_OK);
     if (sb_log_enabled(SB_LOG_DEBUG))
@@ -278,8 +278,10 @@ static int settle_code(rpc_call *call, int code)
         call->message = "handler returned an invalid status";
         return RPC_INTERNAL;
     }
+    /* one clock read serves the deadline check and the latency figure */
+    call->t1_us = rpc_now_mono_us();
     if (code == RPC_OK && call->deadline_ms != 0 &&
-        rpc_now_mono_ms() > call->deadline_ms) {
+        call->t1_us / 1000 > call->deadline_ms) {
         call->message = "deadline exceeded";
         return RPC_DEADLINE_EXCEEDED;
     }
@@ -353,7 +355,7 @@ static int decode_call(rpc_server *s, rpc_call *call, nng_msg *msg)
                              "malformed call frame (%zu bytes)",
                              nng_msg_len(msg));
     if (call->env->timeout_ms != 0)
-        call->deadline_ms = rpc_now_mono_ms() + call->env->timeout_ms;
+        call->deadline_ms = call->t0_us / 1000 + call->env->timeout_ms;
     call->m = rpc_server_find(s, call->env->method);
     if (call->m == NULL)
         return rpc_call_fail(call, RPC_UNIMPLEMENTED, "unknown method '%.200s'",
