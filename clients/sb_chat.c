@@ -100,8 +100,9 @@ static int cursor_row(sb_chat *c)
 }
 
 /* The one place that prints while the user may be typing: clear the
- * prompt and typed rows (from the prompt's row down), print, then have libedit draw prompt and line again from
- * its live buffer. EL_REFRESH takes the cursor to be at column 0 of a
+ * prompt's and typed text's rows (from the prompt's row down), print,
+ * then have libedit draw prompt and line again from its live buffer.
+ * EL_REFRESH takes the cursor to be at column 0 of a
  * fresh row - where our newline left it - and puts it back at its place
  * in the line, so libedit's idea of the screen stays true. While a
  * finished line runs no line is open (editing 0): the next prompt comes

@@ -451,6 +451,29 @@ static void test_format_delivery(void **state)
     protobuf_c_message_free_unpacked(&d->base, NULL);
 }
 
+/* A room that closed under its member: the three shapes script mode
+ * prints (the reason from the server, or an unknown one as given). */
+static void test_format_room_closed(void **state)
+{
+    static const char *const why[][2] = {
+        {"deleted", "<<<ROOM<den> deleted by bob; you are in lobby>>>"},
+        {"session ended",
+         "<<<ROOM<den> closed: bob's session ended; you are in lobby>>>"},
+        {"moved", "<<<ROOM<den> closed (moved); you are in lobby>>>"},
+    };
+    char buf[128];
+
+    (void)state;
+    for (size_t i = 0; i < 3; i++) {
+        Sb__Social__Delivery *d =
+            mk(1, SB__SOCIAL__DELIVERY__KIND__ROOM_CLOSED, "bob", "alice",
+               "den", why[i][0]);
+        sb_format_delivery(buf, sizeof(buf), d);
+        assert_string_equal(buf, why[i][1]);
+        protobuf_c_message_free_unpacked(&d->base, NULL);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -468,6 +491,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_relogin_when_app_server_gone,
                                         setup, teardown),
         cmocka_unit_test(test_format_delivery),
+        cmocka_unit_test(test_format_room_closed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
