@@ -2,7 +2,8 @@
  * child sbd (all roles) on 127.0.0.1; U users in R rooms; one closed-loop
  * sender per room says "t<µs>" as each member in turn; every user
  * long-polls its mailbox in its own thread and times each room message
- * from the say's start to its arrival. Prints says/s, deliveries/s, the
+ * from the say's start to its arrival (acking each batch first, as sb
+ * chat does, unless --ack 0). Prints says/s, deliveries/s, the
  * delivery latency percentiles, and deliveries missing (should be 0).
  * The sbd starter is bench_social.c's (static there). */
 #define _GNU_SOURCE
@@ -29,6 +30,7 @@ typedef struct cuser {
 	sb_session *s;
 	sb_user u;
 	atomic_int *stop;
+	int ack;           /* ack each batch before the next Receive */
 	bench_samples lat; /* say start -> arrival, µs */
 	uint64_t got, errors;
 } cuser;
@@ -141,7 +143,7 @@ static void *receiver(void *arg)
 			c->got++;
 			bench_samples_add(&c->lat, now - t);
 		}
-		if (r->n_deliveries > 0)
+		if (r->n_deliveries > 0 && c->ack)
 			sb_ack(c->s, &c->u, after, &st);
 		sb_free(r);
 	}
@@ -175,7 +177,8 @@ static void *sender(void *arg)
 
 /* Registers, logs in and seats every user: user i is in room i % rooms
  * (users 0..rooms-1 create them). */
-static int setup(cuser *us, int users, int rooms, int port, atomic_int *stop)
+static int setup(cuser *us, int users, int rooms, int port, atomic_int *stop,
+                 int ack)
 {
 	char name[16];
 	rpc_status st;
@@ -186,6 +189,7 @@ static int setup(cuser *us, int users, int rooms, int port, atomic_int *stop)
 		ProtobufCMessage *rep = NULL;
 		char room[16];
 		c->stop = stop;
+		c->ack = ack;
 		snprintf(name, sizeof name, "cu%d", i);
 		snprintf(room, sizeof room, "r%d", i % rooms);
 		rr.room = room;
@@ -207,11 +211,12 @@ static int setup(cuser *us, int users, int rooms, int port, atomic_int *stop)
 static int run(cuser *us, int users, int rooms, int seconds, atomic_int *stop,
                int json)
 {
-	pthread_t *rt = calloc((size_t)users, sizeof *rt), st[64];
+	pthread_t *rt = calloc(users > 0 ? (size_t)users : 1, sizeof *rt), st[64];
 	croom rs[64];
 	bench_samples lat = {0}, says_lat = {0};
 	uint64_t says = 0, got = 0, want = 0, errors = 0;
 	int nr = 0, ns = 0, rc = -1;
+	int64_t t0 = rpc_now_mono_us();
 
 	if (rt == NULL)
 		return -1;
@@ -219,7 +224,7 @@ static int run(cuser *us, int users, int rooms, int seconds, atomic_int *stop,
 		if (pthread_create(&rt[nr], NULL, receiver, &us[nr]) != 0)
 			goto out;
 	sleep_ms(200); /* receivers parked */
-	int64_t t0 = rpc_now_mono_us();
+	t0 = rpc_now_mono_us();
 	for (; ns < rooms; ns++) {
 		rs[ns] = (croom){us, ns, rooms, (users - ns + rooms - 1) / rooms, stop,
 		                 {0}, 0, 0};
@@ -266,7 +271,7 @@ out:
 
 int bench_chat_main(int argc, char **argv)
 {
-	long users = 100, rooms = 10, seconds = 5;
+	long users = 100, rooms = 10, seconds = 5, ack = 1;
 	int json = 0, port = 0, rc = 1;
 	const char *sbd = NULL;
 	char sbdbuf[512], dir[] = "/tmp/sb-bench-chat.XXXXXX", cmd[300];
@@ -283,9 +288,12 @@ int bench_chat_main(int argc, char **argv)
 		if ((r = bench_flag_int(argc, argv, &i, "--users", 1, 1000, &users)) == 0 &&
 		    (r = bench_flag_int(argc, argv, &i, "--rooms", 1, 64, &rooms)) == 0 &&
 		    (r = bench_flag_int(argc, argv, &i, "--seconds", 1, 600, &seconds)) == 0 &&
+		    (r = bench_flag_int(argc, argv, &i, "--ack", 0, 1, &ack)) == 0 &&
 		    (r = bench_flag_str(argc, argv, &i, "--sbd", &sbd)) == 0) {
 			printf("usage: sb-bench chat [--users N] [--rooms R] [--seconds S]\n"
-			       "                     [--sbd PATH] [--json]\n");
+			       "                     [--ack 1|0] [--sbd PATH] [--json]\n"
+			       "--ack 0: receivers never Ack (sb chat acks each batch,\n"
+			       "a durable write, before its next Receive)\n");
 			return strcmp(argv[i], "--help") == 0 ? 0 : 2;
 		}
 		if (r < 0)
@@ -306,7 +314,7 @@ int bench_chat_main(int argc, char **argv)
 	if (!json)
 		printf("sb-bench chat: %ld users in %ld rooms, %ld s, child sbd %s on "
 		       "127.0.0.1:%d\n", users, rooms, seconds, sbd, port);
-	if (setup(us, (int)users, (int)rooms, port, &stop) == 0 &&
+	if (setup(us, (int)users, (int)rooms, port, &stop, (int)ack) == 0 &&
 	    run(us, (int)users, (int)rooms, (int)seconds, &stop, json) == 0)
 		rc = 0;
 out:
