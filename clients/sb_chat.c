@@ -310,8 +310,10 @@ int sb_chat_run(const char *host, int port)
         fprintf(stderr, "sb chat: %s\n", st.message);
         return 2;
     }
-    if (!c.tty)
+    if (!c.tty) {
         setvbuf(stdin, NULL, _IONBF, 0); /* the form and poll share fd 0 */
+        setvbuf(stdout, NULL, _IOLBF, 0); /* a reader sees each line now */
+    }
     else if (edit_open(&c) != 0) {
         fprintf(stderr, "sb chat: cannot set up line editing\n");
         goto out;

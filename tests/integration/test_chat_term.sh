@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # test_chat_term.sh: `sb chat` in a real terminal (tmux, on 127.0.0.1):
 # register through the form, say, a message that arrives while a line is
-# half typed leaves that line and the cursor intact, #commands. Then the clock: an
-# sbd whose clock is skewed by --test-clock-skew-ms is measured by `time`
-# within a few ms; and an idle session times out with its room.
+# half typed (or wraps) leaves that line and the cursor intact, room-closed
+# notices and the room in the prompt, #commands; then `sb chat` without a
+# terminal (a fifo). Then the clock: an sbd whose clock is skewed by
+# --test-clock-skew-ms is measured by `time` within a few ms; and an idle
+# session times out with its room, whose member gets the notice.
 set -u
 : "${SB_BIN_DIR:?}" "${SB_SOURCE_DIR:?}"
 . "$SB_SOURCE_DIR/tests/integration/chat_lib.sh"
 command -v tmux >/dev/null || { echo "SKIP: tmux not installed"; exit 77; }
 T=sbchat$$
-trap 'tmux kill-session -t $T 2>/dev/null; sbd_stop; rm -rf "$WRAP_BIN"' EXIT
+CHAT_PID=
+trap '[ -n "$CHAT_PID" ] && kill $CHAT_PID 2>/dev/null; tmux kill-session -t $T 2>/dev/null; sbd_stop; rm -rf "$WRAP_BIN"' EXIT
 fail() { echo "FAIL: $*"; tmux capture-pane -p -t $T 2>/dev/null; exit 1; }
 pane() { tmux capture-pane -p -t $T; }
 has() { pane | grep -qF -- "$1"; }
@@ -116,6 +119,30 @@ wait_for 10 has "Bye!" || fail "#exit"
 out=$(printf 'login bob pw\nlist-users bob\n' | "$SB_BIN_DIR/sb" 127.0.0.1 $SBD_PORT)
 echo "$out" | grep -qx "alice offline" || fail "#exit did not log out: $out"
 echo "ok   tmux chat"
+
+# Without a terminal: sb chat reads lines from a pipe kept open, prints
+# plain lines; a room deleted under it is announced there too.
+fifo=$WRAP_BIN/in; mkfifo "$fifo"
+"$SB_BIN_DIR/sb" chat 127.0.0.1 $SBD_PORT <"$fifo" >"$WRAP_BIN/out" 2>&1 &
+CHAT_PID=$!
+exec 3>"$fifo"
+printf 'l\nalice\nsecret\n' >&3
+plain() { grep -qF -- "$1" "$WRAP_BIN/out"; }
+wait_for 10 plain "You are in lobby" || fail "plain: no login: $(cat "$WRAP_BIN/out")"
+printf 'login bob pw\ncreate-room bob den3\n' | "$SB_BIN_DIR/sb" 127.0.0.1 $SBD_PORT >/dev/null
+echo "#gR den3" >&3
+wait_for 10 plain "You are in den3" || fail "plain: #gR: $(cat "$WRAP_BIN/out")"
+printf 'login bob pw\ndelete-room bob den3\n' | "$SB_BIN_DIR/sb" 127.0.0.1 $SBD_PORT >/dev/null
+wait_for 10 plain "* room den3 was deleted by bob; you are in lobby" ||
+    fail "plain: no room-closed notice: $(cat "$WRAP_BIN/out")"
+echo "plain words" >&3
+wait_for 10 plain "alice: plain words" || fail "plain: say: $(cat "$WRAP_BIN/out")"
+echo "#exit" >&3
+exec 3>&-
+wait_for 10 plain "Bye!" || fail "plain: #exit: $(cat "$WRAP_BIN/out")"
+wait "$CHAT_PID" || fail "plain: sb chat exit status $?"
+grep -q $'\001' "$WRAP_BIN/out" && fail "plain: internal mark printed"
+echo "ok   sb chat without a terminal, with the notice"
 sbd_stop
 
 # Clock: a server 5000 ms ahead, measured through the real network path.
