@@ -402,7 +402,16 @@ static void op_cb(void *arg)
             return op_retry(op);
         }
         op->state = OP_RECV_DONE; /* the context is clean for reuse */
-        return op_got_reply(op, nng_aio_get_msg(op->aio));
+        nng_msg *reply = nng_aio_get_msg(op->aio);
+        if (reply == NULL) {
+            /* Seen with nng 1.5.2 (a receive that succeeds without a
+             * frame, after UNAVAILABLE retries of a long call): answer
+             * as a dropped connection rather than crash. */
+            rpc_status_set(&op->st, RPC_UNAVAILABLE,
+                           "no reply frame from %s", op->ep->url);
+            return op_retry(op);
+        }
+        return op_got_reply(op, reply);
     }
 }
 

@@ -184,7 +184,11 @@ static int retry_one(orch_service *s, parked *p, int64_t now)
 {
     fleet_assignment a;
     rpc_status st = {0};
-    int rc = fleet_assign(s->f, p->user, &a, &st);
+    int rc;
+
+    /* Past its bound: answer without asking the fleet again, which could
+     * plan one more launch for a caller that is gone. */
+    rc = now < p->deadline ? fleet_assign(s->f, p->user, &a, &st) : FLEET_WAIT;
 
     if (rc == FLEET_WAIT && now < p->deadline)
         return 0;

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "fleet.pb-c.h"
 #include "fleet.sb.h"
@@ -40,12 +42,23 @@ int login_orch_assign(login_orch *o, const char *user,
 {
 	Sb__Fleet__AssignRequest req = SB__FLEET__ASSIGN_REQUEST__INIT;
 	Sb__Fleet__AssignReply *reply = NULL;
-	rpc_opts opts = {.timeout_ms = (int)o->wait_ms + 1000};
+	/* No runtime retries: an UNAVAILABLE answer after the wait is final
+	 * (a retry would wait and launch again); a connection that failed is
+	 * tried once more here. */
+	rpc_opts opts = {.timeout_ms = (int)o->wait_ms + 1000, .no_retry = 1};
 	int rc;
 
 	req.user = (char *)user;
 	req.wait_ms = o->wait_ms;
 	rc = sb_fleet_Orchestrator_Assign(o->cli, &req, &reply, &opts, st);
+	if (rc == RPC_UNAVAILABLE &&
+	    (strncmp(st->message, "cannot reach", 12) == 0 ||
+	     strncmp(st->message, "lost the connection", 19) == 0)) {
+		struct timespec ts = {0, 200 * 1000000L};
+
+		nanosleep(&ts, NULL);
+		rc = sb_fleet_Orchestrator_Assign(o->cli, &req, &reply, &opts, st);
+	}
 	if (rc != RPC_OK)
 		return rc;
 	snprintf(id, LOGIN_ORCH_ID_MAX, "%s", reply->server_id);

@@ -22,3 +22,4 @@ sb_test(test_orch_ec2
 target_include_directories(test_orch_ec2 PRIVATE
                            ${CMAKE_SOURCE_DIR}/tests/integration)
 set_tests_properties(test_orch_ec2 PROPERTIES SKIP_RETURN_CODE 77)
+add_dependencies(test_orch_ec2 sbd)

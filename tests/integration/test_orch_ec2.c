@@ -23,7 +23,14 @@
 #include "ec2/test_ec2_proc.h"
 #include "ec2_client.h"
 #include "fleet.h"
+#include "fleet.pb-c.h"
+#include "fleet.sb.h"
 #include "orch_ec2.h"
+#include "sb_netutil.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 
 static ec2_proc moto;
 
@@ -219,6 +226,84 @@ static void test_auth_failure(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* `sbd orchestrator --driver ec2` as a process, configured by flags and
+ * the AWS environment: an Assign launches a tagged instance in moto whose
+ * user data starts sbd app; it never registers (there is no VM), so the
+ * Assign ends UNAVAILABLE with the bound in its message, and the
+ * instance that did not register in time is terminated. */
+static void test_role_process(void **state)
+{
+	char dir[] = "/tmp/sb-orch-ec2-XXXXXX", url[64], sbd[512], cmd[64];
+	const char *bin = getenv("SB_BIN_DIR");
+	Sb__Fleet__AssignRequest req = SB__FLEET__ASSIGN_REQUEST__INIT;
+	Sb__Fleet__AssignReply *reply = NULL;
+	const char *tagv[] = {"ec2role"};
+	ec2_filter f = {"tag:sb-fleet", tagv, 1};
+	ec2_instance_list l = {0};
+	rpc_client *cli;
+	rpc_status st;
+	ec2_client *c;
+	aws_error e;
+	pid_t pid;
+	int terminated = 0;
+
+	(void)state;
+	moto_env();
+	assert_non_null(mkdtemp(dir));
+	snprintf(url, sizeof url, "tcp://127.0.0.1:%d", sb_free_port());
+	snprintf(sbd, sizeof sbd, "%s/sbd", bin ? bin : "bin");
+	if ((pid = fork()) == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execl(sbd, sbd, "orchestrator", "--driver", "ec2", "--ec2-image",
+		      "ami-12c6146b", "--ec2-type", "t3.micro", "--launch-timeout",
+		      "2", "--fleet-name", "ec2role", "--data-dir", dir, "--listen",
+		      url, "--http-port", "0", (char *)NULL);
+		_exit(127);
+	}
+	assert_int_equal(rpc_client_open(&cli, url, NULL), 0);
+	req.user = "carol";
+	req.wait_ms = 4000;
+	rpc_opts opts = {.timeout_ms = 8000, .no_retry = 1};
+	assert_int_equal(sb_fleet_Orchestrator_Assign(cli, &req, &reply, &opts,
+	                                              &st), RPC_UNAVAILABLE);
+	/* Either the bound ran out, or the launch it waited for was declared
+	 * failed first: both say why. */
+	if (strstr(st.message, "4000 ms") == NULL &&
+	    strstr(st.message, "did not register") == NULL)
+		fail_msg("unclear message: %s", st.message);
+	/* The launched instance carries the tags and the sbd app script; the
+	 * one that never registered was terminated. */
+	assert_int_equal(ec2_client_new(NULL, &c, &e), AWS_OK);
+	for (int t = 0; t < 30 && terminated == 0; t++) {
+		ec2_instance_list_free(&l);
+		assert_int_equal(ec2_describe_instances(c, &f, 1, NULL, 0, 0, &l,
+		                                        &e), AWS_OK);
+		for (size_t i = 0; i < l.n; i++)
+			terminated += strcmp(l.items[i].state, "terminated") == 0 ||
+			              strcmp(l.items[i].state, "shutting-down") == 0;
+		if (terminated == 0)
+			usleep(100 * 1000);
+	}
+	assert_true(l.n >= 1);
+	for (size_t i = 0; i < l.n; i++) {
+		char *ud = NULL;
+
+		assert_non_null(ec2_instance_tag(&l.items[i], "sb-server"));
+		assert_int_equal(ec2_get_user_data(c, l.items[i].id, &ud, NULL, &e),
+		                 AWS_OK);
+		assert_non_null(strstr(ud, "exec sbd app --orchestrator"));
+		free(ud);
+	}
+	assert_true(terminated >= 1);
+	ec2_instance_list_free(&l);
+	ec2_client_free(c);
+	rpc_client_close(cli);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	if (!ec2_proc_have_moto()) {
@@ -226,12 +311,14 @@ int main(void)
 		       "tested\n");
 		return 77;
 	}
+	signal(SIGPIPE, SIG_IGN);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (ec2_proc_start_moto(&moto) != 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cycle),
 		cmocka_unit_test(test_unknown_terminated),
+		cmocka_unit_test(test_role_process),
 		cmocka_unit_test(test_auth_failure),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
