@@ -5,7 +5,10 @@
  * sent straight from nng's callbacks, as many server contexts as the
  * framework's server has) and the ratio is printed.
  * Clients are driven by async callbacks, not threads, so the figures
- * measure the server and the transport rather than client scheduling. */
+ * measure the server and the transport rather than client scheduling;
+ * --sync gives each client a thread making blocking calls instead (the
+ * generated sync stub; nng_sendmsg/nng_recvmsg on the raw side), the
+ * shape of libsb's callers. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +85,33 @@ static void fw_issue(fw_client *fc)
     }
 }
 
+/* --sync: a thread per client, calling the generated sync stub. */
+static void *fw_sync_main(void *arg)
+{
+    fw_client *fc = arg;
+    Sb__Echo__EchoRequest req = SB__ECHO__ECHO_REQUEST__INIT;
+    req.data.data = fc->data;
+    req.data.len = fc->l->payload;
+    for (;;) {
+        Sb__Echo__EchoReply *rep = NULL;
+        rpc_status st;
+        int64_t t0 = rpc_now_mono_us();
+        int rv = sb_echo_Echo_Echo(fc->c, &req, &rep, NULL, &st);
+        int64_t now = rpc_now_mono_us();
+        if (rv == RPC_OK && rep->data.len == fc->l->payload) {
+            fc->calls++;
+            bench_samples_add(&fc->s, now - t0);
+        } else {
+            fc->errors++;
+        }
+        sb_echo_Echo_free(rep);
+        if (rv != RPC_OK || now / 1000 >= fc->l->end_ms)
+            break;
+    }
+    client_finished(fc->l, &fc->s, fc->calls, fc->errors);
+    return NULL;
+}
+
 static void load_init(load *l, int seconds, size_t payload, int clients)
 {
     memset(l, 0, sizeof *l);
@@ -108,12 +138,13 @@ static void load_wait(load *l, bench_result *r, int64_t start_us)
 }
 
 static int run_framework(const char *url, int clients, int seconds,
-                         size_t payload, bench_result *r)
+                         size_t payload, int sync, bench_result *r)
 {
     load l;
+    pthread_t *th = calloc((size_t)clients, sizeof *th);
     fw_client *fc = calloc((size_t)clients, sizeof *fc);
     uint8_t *data = malloc(payload ? payload : 1);
-    if (fc == NULL || data == NULL)
+    if (fc == NULL || data == NULL || th == NULL)
         return -1;
     memset(data, 'x', payload);
     for (int i = 0; i < clients; i++)
@@ -124,12 +155,18 @@ static int run_framework(const char *url, int clients, int seconds,
     for (int i = 0; i < clients; i++) {
         fc[i].l = &l;
         fc[i].data = data;
-        fw_issue(&fc[i]);
+        if (!sync)
+            fw_issue(&fc[i]);
+        else if (pthread_create(&th[i], NULL, fw_sync_main, &fc[i]) != 0)
+            abort(); /* a benchmark that cannot start its clients */
     }
     r->name = "framework";
     load_wait(&l, r, start);
+    for (int i = 0; i < clients && sync; i++)
+        pthread_join(th[i], NULL);
     for (int i = 0; i < clients; i++)
         rpc_client_close(fc[i].c);
+    free(th);
     free(fc);
     free(data);
     return 0;
@@ -217,16 +254,50 @@ static void raw_client_cb(void *arg)
         client_finished(rc->l, &rc->sm, rc->calls, rc->errors);
 }
 
-static int run_raw(int clients, int seconds, size_t payload, int srv_ctxs,
-                   bench_result *r)
+/* --sync: a thread per client, blocking nng_sendmsg/nng_recvmsg. */
+static void *raw_sync_main(void *arg)
 {
+    raw_client *rc = arg;
+    for (;;) {
+        nng_msg *m;
+        if (nng_msg_alloc(&m, rc->l->payload) != 0) {
+            rc->errors++;
+            break;
+        }
+        memset(nng_msg_body(m), 'x', rc->l->payload);
+        int64_t t0 = rpc_now_mono_us();
+        int rv = nng_sendmsg(rc->s, m, 0);
+        if (rv != 0)
+            nng_msg_free(m);
+        else if ((rv = nng_recvmsg(rc->s, &m, 0)) == 0) {
+            rc->calls += nng_msg_len(m) == rc->l->payload;
+            nng_msg_free(m);
+        }
+        int64_t now = rpc_now_mono_us();
+        if (rv != 0) {
+            rc->errors++;
+            break;
+        }
+        bench_samples_add(&rc->sm, now - t0);
+        if (now / 1000 >= rc->l->end_ms)
+            break;
+    }
+    client_finished(rc->l, &rc->sm, rc->calls, rc->errors);
+    return NULL;
+}
+
+static int run_raw(int clients, int seconds, size_t payload, int srv_ctxs,
+                   int sync, bench_result *r)
+{
+    pthread_t *th = calloc((size_t)clients, sizeof *th);
     nng_socket srv;
     nng_listener lst;
     int port = 0, rv;
     char url[64];
     raw_srv_ctx *sc = calloc((size_t)srv_ctxs, sizeof *sc);
     raw_client *rc = calloc((size_t)clients, sizeof *rc);
-    if (sc == NULL || rc == NULL || (rv = nng_rep0_open(&srv)) != 0 ||
+    if (sc == NULL || rc == NULL || th == NULL ||
+        (rv = nng_rep0_open(&srv)) != 0 ||
         (rv = nng_listen(srv, "tcp://127.0.0.1:0", &lst, 0)) != 0 ||
         (rv = nng_listener_get_int(lst, NNG_OPT_TCP_BOUND_PORT, &port)) != 0)
         return -1;
@@ -249,10 +320,15 @@ static int run_raw(int clients, int seconds, size_t payload, int srv_ctxs,
     int64_t start = rpc_now_mono_us();
     for (int i = 0; i < clients; i++) {
         rc[i].l = &l;
-        raw_send(&rc[i]);
+        if (!sync)
+            raw_send(&rc[i]);
+        else if (pthread_create(&th[i], NULL, raw_sync_main, &rc[i]) != 0)
+            abort(); /* a benchmark that cannot start its clients */
     }
     r->name = "raw-nng";
     load_wait(&l, r, start);
+    for (int i = 0; i < clients && sync; i++)
+        pthread_join(th[i], NULL);
     for (int i = 0; i < clients; i++) {
         nng_aio_free(rc[i].aio);
         nng_close(rc[i].s);
@@ -262,6 +338,7 @@ static int run_raw(int clients, int seconds, size_t payload, int srv_ctxs,
         nng_aio_free(sc[i].aio);
     free(sc);
     free(rc);
+    free(th);
     return 0;
 }
 
@@ -312,7 +389,7 @@ static void usage(void)
 {
     printf("usage: sb-bench rpc [--clients C] [--seconds S] [--payload B]\n"
            "                    [--workers W] [--contexts N] [--rounds R]\n"
-           "                    [--only framework|raw] [--on-workers]\n"
+           "                    [--only framework|raw] [--on-workers] [--sync]\n"
            "                    [--json]\n"
            "Echo calls through the RPC framework, then the same load over\n"
            "raw nng req/rep, both on 127.0.0.1; prints calls/s, latency\n"
@@ -327,6 +404,8 @@ static void usage(void)
            "Echo is declared\n"
            "non-blocking and runs on nng's thread; --on-workers hands it\n"
            "to the W worker threads instead, as a blocking handler is.\n"
+           "--sync: a thread per client making blocking calls (both\n"
+           "sides) instead of async callbacks.\n"
            "Defaults: 16 clients, 5 seconds, 32-byte payload, 2 workers\n"
            "(one per core), 64 contexts, 3 rounds.\n");
 }
@@ -335,7 +414,7 @@ int bench_rpc_main(int argc, char **argv)
 {
     long clients = 16, seconds = 5, payload = 32, workers = 2, rounds = 3;
     long contexts = 64;
-    int json = 0, run_fw = 1, run_rw = 1, on_workers = 0;
+    int json = 0, run_fw = 1, run_rw = 1, on_workers = 0, sync = 0;
     for (int i = 1; i < argc; i++) {
         int r = 0;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -348,6 +427,10 @@ int bench_rpc_main(int argc, char **argv)
         }
         if (strcmp(argv[i], "--on-workers") == 0) {
             on_workers = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--sync") == 0) {
+            sync = 1;
             continue;
         }
         if (strcmp(argv[i], "--only") == 0 && i + 1 < argc &&
@@ -393,22 +476,24 @@ int bench_rpc_main(int argc, char **argv)
     int64_t fw_cpu = 0, raw_cpu = 0;
     if (!json)
         printf("sb-bench rpc: %ld clients, %ld rounds of %ld s, %ld-byte "
-               "payload, %ld workers, %ld contexts, Echo on %s\n",
+               "payload, %ld workers, %ld contexts, Echo on %s, %s "
+               "clients\n",
                clients, rounds, seconds, payload, workers, contexts,
-               on_workers ? "the workers" : "nng's thread");
+               on_workers ? "the workers" : "nng's thread",
+               sync ? "sync (a thread each)" : "async");
     int bad = 0;
     for (long k = 0; k < rounds && bad == 0; k++) {
         bench_result a = {0}, b = {0};
         int64_t c0 = cpu_us();
         if (run_fw) {
             bad |= run_framework(rpc_server_url(s, 0), (int)clients,
-                                 (int)seconds, (size_t)payload, &a);
+                                 (int)seconds, (size_t)payload, sync, &a);
             add_round(&fw, &a);
         }
         int64_t c1 = cpu_us();
         if (run_rw) {
             bad |= run_raw((int)clients, (int)seconds, (size_t)payload,
-                           (int)contexts, &b);
+                           (int)contexts, sync, &b);
             add_round(&raw, &b);
         }
         fw_cpu += c1 - c0;

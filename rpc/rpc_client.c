@@ -2,8 +2,10 @@
  * comma-separated URL list) is one req0 socket whose dialers reconnect by
  * themselves; every call opens its own nng context, so any number of calls
  * may be in flight on one socket. A call is an aio state machine (send,
- * receive, back off) whose callbacks never block; the sync API waits on
- * the async one.
+ * receive, back off) whose callbacks never block. A sync call runs the
+ * same machine on an aio without a callback, in the caller's thread: it
+ * waits for each step itself, so no nng task thread has to run a
+ * callback and wake it (one hand-off fewer per step).
  *
  * nng's REQ resend is turned off: the runtime retries on UNAVAILABLE with
  * backoff and jitter, re-sending the same request id so that the server
@@ -53,7 +55,9 @@ struct rpc_op {
     nng_ctx ctx;
     rpc_ep *ctx_ep; /* the socket ctx belongs to */
     int ctx_open;
-    nng_aio *aio;
+    nng_aio *aio;       /* the machine's aio: one of the two below */
+    nng_aio *cb_aio;    /* async calls: steps run op_cb on nng's threads */
+    nng_aio *wait_aio;  /* sync calls: no callback, the caller steps */
     int state;
     Sb__Rpc__Call env;
     uint8_t reqid[RPC_REQUEST_ID_LEN];
@@ -254,8 +258,10 @@ static void op_free(rpc_op *op)
 {
     if (op->ctx_open)
         nng_ctx_close(op->ctx);
-    if (op->aio != NULL)
-        nng_aio_free(op->aio);
+    if (op->cb_aio != NULL)
+        nng_aio_free(op->cb_aio);
+    if (op->wait_aio != NULL)
+        nng_aio_free(op->wait_aio);
     rpc_arena_free(&op->arena);
     free(op->body);
     free(op);
@@ -416,7 +422,7 @@ static void op_cb(void *arg)
 }
 
 static int op_init(rpc_op *op, const char *method, const ProtobufCMessage *req,
-                   const rpc_opts *opts)
+                   const rpc_opts *opts, int sync)
 {
     const char *token = opts && opts->token ? opts->token : "";
     if (strlen(method) >= sizeof op->method || strlen(token) >= sizeof op->token)
@@ -453,9 +459,10 @@ static int op_init(rpc_op *op, const char *method, const ProtobufCMessage *req,
     op->no_retry = opts ? opts->no_retry : 0;
     op->attempt = op->hops = 0;
     memset(&op->st, 0, sizeof op->st);
-    if (op->aio == NULL)
-        return nng_aio_alloc(&op->aio, op_cb, op) == 0 ? 0
-                                                       : RPC_RESOURCE_EXHAUSTED;
+    nng_aio **a = sync ? &op->wait_aio : &op->cb_aio;
+    if (*a == NULL && nng_aio_alloc(a, sync ? NULL : op_cb, op) != 0)
+        return RPC_RESOURCE_EXHAUSTED;
+    op->aio = *a;
     return 0;
 }
 
@@ -482,10 +489,13 @@ static void op_put(rpc_client *c, rpc_op *op)
     pthread_mutex_unlock(&c->mu);
 }
 
-int rpc_client_call_async(rpc_client *c, const char *method,
-                          const ProtobufCMessage *req,
-                          const ProtobufCMessageDescriptor *reply_desc,
-                          rpc_done_fn done, void *arg, const rpc_opts *opts)
+/* Starts a call: async (sync 0) or stepped by the caller (sync 1; *out
+ * is the op to step until done runs). */
+static int call_start(rpc_client *c, const char *method,
+                      const ProtobufCMessage *req,
+                      const ProtobufCMessageDescriptor *reply_desc,
+                      rpc_done_fn done, void *arg, const rpc_opts *opts,
+                      int sync, rpc_op **out)
 {
     int err = 0;
     rpc_ep *ep = c->eps[0];
@@ -499,7 +509,7 @@ int rpc_client_call_async(rpc_client *c, const char *method,
     op->reply_desc = reply_desc;
     op->done = done;
     op->arg = arg;
-    int rv = op_init(op, method, req, opts);
+    int rv = op_init(op, method, req, opts, sync);
     if (rv != 0) {
         op_put(c, op);
         return rv;
@@ -516,15 +526,23 @@ int rpc_client_call_async(rpc_client *c, const char *method,
         c->ops->prev = op;
     c->ops = op;
     pthread_mutex_unlock(&c->mu);
-    op_attempt(op);
+    *out = op;
+    op_attempt(op); /* may finish the call at once */
     return 0;
 }
 
-/* ---- sync calls wait on the async machine ---- */
+int rpc_client_call_async(rpc_client *c, const char *method,
+                          const ProtobufCMessage *req,
+                          const ProtobufCMessageDescriptor *reply_desc,
+                          rpc_done_fn done, void *arg, const rpc_opts *opts)
+{
+    rpc_op *op;
+    return call_start(c, method, req, reply_desc, done, arg, opts, 0, &op);
+}
+
+/* ---- sync calls step the same machine in the caller's thread ---- */
 
 typedef struct {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
     int done;
     rpc_status st;
     ProtobufCMessage *reply;
@@ -532,13 +550,10 @@ typedef struct {
 
 static void sync_done(void *arg, const rpc_status *st, ProtobufCMessage *reply)
 {
-    waiter *w = arg;
-    pthread_mutex_lock(&w->mu);
+    waiter *w = arg; /* on the caller's stack, in the caller's thread */
     w->st = *st;
     w->reply = reply;
     w->done = 1;
-    pthread_cond_signal(&w->cv);
-    pthread_mutex_unlock(&w->mu);
 }
 
 int rpc_client_call(rpc_client *c, const char *method,
@@ -549,25 +564,25 @@ int rpc_client_call(rpc_client *c, const char *method,
 {
     waiter w = {.done = 0};
     rpc_status local;
+    rpc_op *op;
     if (st == NULL)
         st = &local;
     *reply = NULL;
-    pthread_mutex_init(&w.mu, NULL);
-    pthread_cond_init(&w.cv, NULL);
-    int rv = rpc_client_call_async(c, method, req, reply_desc, sync_done, &w,
-                                   opts);
+    int rv = call_start(c, method, req, reply_desc, sync_done, &w, opts, 1,
+                        &op);
     if (rv != 0) {
         rpc_status_set(st, rv, "cannot start call %s", method);
         st->endpoint[0] = '\0';
-    } else {
-        pthread_mutex_lock(&w.mu);
-        while (!w.done)
-            pthread_cond_wait(&w.cv, &w.mu);
-        pthread_mutex_unlock(&w.mu);
-        *st = w.st;
-        *reply = w.reply;
+        return st->code;
     }
-    pthread_mutex_destroy(&w.mu);
-    pthread_cond_destroy(&w.cv);
+    /* Each step started on op->aio is waited for here and handled by the
+     * same code nng's callback would run. Once done is set the op is back
+     * in the pool (another call may own it): touch nothing of it then. */
+    while (!w.done) {
+        nng_aio_wait(op->aio);
+        op_cb(op);
+    }
+    *st = w.st;
+    *reply = w.reply;
     return st->code;
 }
