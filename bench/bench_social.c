@@ -9,11 +9,13 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <dirent.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -132,9 +134,85 @@ static void *client_run(void *arg)
 	return NULL;
 }
 
+/* CPU seconds so far of this bench, of sbd and of sbd's children (the
+ * app servers), from getrusage and /proc (utime + stime, all threads):
+ * the CPU a call costs per hop, robust to other processes' load. */
+typedef struct cpu_snap {
+	double bench, sbd, apps;
+	int napps;
+} cpu_snap;
+
+/* utime + stime of @pid in seconds and its parent, or -1. */
+static double proc_cpu(const char *pid, long *ppid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut = 0, st = 0;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof path, "/proc/%s/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* after "(comm) ": state ppid ... field 14 utime, 15 stime */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %ld %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	           ppid, &ut, &st) != 3)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static void cpu_take(pid_t sbd, cpu_snap *c)
+{
+	struct rusage ru;
+	struct dirent *e;
+	char me[32];
+	long ppid;
+	DIR *d;
+
+	memset(c, 0, sizeof *c);
+	getrusage(RUSAGE_SELF, &ru);
+	c->bench = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	           (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	snprintf(me, sizeof me, "%d", (int)sbd);
+	c->sbd = proc_cpu(me, &ppid);
+	if ((d = opendir("/proc")) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		double t;
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		if ((t = proc_cpu(e->d_name, &ppid)) >= 0 && ppid == (long)sbd) {
+			c->apps += t;
+			c->napps++;
+		}
+	}
+	closedir(d);
+}
+
+static void cpu_print(const char *name, const cpu_snap *a, const cpu_snap *b,
+                      uint64_t calls, int json)
+{
+	double n = calls > 0 ? (double)calls : 1;
+	double cb = (b->bench - a->bench) * 1e6 / n;
+	double cs = (b->sbd - a->sbd) * 1e6 / n;
+	double ca = (b->apps - a->apps) * 1e6 / n;
+
+	if (json)
+		printf("{\"name\":\"%s cpu\",\"bench_us\":%.1f,\"sbd_us\":%.1f,"
+		       "\"apps_us\":%.1f,\"apps\":%d}\n", name, cb, cs, ca, b->napps);
+	else
+		printf("  cpu per call: bench (clients) %.1f us, sbd (store, login) "
+		       "%.1f us, %d app processes %.1f us, total %.1f us\n",
+		       cb, cs, b->napps, ca, cb + cs + ca);
+}
+
 /* One closed-loop phase of every client for seconds; fills r. */
 static int run_phase(sclient *cs, int n, int post, int seconds,
-                     const char *name, bench_result *r)
+                     const char *name, bench_result *r, pid_t sbd,
+                     cpu_snap cpu[2])
 {
 	pthread_t *th = calloc((size_t)n, sizeof *th);
 	atomic_int stop = 0;
@@ -144,6 +222,8 @@ static int run_phase(sclient *cs, int n, int post, int seconds,
 	if (!th)
 		return -1;
 	memset(r, 0, sizeof *r);
+	cpu_take(sbd, &cpu[0]);
+	fprintf(stderr, "sb-bench social: %s for %d s\n", name, seconds);
 	t0 = rpc_now_mono_us();
 	for (int i = 0; i < n; i++) {
 		cs[i].post = post;
@@ -159,6 +239,7 @@ static int run_phase(sclient *cs, int n, int post, int seconds,
 		r->errors += cs[i].errors;
 		bench_samples_merge(&all, &cs[i].lat);
 	}
+	cpu_take(sbd, &cpu[1]);
 	r->name = name;
 	r->seconds = (double)(rpc_now_mono_us() - t0) / 1e6;
 	r->calls_per_s = (double)r->calls / r->seconds;
@@ -293,6 +374,7 @@ int bench_social_main(int argc, char **argv)
 	char sbdbuf[512], dir[] = "/tmp/sb-bench-social.XXXXXX", cmd[300];
 	sclient *cs = NULL;
 	bench_result posts, sends, single;
+	cpu_snap pcpu[2], scpu[2];
 	pid_t pid = -1;
 
 	int pr = parse(argc, argv, &clients, &seconds, &json, &keep, &sbd);
@@ -316,13 +398,15 @@ int bench_social_main(int argc, char **argv)
 		       clients, seconds, sbd, port, dir);
 	if (setup_clients(cs, (int)clients, port) != 0 ||
 	    run_phase(cs, (int)clients, 1, (int)seconds, "durable posts",
-	              &posts) != 0 ||
+	              &posts, pid, pcpu) != 0 ||
 	    run_phase(cs, (int)clients, 0, (int)seconds, "durable sends",
-	              &sends) != 0 ||
+	              &sends, pid, scpu) != 0 ||
 	    run_lmdb_single(dir, (int)seconds, &single) != 0)
 		goto out;
 	bench_result_print(&posts, json);
+	cpu_print("durable posts", &pcpu[0], &pcpu[1], posts.calls, json);
 	bench_result_print(&sends, json);
+	cpu_print("durable sends", &scpu[0], &scpu[1], sends.calls, json);
 	bench_result_print(&single, json);
 	if (json)
 		printf("{\"name\":\"ratio\",\"posts_vs_single\":%.2f,"
