@@ -1,7 +1,10 @@
 /* store_conn.c: store_conn's lifecycle and writes. Local writes go to the
- * group-commit writer as they are; remote writes become one
+ * group-commit writer as they are. A remote store_conn_write_wait is one
  * sb.store.Store/Write call whose request id is the op's reqid (so retries
- * apply once) and whose reply fills op->out before op->done runs. */
+ * apply once); remote store_conn_writes are coalesced into WriteBatch
+ * calls (each op keeps its own request id and result; at most
+ * STORE_CONN_INFLIGHT batches out), whose replies fill op->out before
+ * op->done runs. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +14,9 @@
 #include "store_conn_internal.h"
 
 #define STORE_CONN_TIMEOUT_MS 5000
+#define N_WSTR 7
+
+static void pump(store_conn *c);
 #define STORE_CONN_RECV_MAX (256u * 1024 * 1024) /* receive-post is unbounded */
 
 int store_conn_local(store_db *db, store_writer *w, store_conn **out)
@@ -22,6 +28,7 @@ int store_conn_local(store_db *db, store_writer *w, store_conn **out)
 		return ENOMEM;
 	c->db = db;
 	c->w = w;
+	pthread_mutex_init(&c->mu, NULL);
 	*out = c;
 	return 0;
 }
@@ -39,9 +46,11 @@ int store_conn_remote(const char *url, int timeout_ms, store_conn **out)
 		return ENOMEM;
 	c->timeout_ms = timeout_ms > 0 ? timeout_ms : STORE_CONN_TIMEOUT_MS;
 	cc.timeout_ms = c->timeout_ms;
+	pthread_mutex_init(&c->mu, NULL);
 	if ((rv = rpc_client_open(&c->rc, url, &cc)) != 0) {
 		sb_error("store", "cannot open a client for %s: %s", url,
 		         rpc_code_name(rv));
+		pthread_mutex_destroy(&c->mu);
 		free(c);
 		return rv;
 	}
@@ -53,8 +62,15 @@ void store_conn_close(store_conn *c)
 {
 	if (c == NULL)
 		return;
+	pthread_mutex_lock(&c->mu);
+	c->closing = 1;
+	pthread_mutex_unlock(&c->mu);
+	/* Batches in flight complete (CANCELLED) inside the close; their
+	 * completions fail whatever is still queued. */
 	if (c->rc != NULL)
 		rpc_client_close(c->rc);
+	pump(c);
+	pthread_mutex_destroy(&c->mu);
 	free(c);
 }
 
@@ -97,8 +113,6 @@ int store_conn_dup(store_str s, char **out)
 }
 
 /* ---- remote writes ------------------------------------------------------ */
-
-#define N_WSTR 7
 
 /* The wire form of @op. Strings are copied (store_str need not end in a
  * NUL) into strs[], freed by the caller. Returns STORE_OK,
@@ -143,23 +157,166 @@ static void fill_out(store_wop *op, const rpc_status *st,
 		memcpy(op->out.token, r->token, strlen(r->token) + 1);
 }
 
-static void remote_done(void *arg, const rpc_status *st,
-                        Sb__Store__WriteResult *reply)
-{
-	store_wop *op = arg;
+/* ---- batched remote writes ------------------------------------------ */
 
-	fill_out(op, st, reply);
+/* A WriteBatch call in flight: its ops in order. */
+typedef struct wbatch {
+	store_conn *c;
+	size_t n;
+	store_wop *ops[STORE_CONN_BATCH_MAX];
+} wbatch;
+
+/* Completes a detached list of ops with @r. */
+static void fail_list(store_wop *op, store_res r)
+{
+	while (op != NULL) {
+		store_wop *next = op->next;
+		memset(&op->out, 0, sizeof op->out);
+		op->out.res = r;
+		op->done(op, op->arg);
+		op = next;
+	}
+}
+
+/* op->out from result @i of a WriteBatch reply (or from the call's status
+ * when the batch as a whole failed). */
+static void fill_batch_out(store_wop *op, const rpc_status *st,
+                           const Sb__Store__WriteBatchResult *r, size_t i)
+{
+	const Sb__Store__WriteResult *w;
+
+	memset(&op->out, 0, sizeof op->out);
+	if (st->code != RPC_OK || r == NULL) {
+		op->out.res = store_conn_res(st, 0);
+		return;
+	}
+	if (i >= r->n_results || (w = r->results[i]) == NULL) {
+		op->out.res = STORE_ERR_INTERNAL;
+		return;
+	}
+	op->out.res = w->res < STORE_RES_COUNT ? (store_res)w->res
+	                                       : STORE_ERR_INTERNAL;
+	/* the store's writer was stopping: not applied, retry with the id */
+	if (op->out.res == STORE_ERR_SHUTDOWN)
+		op->out.res = STORE_ERR_UNAVAILABLE;
+	op->out.seq = w->seq;
+	op->out.count = w->count;
+	if (w->token != NULL && strlen(w->token) <= STORE_TOKEN_MAX)
+		memcpy(op->out.token, w->token, strlen(w->token) + 1);
+}
+
+/* nng thread: fills every op, lets the next batch leave, then completes
+ * the ops (their completions answer app calls; none blocks). */
+static void batch_done(void *arg, const rpc_status *st,
+                       Sb__Store__WriteBatchResult *reply)
+{
+	wbatch *b = arg;
+	store_conn *c = b->c;
+
+	for (size_t i = 0; i < b->n; i++)
+		fill_batch_out(b->ops[i], st, reply, i);
 	sb_store_Store_free(reply);
-	op->done(op, op->arg);
+	pthread_mutex_lock(&c->mu);
+	c->inflight--;
+	pthread_mutex_unlock(&c->mu);
+	pump(c);
+	for (size_t i = 0; i < b->n; i++)
+		b->ops[i]->done(b->ops[i], b->ops[i]->arg);
+	free(b);
+}
+
+/* Packs and sends @b; on failure completes its ops with an error. */
+static void send_batch(store_conn *c, wbatch *b)
+{
+	Sb__Store__WriteBatchRequest req = SB__STORE__WRITE_BATCH_REQUEST__INIT;
+	Sb__Store__WriteOp msgs[STORE_CONN_BATCH_MAX];
+	Sb__Store__WriteOp *ptrs[STORE_CONN_BATCH_MAX];
+	char *strs[STORE_CONN_BATCH_MAX][N_WSTR];
+	store_res r = STORE_OK;
+	rpc_opts o = {.timeout_ms = c->timeout_ms};
+	size_t i;
+	int rv = -1;
+
+	memset(strs, 0, b->n * sizeof strs[0]);
+	for (i = 0; i < b->n && r == STORE_OK; i++) {
+		r = build_write(b->ops[i], &msgs[i], strs[i]);
+		msgs[i].request_id.len = STORE_REQID_LEN;
+		msgs[i].request_id.data = b->ops[i]->reqid;
+		ptrs[i] = &msgs[i];
+	}
+	req.n_ops = b->n;
+	req.ops = ptrs;
+	/* a fresh envelope id: the runtime's retries resend the same batch,
+	 * and the store dedupes each op by its own id */
+	if (r == STORE_OK)
+		rv = sb_store_Store_WriteBatch_async(c->rc, &req, batch_done, b, &o);
+	for (i = 0; i < b->n; i++)
+		free_strs(strs[i]); /* the call packed its own copy */
+	if (rv != 0) {
+		rpc_status st = {.code = r == STORE_OK ? RPC_UNAVAILABLE : RPC_INTERNAL};
+		batch_done(b, &st, NULL);
+	}
+}
+
+/* Sends queued ops while fewer than STORE_CONN_INFLIGHT batches are out. */
+static void pump(store_conn *c)
+{
+	for (;;) {
+		store_wop *fail = NULL;
+		wbatch *b = NULL;
+
+		pthread_mutex_lock(&c->mu);
+		if (c->head == NULL || (c->inflight >= STORE_CONN_INFLIGHT &&
+		                        !c->closing)) {
+			pthread_mutex_unlock(&c->mu);
+			return;
+		}
+		if (c->closing || (b = malloc(sizeof *b)) == NULL) {
+			fail = c->head; /* closing or out of memory: fail them all */
+			c->head = c->tail = NULL;
+		} else {
+			for (b->n = 0; b->n < STORE_CONN_BATCH_MAX && c->head; b->n++) {
+				b->ops[b->n] = c->head;
+				c->head = c->head->next;
+			}
+			if (c->head == NULL)
+				c->tail = NULL;
+			b->c = c;
+			c->inflight++;
+		}
+		pthread_mutex_unlock(&c->mu);
+		if (fail != NULL) {
+			fail_list(fail, b == NULL && !c->closing ? STORE_ERR_INTERNAL
+			                                         : STORE_ERR_UNAVAILABLE);
+			return;
+		}
+		send_batch(c, b);
+	}
 }
 
 /* A zero reqid gets a random one, so the runtime's own retries dedupe. */
-static void call_opts(store_conn *c, store_wop *op, rpc_opts *o)
+static void ensure_reqid(store_wop *op)
 {
 	static const uint8_t zero[STORE_REQID_LEN];
 
 	if (memcmp(op->reqid, zero, sizeof zero) == 0)
 		rpc_random_bytes(op->reqid, sizeof op->reqid);
+}
+
+static int has_nul(const store_wop *op)
+{
+	const store_str in[N_WSTR] = {op->token, op->name, op->text, op->server,
+	                              op->first, op->last, op->gender};
+
+	for (int i = 0; i < N_WSTR; i++)
+		if (in[i].len > 0 && memchr(in[i].ptr, '\0', in[i].len) != NULL)
+			return 1;
+	return 0;
+}
+
+static void call_opts(store_conn *c, store_wop *op, rpc_opts *o)
+{
+	ensure_reqid(op);
 	memset(o, 0, sizeof *o);
 	o->timeout_ms = c->timeout_ms;
 	o->request_id = op->reqid;
@@ -167,27 +324,31 @@ static void call_opts(store_conn *c, store_wop *op, rpc_opts *o)
 
 int store_conn_write(store_conn *c, store_wop *op)
 {
-	Sb__Store__WriteOp m;
-	char *strs[N_WSTR] = {0};
-	rpc_opts o;
-	store_res r;
-	int rv;
-
 	if (op == NULL || op->done == NULL)
 		return STORE_INVALID_ARGUMENT;
 	if (c->rc == NULL)
 		return store_writer_submit(c->w, op);
-	if ((r = build_write(op, &m, strs)) != STORE_OK) {
-		free_strs(strs);
+	if (has_nul(op)) {
 		memset(&op->out, 0, sizeof op->out);
-		op->out.res = r;
+		op->out.res = STORE_INVALID_ARGUMENT;
 		op->done(op, op->arg);
 		return 0;
 	}
-	call_opts(c, op, &o);
-	rv = sb_store_Store_Write_async(c->rc, &m, remote_done, op, &o);
-	free_strs(strs); /* the call packed its own copy */
-	return rv == 0 ? 0 : STORE_ERR_UNAVAILABLE;
+	ensure_reqid(op);
+	op->next = NULL;
+	pthread_mutex_lock(&c->mu);
+	if (c->closing) {
+		pthread_mutex_unlock(&c->mu);
+		return STORE_ERR_UNAVAILABLE;
+	}
+	if (c->tail != NULL)
+		c->tail->next = op;
+	else
+		c->head = op;
+	c->tail = op;
+	pthread_mutex_unlock(&c->mu);
+	pump(c);
+	return 0;
 }
 
 store_res store_conn_write_wait(store_conn *c, store_wop *op)

@@ -6,6 +6,7 @@
  * function of its kind on the worker. The two tables below are the only
  * place a kind is mapped: a new store op is one row. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,40 +110,134 @@ static void write_done(store_wop *op, void *arg)
 	rpc_call_finish(sw->call, RPC_OK);
 }
 
+/* The index of @wire in write_kinds, or -1. */
+static int find_kind(Sb__Store__WriteKind wire)
+{
+	for (size_t i = 0; i < N_WRITE_KINDS; i++)
+		if (write_kinds[i].wire == wire)
+			return (int)i;
+	return -1;
+}
+
+/* Fills @op's fields from the wire op (strings point into @req). */
+static void fill_wop(store_wop *op, int ki, const Sb__Store__WriteOp *req)
+{
+	op->kind = write_kinds[ki].kind;
+	op->token = store_s(req->token);
+	op->name = store_s(req->name);
+	op->text = store_s(req->text);
+	op->server = store_s(req->server);
+	op->first = store_s(req->first);
+	op->last = store_s(req->last);
+	op->gender = store_s(req->gender);
+	op->age = req->age;
+	op->seq = req->seq;
+}
+
 static int h_write(rpc_call *call, const Sb__Store__WriteOp *req,
                    Sb__Store__WriteResult *reply, void *arg)
 {
 	store_service *s = arg;
 	store_svc_write *sw;
 	const uint8_t *id;
-	size_t i;
-	int rv;
+	int i, rv;
 
-	for (i = 0; i < N_WRITE_KINDS && write_kinds[i].wire != req->kind; i++)
-		;
-	if (i == N_WRITE_KINDS)
+	if ((i = find_kind(req->kind)) < 0)
 		return rpc_call_fail(call, RPC_INVALID_ARGUMENT,
 		                     "store: unknown write kind %d", (int)req->kind);
 	sw = rpc_call_alloc(call, sizeof *sw);
 	sw->call = call;
 	sw->reply = reply;
 	sw->kind = write_kinds[i].name;
-	sw->op.kind = write_kinds[i].kind;
+	fill_wop(&sw->op, i, req);
 	if ((id = rpc_call_request_id(call)) != NULL)
 		memcpy(sw->op.reqid, id, STORE_REQID_LEN);
-	sw->op.token = store_s(req->token);
-	sw->op.name = store_s(req->name);
-	sw->op.text = store_s(req->text);
-	sw->op.server = store_s(req->server);
-	sw->op.first = store_s(req->first);
-	sw->op.last = store_s(req->last);
-	sw->op.gender = store_s(req->gender);
-	sw->op.age = req->age;
-	sw->op.seq = req->seq;
 	sw->op.done = write_done;
 	sw->op.arg = sw;
 	if ((rv = store_writer_submit(s->w, &sw->op)) != 0)
 		return fail_res(call, (store_res)rv, sw->kind);
+	return RPC_DEFER;
+}
+
+/* ---- batches ------------------------------------------------------------ */
+
+/* One op of a WriteBatch. Its completion may run on the writer thread while
+ * the handler still submits later ops, so it must not allocate from the
+ * call's arena (not thread-safe): everything is allocated up front. */
+typedef struct store_svc_bop {
+	store_wop op;
+	struct store_svc_batch *b;
+	char token[STORE_TOKEN_MAX + 1];
+	Sb__Store__WriteResult res_m;
+} store_svc_bop;
+
+typedef struct store_svc_batch {
+	rpc_call *call;
+	atomic_size_t left; /* ops not completed + 1 for the handler itself */
+} store_svc_batch;
+
+static void batch_left_done(store_svc_batch *b)
+{
+	if (atomic_fetch_sub(&b->left, 1) == 1)
+		rpc_call_finish(b->call, RPC_OK);
+}
+
+static void bop_done(store_wop *op, void *arg)
+{
+	store_svc_bop *bo = arg;
+
+	bo->res_m.res = (uint32_t)op->out.res;
+	bo->res_m.seq = op->out.seq;
+	bo->res_m.count = op->out.count;
+	memcpy(bo->token, op->out.token, sizeof bo->token);
+	bo->token[STORE_TOKEN_MAX] = '\0';
+	bo->res_m.token = bo->token;
+	batch_left_done(bo->b);
+}
+
+static int h_write_batch(rpc_call *call, const Sb__Store__WriteBatchRequest *req,
+                         Sb__Store__WriteBatchResult *reply, void *arg)
+{
+	store_service *s = arg;
+	store_svc_batch *b;
+	store_svc_bop *bo;
+	size_t n = req->n_ops;
+
+	if (n > STORE_SERVICE_BATCH_MAX)
+		return rpc_call_fail(call, RPC_INVALID_ARGUMENT, "store: a batch "
+		                     "of %zu writes (at most %d)", n,
+		                     STORE_SERVICE_BATCH_MAX);
+	for (size_t i = 0; i < n; i++)
+		if (find_kind(req->ops[i]->kind) < 0)
+			return rpc_call_fail(call, RPC_INVALID_ARGUMENT, "store: op %zu: "
+			                     "unknown write kind %d", i,
+			                     (int)req->ops[i]->kind);
+	b = rpc_call_alloc(call, sizeof *b);
+	bo = rpc_call_alloc(call, (n + 1) * sizeof *bo);
+	reply->results = rpc_call_alloc(call, (n + 1) * sizeof *reply->results);
+	reply->n_results = n;
+	b->call = call;
+	atomic_init(&b->left, n + 1);
+	for (size_t i = 0; i < n; i++) {
+		const Sb__Store__WriteOp *w = req->ops[i];
+		reply->results[i] = &bo[i].res_m;
+		sb__store__write_result__init(&bo[i].res_m);
+		bo[i].b = b;
+		fill_wop(&bo[i].op, find_kind(w->kind), w);
+		if (w->request_id.len == STORE_REQID_LEN)
+			memcpy(bo[i].op.reqid, w->request_id.data, STORE_REQID_LEN);
+		bo[i].op.done = bop_done;
+		bo[i].op.arg = &bo[i];
+	}
+	/* Submit only once every result exists: a completion may run at once. */
+	for (size_t i = 0; i < n; i++) {
+		int rv = store_writer_submit(s->w, &bo[i].op);
+		if (rv != 0) {
+			bo[i].op.out.res = (store_res)rv;
+			bop_done(&bo[i].op, &bo[i]);
+		}
+	}
+	batch_left_done(b);
 	return RPC_DEFER;
 }
 
@@ -390,6 +485,7 @@ static int h_read(rpc_call *call, const Sb__Store__ReadOp *req,
 
 static const sb_store_Store_handlers handlers = {
 	.Write = h_write,
+	.WriteBatch = h_write_batch,
 	.Read = h_read,
 };
 
@@ -410,7 +506,8 @@ int store_service_register(rpc_server *srv, store_db *db, store_writer *w,
 	}
 	/* Write only queues the op (a mutex and a signal) and defers: it may
 	 * run on nng's receive thread. Reads touch LMDB pages: workers. */
-	if (rpc_server_set_nonblocking(srv, sb_store_Store_Write_METHOD, 1) != 0)
+	if (rpc_server_set_nonblocking(srv, sb_store_Store_Write_METHOD, 1) != 0 ||
+	    rpc_server_set_nonblocking(srv, sb_store_Store_WriteBatch_METHOD, 1) != 0)
 		sb_warn("store", "Write stays on the worker pool (server started?)");
 	*out = s;
 	return 0;

@@ -12,8 +12,14 @@
 
 typedef struct store_service store_service;
 
-/** Registers sb.store.Store on @srv (before rpc_server_start: Write is
- * declared non-blocking, so it runs on nng's receive thread).
+/** Most ops one WriteBatch call may carry (INVALID_ARGUMENT beyond). */
+#define STORE_SERVICE_BATCH_MAX 1024
+
+/** Registers sb.store.Store on @srv (before rpc_server_start: Write and
+ * WriteBatch are declared non-blocking, so they run on nng's receive
+ * thread). WriteBatch queues every op of the batch to the writer (each
+ * with its own request id, so each is idempotent on its own) and answers
+ * once all have completed, one result per op.
  * @db and @w must outlive the service, and the writer must be stopped only
  * after the server (a stopped writer answers UNAVAILABLE). Returns 0 and
  * sets *@out, ENOMEM, or an nng code from registering. */
