@@ -3,7 +3,8 @@
  * runs through store_conn's local backend and, on a second environment,
  * through its remote backend: both transcripts must be the same, and the
  * key results are asserted. Then: a write re-sent with the same request id
- * is applied once; concurrent async writes share commits; bad input (an
+ * is applied once; concurrent async writes share commits; a WriteBatch
+ * gives each op its own result and request id; bad input (an
  * unknown kind, missing fields, over-long and over-limit strings) gets a
  * clear status and the server keeps serving. */
 #include <errno.h>
@@ -405,6 +406,142 @@ static void test_async_writes_share_commits(void **state)
 	svc_stop(&s);
 }
 
+static void still_serving(svc *s);
+
+/* ---- WriteBatch ------------------------------------------------------------ */
+
+static int raw_batch(rpc_client *c, Sb__Store__WriteOp **ops, size_t n,
+                     Sb__Store__WriteBatchResult **r, char *msg, size_t len)
+{
+	Sb__Store__WriteBatchRequest req = SB__STORE__WRITE_BATCH_REQUEST__INIT;
+	rpc_opts o = {.timeout_ms = 3000, .no_retry = 1};
+	rpc_status st;
+
+	req.ops = ops;
+	req.n_ops = n;
+	*r = NULL;
+	sb_store_Store_WriteBatch(c, &req, r, &o, &st);
+	snprintf(msg, len, "%s", st.message);
+	return st.code;
+}
+
+static void test_write_batch(void **state)
+{
+	svc s;
+	rpc_client *c;
+	Sb__Store__WriteOp m[4], *ops[4];
+	Sb__Store__WriteBatchResult *r = NULL, *r2 = NULL;
+	uint8_t ids[4][STORE_REQID_LEN];
+	store_posts p = {0};
+	static char big[8192];
+	char msg[256];
+
+	(void)state;
+	svc_start(&s);
+	assert_int_equal(reg_login(&s.t, "ann"), STORE_OK);
+	assert_int_equal(reg_login(&s.t, "ben"), STORE_OK);
+	assert_int_equal(wr(&s.t, STORE_OP_INVITE, "Tann", "ben", NULL), STORE_OK);
+	assert_int_equal(wr(&s.t, STORE_OP_ACCEPT, "Tben", "ann", NULL), STORE_OK);
+	assert_int_equal(rpc_client_open(&c, rpc_server_url(s.srv, 0), NULL), 0);
+	memset(big, 'a', sizeof big - 1);
+	const char *tokens[4] = {"Tann", "Tnobody", "Tann", "Tann"};
+	const char *texts[4] = {"first", "x", big, "second"};
+	for (int i = 0; i < 4; i++) {
+		sb__store__write_op__init(&m[i]);
+		m[i].kind = SB__STORE__WRITE_KIND__WRITE_POST;
+		m[i].token = (char *)tokens[i];
+		m[i].text = (char *)texts[i];
+		rpc_random_bytes(ids[i], STORE_REQID_LEN);
+		m[i].request_id.data = ids[i];
+		m[i].request_id.len = STORE_REQID_LEN;
+		ops[i] = &m[i];
+	}
+	/* one result per op, in order; a bad op does not fail the others */
+	assert_int_equal(raw_batch(c, ops, 4, &r, msg, sizeof msg), RPC_OK);
+	assert_int_equal(r->n_results, 4);
+	assert_int_equal(r->results[0]->res, STORE_OK);
+	assert_int_equal(r->results[1]->res, STORE_NOT_LOGGED_IN);
+	assert_int_equal(r->results[2]->res, STORE_INVALID_ARGUMENT);
+	assert_int_equal(r->results[3]->res, STORE_OK);
+	assert_true(r->results[0]->seq > 0);
+	assert_true(r->results[3]->seq > r->results[0]->seq);
+	/* the same batch again (a retry): each op answers its stored result */
+	assert_int_equal(raw_batch(c, ops, 4, &r2, msg, sizeof msg), RPC_OK);
+	assert_int_equal(r2->n_results, 4);
+	assert_int_equal(r2->results[0]->seq, r->results[0]->seq);
+	assert_int_equal(r2->results[3]->seq, r->results[3]->seq);
+	sb_store_Store_free(r);
+	sb_store_Store_free(r2);
+	/* an unknown kind anywhere refuses the whole batch: nothing applied */
+	rpc_random_bytes(ids[0], STORE_REQID_LEN);
+	m[1].kind = (Sb__Store__WriteKind)77;
+	assert_int_equal(raw_batch(c, ops, 2, &r, msg, sizeof msg),
+	                 RPC_INVALID_ARGUMENT);
+	assert_non_null(strstr(msg, "op 1: unknown write kind 77"));
+	assert_int_equal(store_conn_receive_post(s.remote, store_s("Tben"), &p), STORE_OK);
+	assert_int_equal(p.n, 2);
+	assert_string_equal(p.v[0].text, "first");
+	assert_string_equal(p.v[1].text, "second");
+	store_posts_free(&p);
+	/* over the batch limit */
+	static Sb__Store__WriteOp *many[STORE_SERVICE_BATCH_MAX + 1];
+	for (int i = 0; i <= STORE_SERVICE_BATCH_MAX; i++)
+		many[i] = &m[3];
+	assert_int_equal(raw_batch(c, many, STORE_SERVICE_BATCH_MAX + 1, &r, msg,
+	                           sizeof msg), RPC_INVALID_ARGUMENT);
+	assert_non_null(strstr(msg, "at most 1024"));
+	/* an empty batch is a batch of nothing */
+	assert_int_equal(raw_batch(c, ops, 0, &r, msg, sizeof msg), RPC_OK);
+	assert_int_equal(r->n_results, 0);
+	sb_store_Store_free(r);
+	still_serving(&s);
+	rpc_client_close(c);
+	svc_stop(&s);
+}
+
+/* Batched async writes through store_conn: a NUL byte fails its own op
+ * only, every other op gets its own result. */
+static void test_async_batch_results(void **state)
+{
+	svc s;
+	static store_wop ops[64];
+	actr a = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	store_posts p = {0};
+	int bad = 0;
+
+	(void)state;
+	svc_start(&s);
+	assert_int_equal(reg_login(&s.t, "ann"), STORE_OK);
+	assert_int_equal(reg_login(&s.t, "ben"), STORE_OK);
+	assert_int_equal(wr(&s.t, STORE_OP_INVITE, "Tann", "ben", NULL), STORE_OK);
+	assert_int_equal(wr(&s.t, STORE_OP_ACCEPT, "Tben", "ann", NULL), STORE_OK);
+	for (int i = 0; i < 64; i++) {
+		ops[i] = (store_wop){.kind = STORE_OP_POST, .token = store_s("Tann"),
+		                     .text = store_s("ok"), .done = async_done,
+		                     .arg = &a};
+		if (i % 16 == 5)
+			ops[i].text = (store_str){"a\0b", 3};
+		if (i % 16 == 9)
+			ops[i].token = store_s("Tnobody");
+		assert_int_equal(store_conn_write(s.remote, &ops[i]), 0);
+	}
+	pthread_mutex_lock(&a.mu);
+	while (a.done < 64)
+		pthread_cond_wait(&a.cv, &a.mu);
+	pthread_mutex_unlock(&a.mu);
+	for (int i = 0; i < 64; i++) {
+		store_res want = i % 16 == 5 ? STORE_INVALID_ARGUMENT
+		               : i % 16 == 9 ? STORE_NOT_LOGGED_IN : STORE_OK;
+		assert_int_equal(ops[i].out.res, want);
+		bad += want != STORE_OK;
+	}
+	assert_int_equal(a.ok, 64 - bad);
+	assert_int_equal(store_conn_receive_post(s.remote, store_s("Tben"), &p), STORE_OK);
+	assert_int_equal(p.n, 64 - bad);
+	store_posts_free(&p);
+	svc_stop(&s);
+}
+
 /* ---- bad input ------------------------------------------------------------ */
 
 static int raw_write(rpc_client *c, const Sb__Store__WriteOp *m, uint32_t *res,
@@ -500,7 +637,22 @@ static void test_store_down(void **state)
 	int64_t t0 = rpc_now_mono_ms();
 	assert_int_equal(store_conn_whoami(c, store_s("T"), &ss), STORE_ERR_UNAVAILABLE);
 	assert_int_equal(store_conn_write_wait(c, &op), STORE_ERR_UNAVAILABLE);
-	assert_true(rpc_now_mono_ms() - t0 < 10000);
+	/* batched async writes end too, each with UNAVAILABLE */
+	actr a = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	store_wop ops[5];
+	for (int i = 0; i < 5; i++) {
+		ops[i] = op;
+		ops[i].done = async_done;
+		ops[i].arg = &a;
+		assert_int_equal(store_conn_write(c, &ops[i]), 0);
+	}
+	pthread_mutex_lock(&a.mu);
+	while (a.done < 5)
+		pthread_cond_wait(&a.cv, &a.mu);
+	pthread_mutex_unlock(&a.mu);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(ops[i].out.res, STORE_ERR_UNAVAILABLE);
+	assert_true(rpc_now_mono_ms() - t0 < 15000);
 	store_conn_close(c);
 }
 
@@ -510,6 +662,8 @@ int main(void)
 		cmocka_unit_test(test_every_kind_local_and_remote),
 		cmocka_unit_test(test_same_request_id_applied_once),
 		cmocka_unit_test(test_async_writes_share_commits),
+		cmocka_unit_test(test_write_batch),
+		cmocka_unit_test(test_async_batch_results),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_store_down),
 	};
