@@ -25,6 +25,8 @@
 #include "fleet.h"
 #include "fleet.pb-c.h"
 #include "fleet.sb.h"
+#include "health.pb-c.h"
+#include "health.sb.h"
 #include "orch_ec2.h"
 #include "sb_netutil.h"
 
@@ -261,6 +263,18 @@ static void test_role_process(void **state)
 		_exit(127);
 	}
 	assert_int_equal(rpc_client_open(&cli, url, NULL), 0);
+	/* Up and serving first (a loaded machine starts it slowly). */
+	for (int t = 0; t < 100; t++) {
+		Sb__Health__CheckRequest hq = SB__HEALTH__CHECK_REQUEST__INIT;
+		Sb__Health__CheckReply *hr = NULL;
+		rpc_opts ho = {.timeout_ms = 500, .no_retry = 1};
+
+		if (sb_health_Health_Check(cli, &hq, &hr, &ho, &st) == RPC_OK) {
+			protobuf_c_message_free_unpacked(&hr->base, NULL);
+			break;
+		}
+		usleep(200 * 1000);
+	}
 	req.user = "carol";
 	req.wait_ms = 4000;
 	rpc_opts opts = {.timeout_ms = 8000, .no_retry = 1};

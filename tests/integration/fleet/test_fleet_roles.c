@@ -5,6 +5,8 @@
  * course's conformance case 1 through them gives 1.out; users keep
  * working while the orchestrator is killed (-9) and restarted, which
  * adopts the same app processes and launches none twice. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,6 +45,28 @@ static pid_t spawn(const roles *r, const char *name, char *const argv[])
 		_exit(127);
 	execv(argv[0], argv);
 	_exit(127);
+}
+
+static int accepts(int port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+	                        .sin_port = htons((uint16_t)port)};
+	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+
+	if (fd < 0)
+		return 0;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+	close(fd);
+	return ok;
+}
+
+/* Waits (<= 20 s) until 127.0.0.1:port accepts. */
+static void wait_port(int port)
+{
+	for (int i = 0; i < 200 && !accepts(port); i++)
+		fp_sleep_ms(100);
+	assert_true(accepts(port));
 }
 
 static void stop(pid_t pid)
@@ -79,6 +104,8 @@ static void start_roles(roles *r)
 	               "127.0.0.1", NULL};
 	r->store = spawn(r, "store", st);
 	r->bus = spawn(r, "bus", bus);
+	wait_port(r->s.port + 3); /* the store, before app servers need it */
+	wait_port(r->s.port + 4);
 	r->o.real_app = 1;
 	r->o.idle_grace = "30";
 	const char *extra[] = {"--store", r->store_url, "--bus-in", r->bus_in,
@@ -90,7 +117,7 @@ static void start_roles(roles *r)
 	                 "127.0.0.1", "--store", r->store_url,
 	                 "--orchestrator", r->o.url, "--pw-cost", "fast", NULL};
 	r->login = spawn(r, "login", login);
-	fp_sleep_ms(1000);
+	wait_port(r->s.port);
 }
 
 static void stop_roles(roles *r)
