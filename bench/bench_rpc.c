@@ -389,8 +389,8 @@ static void usage(void)
 {
     printf("usage: sb-bench rpc [--clients C] [--seconds S] [--payload B]\n"
            "                    [--workers W] [--contexts N] [--rounds R]\n"
-           "                    [--only framework|raw] [--on-workers] [--sync]\n"
-           "                    [--json]\n"
+           "                    [--only framework|raw] [--on-workers]\n"
+           "                    [--sync] [--json]\n"
            "Echo calls through the RPC framework, then the same load over\n"
            "raw nng req/rep, both on 127.0.0.1; prints calls/s, latency\n"
            "p50/p90/p99/max and the framework/raw throughput ratio.\n"
@@ -410,62 +410,99 @@ static void usage(void)
            "(one per core), 64 contexts, 3 rounds.\n");
 }
 
-int bench_rpc_main(int argc, char **argv)
+typedef struct rpc_args {
+    long clients, seconds, payload, workers, rounds, contexts;
+    int json, run_fw, run_rw, on_workers, sync;
+} rpc_args;
+
+/* Returns -1 to go on, else the exit code (help shown, or a bad flag). */
+static int parse_args(int argc, char **argv, rpc_args *a)
 {
-    long clients = 16, seconds = 5, payload = 32, workers = 2, rounds = 3;
-    long contexts = 64;
-    int json = 0, run_fw = 1, run_rw = 1, on_workers = 0, sync = 0;
+    *a = (rpc_args){.clients = 16, .seconds = 5, .payload = 32,
+                    .workers = 2, .rounds = 3, .contexts = 64,
+                    .run_fw = 1, .run_rw = 1};
     for (int i = 1; i < argc; i++) {
         int r = 0;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage();
             return 0;
         }
-        if (strcmp(argv[i], "--json") == 0) {
-            json = 1;
-            continue;
-        }
-        if (strcmp(argv[i], "--on-workers") == 0) {
-            on_workers = 1;
-            continue;
-        }
-        if (strcmp(argv[i], "--sync") == 0) {
-            sync = 1;
+        int *flag = strcmp(argv[i], "--json") == 0         ? &a->json
+                    : strcmp(argv[i], "--on-workers") == 0 ? &a->on_workers
+                    : strcmp(argv[i], "--sync") == 0       ? &a->sync
+                                                           : NULL;
+        if (flag != NULL) {
+            *flag = 1;
             continue;
         }
         if (strcmp(argv[i], "--only") == 0 && i + 1 < argc &&
             (strcmp(argv[i + 1], "framework") == 0 ||
              strcmp(argv[i + 1], "raw") == 0)) {
-            run_fw = strcmp(argv[++i], "framework") == 0;
-            run_rw = !run_fw;
+            a->run_fw = strcmp(argv[++i], "framework") == 0;
+            a->run_rw = !a->run_fw;
             continue;
         }
         if ((r = bench_flag_int(argc, argv, &i, "--clients", 1, 1024,
-                                &clients)) == 0 &&
+                                &a->clients)) == 0 &&
             (r = bench_flag_int(argc, argv, &i, "--seconds", 1, 3600,
-                                &seconds)) == 0 &&
+                                &a->seconds)) == 0 &&
             (r = bench_flag_int(argc, argv, &i, "--payload", 0, 512 * 1024,
-                                &payload)) == 0 &&
+                                &a->payload)) == 0 &&
             (r = bench_flag_int(argc, argv, &i, "--workers", 1, 256,
-                                &workers)) == 0 &&
+                                &a->workers)) == 0 &&
             (r = bench_flag_int(argc, argv, &i, "--contexts", 1, 4096,
-                                &contexts)) == 0 &&
+                                &a->contexts)) == 0 &&
             (r = bench_flag_int(argc, argv, &i, "--rounds", 1, 100,
-                                &rounds)) == 0) {
-            fprintf(stderr, "sb-bench rpc: unknown option '%s' (try --help)\n",
+                                &a->rounds)) == 0) {
+            fprintf(stderr,
+                    "sb-bench rpc: unknown option '%s' (try --help)\n",
                     argv[i]);
             return 2;
         }
         if (r < 0)
             return 2;
     }
+    return -1;
+}
+
+/* Alternates framework and raw runs; returns 0, or -1 if one failed. */
+static int run_rounds(const rpc_args *a, const char *url, bench_result *fw,
+                      bench_result *raw, int64_t *fw_cpu, int64_t *raw_cpu)
+{
+    int bad = 0;
+    for (long k = 0; k < a->rounds && bad == 0; k++) {
+        bench_result x = {0}, y = {0};
+        int64_t c0 = cpu_us();
+        if (a->run_fw) {
+            bad |= run_framework(url, (int)a->clients, (int)a->seconds,
+                                 (size_t)a->payload, a->sync, &x);
+            add_round(fw, &x);
+        }
+        int64_t c1 = cpu_us();
+        if (a->run_rw) {
+            bad |= run_raw((int)a->clients, (int)a->seconds,
+                           (size_t)a->payload, (int)a->contexts, a->sync, &y);
+            add_round(raw, &y);
+        }
+        *fw_cpu += c1 - c0;
+        *raw_cpu += cpu_us() - c1;
+    }
+    return bad ? -1 : 0;
+}
+
+int bench_rpc_main(int argc, char **argv)
+{
+    rpc_args a;
+    int rv = parse_args(argc, argv, &a);
+    if (rv >= 0)
+        return rv;
     rpc_server *s;
     echo_service *e;
     rpc_server_config cfg = {.name = "bench-echo",
-                             .workers = (int)workers,
-                             .contexts = (int)contexts};
+                             .workers = (int)a.workers,
+                             .contexts = (int)a.contexts};
     if (rpc_server_create(&s, &cfg) != 0 || echo_service_register(s, &e) != 0 ||
-        (on_workers &&
+        (a.on_workers &&
          rpc_server_set_nonblocking(s, sb_echo_Echo_Echo_METHOD, 0) != 0) ||
         rpc_server_listen(s, "tcp://127.0.0.1:0") != 0 ||
         rpc_server_start(s) != 0) {
@@ -474,54 +511,40 @@ int bench_rpc_main(int argc, char **argv)
     }
     bench_result fw = {0}, raw = {0};
     int64_t fw_cpu = 0, raw_cpu = 0;
-    if (!json)
+    if (!a.json)
         printf("sb-bench rpc: %ld clients, %ld rounds of %ld s, %ld-byte "
                "payload, %ld workers, %ld contexts, Echo on %s, %s "
                "clients\n",
-               clients, rounds, seconds, payload, workers, contexts,
-               on_workers ? "the workers" : "nng's thread",
-               sync ? "sync (a thread each)" : "async");
-    int bad = 0;
-    for (long k = 0; k < rounds && bad == 0; k++) {
-        bench_result a = {0}, b = {0};
-        int64_t c0 = cpu_us();
-        if (run_fw) {
-            bad |= run_framework(rpc_server_url(s, 0), (int)clients,
-                                 (int)seconds, (size_t)payload, sync, &a);
-            add_round(&fw, &a);
-        }
-        int64_t c1 = cpu_us();
-        if (run_rw) {
-            bad |= run_raw((int)clients, (int)seconds, (size_t)payload,
-                           (int)contexts, sync, &b);
-            add_round(&raw, &b);
-        }
-        fw_cpu += c1 - c0;
-        raw_cpu += cpu_us() - c1;
-    }
+               a.clients, a.rounds, a.seconds, a.payload, a.workers,
+               a.contexts, a.on_workers ? "the workers" : "nng's thread",
+               a.sync ? "sync (a thread each)" : "async");
+    int bad = run_rounds(&a, rpc_server_url(s, 0), &fw, &raw, &fw_cpu,
+                         &raw_cpu);
     rpc_server_destroy(s);
     echo_service_free(e);
     if (bad != 0) {
         fprintf(stderr, "sb-bench rpc: a run failed to start\n");
         return 1;
     }
-    if (run_fw)
-        bench_result_print(&fw, json);
-    if (run_rw)
-        bench_result_print(&raw, json);
-    if (run_fw)
-        print_cpu("framework", fw_cpu, &fw, json);
-    if (run_rw)
-        print_cpu("raw-nng", raw_cpu, &raw, json);
-    if (!run_fw || !run_rw)
-        return fw.errors + raw.errors ? 1 : 0;
-    double ratio = raw.calls_per_s > 0 ? fw.calls_per_s / raw.calls_per_s : 0;
-    if (json)
-        printf("{\"name\":\"ratio\",\"clients\":%ld,\"framework_over_raw\":"
-               "%.3f}\n",
-               clients, ratio);
-    else
-        printf("ratio      framework/raw throughput = %.3f at %ld clients\n",
-               ratio, clients);
+    if (a.run_fw) {
+        bench_result_print(&fw, a.json);
+        print_cpu("framework", fw_cpu, &fw, a.json);
+    }
+    if (a.run_rw) {
+        bench_result_print(&raw, a.json);
+        print_cpu("raw-nng", raw_cpu, &raw, a.json);
+    }
+    if (a.run_fw && a.run_rw) {
+        double ratio =
+            raw.calls_per_s > 0 ? fw.calls_per_s / raw.calls_per_s : 0;
+        if (a.json)
+            printf("{\"name\":\"ratio\",\"clients\":%ld,"
+                   "\"framework_over_raw\":%.3f}\n",
+                   a.clients, ratio);
+        else
+            printf("ratio      framework/raw throughput = %.3f at %ld "
+                   "clients\n",
+                   ratio, a.clients);
+    }
     return fw.errors + raw.errors ? 1 : 0;
 }
