@@ -18,7 +18,7 @@ typedef struct sbd_orch_opts {
 	uint32_t http_port;     /* --http-port (0 = off) */
 	int http_set;
 	const char *fleet_name; /* --fleet-name */
-	const char *app_exe;    /* --app-exe: run this instead of `sbd app` */
+	const char *app_exe;    /* --app-exe: run `EXE app ...` instead of this sbd */
 	const char *url;        /* --orchestrator URL (app, login, all) */
 	const char *instance_id; /* --instance-id (app; ec2 user data) */
 	orch_ec2_config ec2;    /* --ec2-* */
@@ -62,7 +62,8 @@ typedef struct sbd_argv {
 int sbd_orch_parse_opt(const char *k, const char *v, sbd_opts *o);
 /** Fills c from the flags and SB_EC2_* (data dir, URLs: the caller's). */
 void sbd_orch_config(const sbd_opts *o, orch_config *c);
-/** Builds `<sbd> app --orchestrator URL --id {id} EXTRA... (after --)`.
+/** Builds `<sbd or --app-exe> app --orchestrator URL --id {id} EXTRA...
+ * (after --)`.
  * Returns 0, or -1 (logged). */
 int sbd_app_argv(const sbd_opts *o, const char *orch_url,
                  const char *const *extra, size_t nextra, sbd_argv *a);

@@ -191,6 +191,16 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < NROLES; i++) {
 		if (strcmp(role, roles[i].name) != 0)
 			continue;
+		/* Started by a fleet's local driver as an app server, but asked
+		 * for another role: refuse, rather than run (and outlive the
+		 * fleet as) a second all-in-one sbd. */
+		if (getenv("SB_FLEET_SERVER") != NULL && strcmp(role, "app") != 0) {
+			fprintf(stderr, "sbd: started as app server %s of fleet %s, "
+			        "but the role is %s: refusing (check --app-exe)\n",
+			        getenv("SB_FLEET_SERVER"),
+			        getenv("SB_FLEET") ? getenv("SB_FLEET") : "?", role);
+			return 2;
+		}
 		if (roles[i].run == NULL) {
 			fprintf(stderr, "sbd: %s: %s\n", role, roles[i].help);
 			return 2;

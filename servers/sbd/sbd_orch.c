@@ -121,17 +121,17 @@ int sbd_app_argv(const sbd_opts *o, const char *orch_url,
 {
 	size_t n = 0;
 
+	/* Always `EXE app ...`: an --app-exe that is another sbd build must
+	 * still run the app role (without the word it would start a whole
+	 * `sbd all` as a child); test stand-ins ignore the word. */
 	if (o->orch.app_exe != NULL) {
 		snprintf(a->exe, sizeof a->exe, "%s", o->orch.app_exe);
-		a->v[n++] = a->exe;
-	} else {
-		if (sbd_self_exe(a->exe, sizeof a->exe) != 0) {
-			sb_error("orchestrator", "cannot read /proc/self/exe");
-			return -1;
-		}
-		a->v[n++] = a->exe;
-		a->v[n++] = "app";
+	} else if (sbd_self_exe(a->exe, sizeof a->exe) != 0) {
+		sb_error("orchestrator", "cannot read /proc/self/exe");
+		return -1;
 	}
+	a->v[n++] = a->exe;
+	a->v[n++] = "app";
 	snprintf(a->url, sizeof a->url, "%s", orch_url);
 	a->v[n++] = "--orchestrator";
 	a->v[n++] = a->url;
