@@ -234,23 +234,23 @@ static void send_batch(store_conn *c, wbatch *b)
 	char *strs[STORE_CONN_BATCH_MAX][N_WSTR];
 	store_res r = STORE_OK;
 	rpc_opts o = {.timeout_ms = c->timeout_ms};
-	size_t i;
+	size_t i, n = b->n; /* b is freed by its reply, maybe before we return */
 	int rv = -1;
 
-	memset(strs, 0, b->n * sizeof strs[0]);
-	for (i = 0; i < b->n && r == STORE_OK; i++) {
+	memset(strs, 0, n * sizeof strs[0]);
+	for (i = 0; i < n && r == STORE_OK; i++) {
 		r = build_write(b->ops[i], &msgs[i], strs[i]);
 		msgs[i].request_id.len = STORE_REQID_LEN;
 		msgs[i].request_id.data = b->ops[i]->reqid;
 		ptrs[i] = &msgs[i];
 	}
-	req.n_ops = b->n;
+	req.n_ops = n;
 	req.ops = ptrs;
 	/* a fresh envelope id: the runtime's retries resend the same batch,
 	 * and the store dedupes each op by its own id */
 	if (r == STORE_OK)
 		rv = sb_store_Store_WriteBatch_async(c->rc, &req, batch_done, b, &o);
-	for (i = 0; i < b->n; i++)
+	for (i = 0; i < n; i++)
 		free_strs(strs[i]); /* the call packed its own copy */
 	if (rv != 0) {
 		rpc_status st = {.code = r == STORE_OK ? RPC_UNAVAILABLE : RPC_INTERNAL};
