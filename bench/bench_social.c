@@ -25,6 +25,7 @@
 #include "bench_main.h"
 #include "bench_util.h"
 #include "sb.h"
+#include "social.sb.h"
 
 typedef struct sclient {
 	int id;
@@ -35,17 +36,32 @@ typedef struct sclient {
 	atomic_int *stop;
 	bench_samples lat;
 	uint64_t ok, errors;
+	/* async mode: the client's own connection to its app server */
+	rpc_client *rc;
+	struct aphase *ph;
+	uint64_t k;
+	int64_t t0;
+	char text[96];
 } sclient;
+
+/* An async phase: clients still running, signalled when one stops. */
+typedef struct aphase {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int running;
+} aphase;
 
 static void usage(void)
 {
 	printf("usage: sb-bench social [--clients N] [--seconds S] [--json]\n"
-	       "                       [--sbd PATH] [--keep-data]\n"
+	       "                       [--sbd PATH] [--keep-data] [--libsb]\n"
 	       "Starts a child sbd (--pw-cost fast) on 127.0.0.1, a temp data\n"
 	       "dir and free ports; N clients post for S s, then send to a\n"
 	       "friend for S s; then LMDB with one fsync'd commit per write.\n"
 	       "sbd's app servers are child processes that reach its store over\n"
-	       "RPC (sb.store.Store on P+3).\n");
+	       "RPC (sb.store.Store on P+3). Each client is one connection to its\n"
+	       "app server with one call in flight, driven by async callbacks;\n"
+	       "--libsb runs a thread per client making libsb's blocking calls.\n");
 }
 
 static void sleep_ms(int ms)
@@ -134,6 +150,59 @@ static void *client_run(void *arg)
 	return NULL;
 }
 
+static void async_issue(sclient *c);
+
+/* nng thread: one call ended; start the next unless the phase is over. */
+static void async_done(void *arg, const rpc_status *st, Sb__Social__Empty *reply)
+{
+	sclient *c = arg;
+
+	sb_social_App_free(reply);
+	if (st->code == RPC_OK) {
+		c->ok++;
+		bench_samples_add(&c->lat, rpc_now_mono_us() - c->t0);
+	} else if (c->errors++ == 0) {
+		fprintf(stderr, "sb-bench social: %s: %s %s\n", c->name,
+		        rpc_code_name(st->code), st->message);
+	}
+	if (!atomic_load(c->stop)) {
+		async_issue(c);
+		return;
+	}
+	pthread_mutex_lock(&c->ph->mu);
+	c->ph->running--;
+	pthread_cond_signal(&c->ph->cv);
+	pthread_mutex_unlock(&c->ph->mu);
+}
+
+/* Starts this client's next post or send (the call libsb makes: same
+ * method, token and endpoint; redirects are followed by the runtime). */
+static void async_issue(sclient *c)
+{
+	rpc_opts o = {.token = c->u.token};
+	rpc_status st = {0};
+	int rv;
+
+	snprintf(c->text, sizeof c->text, "%s message %llu from %s",
+	         c->post ? "post" : "send", (unsigned long long)c->k++, c->name);
+	c->t0 = rpc_now_mono_us();
+	if (c->post) {
+		Sb__Social__PostRequest req = SB__SOCIAL__POST_REQUEST__INIT;
+		req.text = c->text;
+		rv = sb_social_App_Post_async(c->rc, &req, async_done, c, &o);
+	} else {
+		Sb__Social__SendRequest req = SB__SOCIAL__SEND_REQUEST__INIT;
+		req.to = c->peer;
+		req.text = c->text;
+		rv = sb_social_App_Send_async(c->rc, &req, async_done, c, &o);
+	}
+	if (rv != 0) { /* could not start: counted, and this client stops */
+		st.code = rv;
+		atomic_store(c->stop, 1);
+		async_done(c, &st, NULL);
+	}
+}
+
 /* CPU seconds so far of this bench, of sbd and of sbd's children (the
  * app servers), from getrusage and /proc (utime + stime, all threads):
  * the CPU a call costs per hop, robust to other processes' load. */
@@ -212,9 +281,11 @@ static void cpu_print(const char *name, const cpu_snap *a, const cpu_snap *b,
 /* One closed-loop phase of every client for seconds; fills r. */
 static int run_phase(sclient *cs, int n, int post, int seconds,
                      const char *name, bench_result *r, pid_t sbd,
-                     cpu_snap cpu[2])
+                     cpu_snap cpu[2], int libsb)
 {
 	pthread_t *th = calloc((size_t)n, sizeof *th);
+	aphase ph = {.mu = PTHREAD_MUTEX_INITIALIZER,
+	             .cv = PTHREAD_COND_INITIALIZER, .running = n};
 	atomic_int stop = 0;
 	bench_samples all = {0};
 	int64_t t0;
@@ -229,12 +300,21 @@ static int run_phase(sclient *cs, int n, int post, int seconds,
 		cs[i].post = post;
 		cs[i].stop = &stop;
 		cs[i].ok = cs[i].errors = 0;
-		pthread_create(&th[i], NULL, client_run, &cs[i]);
+		cs[i].ph = &ph;
+		if (libsb)
+			pthread_create(&th[i], NULL, client_run, &cs[i]);
+		else
+			async_issue(&cs[i]);
 	}
 	sleep_ms(seconds * 1000);
 	atomic_store(&stop, 1);
+	pthread_mutex_lock(&ph.mu);
+	while (!libsb && ph.running > 0)
+		pthread_cond_wait(&ph.cv, &ph.mu);
+	pthread_mutex_unlock(&ph.mu);
 	for (int i = 0; i < n; i++) {
-		pthread_join(th[i], NULL);
+		if (libsb)
+			pthread_join(th[i], NULL);
 		r->calls += cs[i].ok;
 		r->errors += cs[i].errors;
 		bench_samples_merge(&all, &cs[i].lat);
@@ -262,6 +342,11 @@ static int setup_clients(sclient *cs, int n, int port)
 		    sb_register(c->s, c->name, "pw", &st) != RPC_OK ||
 		    sb_login(c->s, c->name, "pw", &c->u, &st) != RPC_OK)
 			goto fail;
+		if (rpc_client_open(&c->rc, c->u.endpoint, NULL) != 0) {
+			rpc_status_set(&st, RPC_UNAVAILABLE, "cannot open %s",
+			               c->u.endpoint);
+			goto fail;
+		}
 	}
 	for (int i = 0; i + 1 < n; i += 2)
 		if (sb_invite(cs[i].s, &cs[i].u, cs[i + 1].name, &st) != RPC_OK ||
@@ -338,13 +423,17 @@ static void default_sbd(char *buf, size_t n)
 }
 
 static int parse(int argc, char **argv, long *clients, long *seconds,
-                 int *json, int *keep, const char **sbd)
+                 int *json, int *keep, int *libsb, const char **sbd)
 {
 	for (int i = 1; i < argc; i++) {
 		int r = 0;
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage();
 			return 1;
+		}
+		if (strcmp(argv[i], "--libsb") == 0) {
+			*libsb = 1;
+			continue;
 		}
 		if (strcmp(argv[i], "--json") == 0 ||
 		    strcmp(argv[i], "--keep-data") == 0) {
@@ -369,7 +458,7 @@ static int parse(int argc, char **argv, long *clients, long *seconds,
 int bench_social_main(int argc, char **argv)
 {
 	long clients = 50, seconds = 5;
-	int json = 0, keep = 0, port = 0, rc = 1;
+	int json = 0, keep = 0, libsb = 0, port = 0, rc = 1;
 	const char *sbd = NULL;
 	char sbdbuf[512], dir[] = "/tmp/sb-bench-social.XXXXXX", cmd[300];
 	sclient *cs = NULL;
@@ -377,7 +466,8 @@ int bench_social_main(int argc, char **argv)
 	cpu_snap pcpu[2], scpu[2];
 	pid_t pid = -1;
 
-	int pr = parse(argc, argv, &clients, &seconds, &json, &keep, &sbd);
+	int pr = parse(argc, argv, &clients, &seconds, &json, &keep, &libsb,
+	               &sbd);
 	if (pr != 0)
 		return pr > 0 ? 0 : 2;
 	if (!sbd) {
@@ -393,14 +483,15 @@ int bench_social_main(int argc, char **argv)
 		goto out;
 	}
 	if (!json)
-		printf("sb-bench social: %ld clients, %ld s per phase, child sbd "
-		       "%s on 127.0.0.1:%d, data in %s\n",
-		       clients, seconds, sbd, port, dir);
+		printf("sb-bench social: %ld clients (%s), %ld s per phase, child "
+		       "sbd %s on 127.0.0.1:%d, data in %s\n", clients,
+		       libsb ? "libsb, a thread each" : "async, one call in flight each",
+		       seconds, sbd, port, dir);
 	if (setup_clients(cs, (int)clients, port) != 0 ||
 	    run_phase(cs, (int)clients, 1, (int)seconds, "durable posts",
-	              &posts, pid, pcpu) != 0 ||
+	              &posts, pid, pcpu, libsb) != 0 ||
 	    run_phase(cs, (int)clients, 0, (int)seconds, "durable sends",
-	              &sends, pid, scpu) != 0 ||
+	              &sends, pid, scpu, libsb) != 0 ||
 	    run_lmdb_single(dir, (int)seconds, &single) != 0)
 		goto out;
 	bench_result_print(&posts, json);
@@ -421,6 +512,8 @@ int bench_social_main(int argc, char **argv)
 out:
 	for (long i = 0; cs && i < clients; i++) {
 		sb_close(cs[i].s);
+		if (cs[i].rc != NULL)
+			rpc_client_close(cs[i].rc);
 		bench_samples_free(&cs[i].lat);
 	}
 	free(cs);
