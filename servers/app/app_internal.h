@@ -12,6 +12,7 @@
 #include "social.pb-c.h"
 
 typedef struct app_waiter app_waiter;
+typedef struct app_miss app_miss;
 
 struct app_server {
 	char id[64];
@@ -48,6 +49,12 @@ struct app_server {
 	app_session_end_fn ended_fn;
 	void *ended_arg;
 	int ended_busy; /* calls of ended_fn under way */
+	/* Inline writes whose token was not cached (app_inline.c). */
+	pthread_mutex_t miss_mu;
+	pthread_cond_t miss_cv;
+	app_miss *miss_head, *miss_tail;
+	int miss_stop, miss_init, have_misser;
+	pthread_t misser;
 };
 
 /** Token check and placement: fills *s and returns RPC_OK when the call's
@@ -69,6 +76,24 @@ int app_begin_fresh(app_server *a, rpc_call *call, store_session *s);
  * set. Returns RPC_DEFER, or the code to return when it cannot queue. */
 int app_write(app_server *a, rpc_call *call, const store_wop *op, app_cmd cmd,
               const char *name, const char *hint_user, const char *hint_group);
+
+/* Inline write commands (app_inline.c). */
+/** Starts the miss thread. Returns 0 or a pthread_create error. */
+int app_inline_start(app_server *a);
+/** Refuses new misses, finishes the queued ones, joins the thread; call
+ * before rpc_server_stop. Safe when never started. */
+void app_inline_stop(app_server *a);
+void app_inline_free(app_server *a);
+/** Declares the write commands non-blocking on @srv (before start). */
+int app_inline_register(rpc_server *srv);
+/** A write command from an inline handler: with the token cached, touches
+ * the session and app_write()s at once (never blocks); otherwise queues
+ * the call for the miss thread (app_begin, then app_write) and returns
+ * RPC_DEFER, or UNAVAILABLE when the server is stopping. @op's strings
+ * must live until the call is answered (the request's do). */
+int app_write_cmd(app_server *a, rpc_call *call, const store_wop *op,
+                  app_cmd cmd, const char *name, const char *hint_user,
+                  const char *hint_group);
 
 /* Rooms, profiles, private messages (app_rooms.c). */
 int app_h_create_room(rpc_call *call, const Sb__Social__RoomRequest *req,

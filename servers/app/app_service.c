@@ -116,66 +116,66 @@ int app_write(app_server *a, rpc_call *call, const store_wop *op, app_cmd cmd,
 static int h_invite(rpc_call *call, const Sb__Social__InviteRequest *req,
                     Sb__Social__Empty *reply, void *arg)
 {
-	BEGIN();
+	app_server *a = arg;
 	store_wop op = {.kind = STORE_OP_INVITE, .name = store_s(req->id)};
 	(void)reply;
-	return app_write(a, call, &op, APP_CMD_INVITE, req->id, NULL, NULL);
+	return app_write_cmd(a, call, &op, APP_CMD_INVITE, req->id, NULL, NULL);
 }
 
 static int h_accept(rpc_call *call, const Sb__Social__AcceptInviteRequest *req,
                     Sb__Social__Empty *reply, void *arg)
 {
-	BEGIN();
+	app_server *a = arg;
 	store_wop op = {.kind = STORE_OP_ACCEPT, .name = store_s(req->id)};
 	(void)reply;
-	return app_write(a, call, &op, APP_CMD_ACCEPT, req->id, NULL, NULL);
+	return app_write_cmd(a, call, &op, APP_CMD_ACCEPT, req->id, NULL, NULL);
 }
 
 static int h_post(rpc_call *call, const Sb__Social__PostRequest *req,
                   Sb__Social__Empty *reply, void *arg)
 {
-	BEGIN();
+	app_server *a = arg;
 	store_wop op = {.kind = STORE_OP_POST, .text = store_s(req->text)};
 	(void)reply;
-	return app_write(a, call, &op, APP_CMD_OTHER, NULL, NULL, NULL);
+	return app_write_cmd(a, call, &op, APP_CMD_OTHER, NULL, NULL, NULL);
 }
 
 static int h_send(rpc_call *call, const Sb__Social__SendRequest *req,
                   Sb__Social__Empty *reply, void *arg)
 {
-	BEGIN();
+	app_server *a = arg;
 	store_wop op = {.kind = STORE_OP_SEND, .name = store_s(req->to),
 	                .text = store_s(req->text)};
 	(void)reply;
-	return app_write(a, call, &op, APP_CMD_SEND, req->to, req->to, NULL);
+	return app_write_cmd(a, call, &op, APP_CMD_SEND, req->to, req->to, NULL);
 }
 
 static int h_create_group(rpc_call *call, const Sb__Social__GroupRequest *req,
                           Sb__Social__Empty *reply, void *arg)
 {
-	BEGIN();
+	app_server *a = arg;
 	store_wop op = {.kind = STORE_OP_CREATE_GROUP, .name = store_s(req->group)};
 	(void)reply;
-	return app_write(a, call, &op, APP_CMD_CREATE_GROUP, req->group, NULL, NULL);
+	return app_write_cmd(a, call, &op, APP_CMD_CREATE_GROUP, req->group, NULL, NULL);
 }
 
 static int h_join_group(rpc_call *call, const Sb__Social__GroupRequest *req,
                         Sb__Social__Empty *reply, void *arg)
 {
-	BEGIN();
+	app_server *a = arg;
 	store_wop op = {.kind = STORE_OP_JOIN_GROUP, .name = store_s(req->group)};
 	(void)reply;
-	return app_write(a, call, &op, APP_CMD_JOIN_GROUP, req->group, NULL, NULL);
+	return app_write_cmd(a, call, &op, APP_CMD_JOIN_GROUP, req->group, NULL, NULL);
 }
 
 static int h_send_group(rpc_call *call, const Sb__Social__SendGroupRequest *req,
                         Sb__Social__Empty *reply, void *arg)
 {
-	BEGIN();
+	app_server *a = arg;
 	store_wop op = {.kind = STORE_OP_SEND_GROUP, .name = store_s(req->group),
 	                .text = store_s(req->text)};
 	(void)reply;
-	return app_write(a, call, &op, APP_CMD_SEND_GROUP, req->group, NULL,
+	return app_write_cmd(a, call, &op, APP_CMD_SEND_GROUP, req->group, NULL,
 	                 req->group);
 }
 
@@ -291,7 +291,8 @@ static int start_rpc(app_server *a, const app_config *cfg)
 
 	if ((rv = rpc_server_create(&a->srv, &sc)) != 0)
 		return rv;
-	if ((rv = sb_social_App_register(a->srv, &handlers, a)) != 0)
+	if ((rv = sb_social_App_register(a->srv, &handlers, a)) != 0 ||
+	    (rv = app_inline_register(a->srv)) != 0)
 		return rv;
 	if ((rv = rpc_server_listen(a->srv, cfg->listen_url)) != 0) {
 		sb_error("app", "%s: cannot listen on %s: %s", a->id,
@@ -366,6 +367,8 @@ int app_server_start(const app_config *cfg, app_server **out)
 		goto fail;
 	if ((rv = app_idle_start(a)) != 0)
 		goto fail;
+	if ((rv = app_inline_start(a)) != 0)
+		goto fail;
 	if ((rv = start_rpc(a, cfg)) != 0)
 		goto fail;
 	a->serving = 1;
@@ -408,6 +411,9 @@ void app_server_stop(app_server *a)
 	/* Parked Receives first: the runtime's graceful stop waits for every
 	 * call in flight, and a parked call is one. */
 	app_receive_stop(a);
+	/* Writes waiting for a token check: finished by the miss thread, which
+	 * must not finish a call after the server's stop answered it. */
+	app_inline_stop(a);
 	/* Draws in flight are parked calls too; stop first (no new ones,
 	 * waits for them), then the draw client answers any left. */
 	if (a->serving)
@@ -426,6 +432,7 @@ void app_server_stop(app_server *a)
 	if (a->own_store)
 		store_conn_close(a->store);
 	app_cache_free(a->cache);
+	app_inline_free(a);
 	rpc_bus_pub_close(a->pub);
 	pthread_cond_destroy(&a->cv);
 	pthread_mutex_destroy(&a->mu);
