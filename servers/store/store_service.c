@@ -2,7 +2,9 @@
  * store_wop from the call (strings point into the request, which lives
  * until the reply is sent), takes the envelope's request id as the op's
  * idempotency key, queues it and returns RPC_DEFER; the writer's
- * completion fills the reply and finishes the call. Read runs the read
+ * completion fills the reply and finishes the call. WriteBatch does the
+ * same for each of its ops (each with its own id) and finishes the call
+ * when the last one completes. Read runs the read
  * function of its kind on the worker. The two tables below are the only
  * place a kind is mapped: a new store op is one row. */
 #include <errno.h>
@@ -214,6 +216,8 @@ static int h_write_batch(rpc_call *call, const Sb__Store__WriteBatchRequest *req
 			                     (int)req->ops[i]->kind);
 	b = rpc_call_alloc(call, sizeof *b);
 	bo = rpc_call_alloc(call, (n + 1) * sizeof *bo);
+	memset(bo, 0, (n + 1) * sizeof *bo); /* arena memory is not zeroed:
+	                                        a zero reqid means no id */
 	reply->results = rpc_call_alloc(call, (n + 1) * sizeof *reply->results);
 	reply->n_results = n;
 	b->call = call;

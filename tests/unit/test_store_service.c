@@ -490,6 +490,19 @@ static void test_write_batch(void **state)
 	assert_int_equal(raw_batch(c, many, STORE_SERVICE_BATCH_MAX + 1, &r, msg,
 	                           sizeof msg), RPC_INVALID_ARGUMENT);
 	assert_non_null(strstr(msg, "at most 1024"));
+	/* ops without a request id are never deduplicated: the same content
+	 * twice, one batch after another, is two posts */
+	m[3].request_id.len = 0;
+	m[3].request_id.data = NULL;
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(raw_batch(c, &ops[3], 1, &r, msg, sizeof msg), RPC_OK);
+		assert_int_equal(r->n_results, 1);
+		assert_int_equal(r->results[0]->res, STORE_OK);
+		sb_store_Store_free(r);
+	}
+	assert_int_equal(store_conn_receive_post(s.remote, store_s("Tben"), &p), STORE_OK);
+	assert_int_equal(p.n, 4);
+	store_posts_free(&p);
 	/* an empty batch is a batch of nothing */
 	assert_int_equal(raw_batch(c, ops, 0, &r, msg, sizeof msg), RPC_OK);
 	assert_int_equal(r->n_results, 0);
