@@ -233,13 +233,15 @@ static int h_write_batch(rpc_call *call, const Sb__Store__WriteBatchRequest *req
 		bo[i].op.done = bop_done;
 		bo[i].op.arg = &bo[i];
 	}
-	/* Submit only once every result exists: a completion may run at once. */
-	for (size_t i = 0; i < n; i++) {
-		int rv = store_writer_submit(s->w, &bo[i].op);
-		if (rv != 0) {
-			bo[i].op.out.res = (store_res)rv;
-			bop_done(&bo[i].op, &bo[i]);
-		}
+	/* Submit only once every result exists: a completion may run at once.
+	 * All together, so they usually share one commit. */
+	store_wop **ops = rpc_call_alloc(call, (n + 1) * sizeof *ops);
+	for (size_t i = 0; i < n; i++)
+		ops[i] = &bo[i].op;
+	int rv = store_writer_submit_many(s->w, ops, n);
+	for (size_t i = 0; rv != 0 && i < n; i++) {
+		bo[i].op.out.res = (store_res)rv;
+		bop_done(&bo[i].op, &bo[i]);
 	}
 	batch_left_done(b);
 	return RPC_DEFER;

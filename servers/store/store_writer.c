@@ -125,6 +125,33 @@ int store_writer_submit(store_writer *w, store_wop *op)
 	return 0;
 }
 
+int store_writer_submit_many(store_writer *w, store_wop **ops, size_t n)
+{
+	if (!w)
+		return STORE_INVALID_ARGUMENT;
+	for (size_t i = 0; i < n; i++) {
+		if (!ops[i] || !ops[i]->done)
+			return STORE_INVALID_ARGUMENT;
+		ops[i]->next = i + 1 < n ? ops[i + 1] : NULL;
+	}
+	if (n == 0)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	if (w->stopping) {
+		pthread_mutex_unlock(&w->mu);
+		return STORE_ERR_SHUTDOWN;
+	}
+	if (w->tail)
+		w->tail->next = ops[0];
+	else
+		w->head = ops[0];
+	w->tail = ops[n - 1];
+	/* one wake-up for all: the writer finds them queued together */
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
 typedef struct waiter {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;

@@ -34,6 +34,13 @@ void store_writer_stop(store_writer *w);
  * STORE_ERR_SHUTDOWN when the writer is stopping (done is not called). */
 int store_writer_submit(store_writer *w, store_wop *op);
 
+/** Queues @n ops at once, in order, under one lock and one wake-up, so
+ * the writer usually takes them into the same batch (one commit). All or
+ * nothing: returns 0 when all are queued, STORE_INVALID_ARGUMENT when one
+ * is NULL or has no done (none queued), or STORE_ERR_SHUTDOWN when the
+ * writer is stopping (none queued; no done is called). */
+int store_writer_submit_many(store_writer *w, store_wop **ops, size_t n);
+
 /** Submits @op and waits for its completion; op->done/arg are replaced.
  * Returns op->out.res (or STORE_ERR_SHUTDOWN / STORE_INVALID_ARGUMENT as
  * store_writer_submit). Must not be called from a completion. */

@@ -1,6 +1,7 @@
 /* test_store_writer.c: the group-commit writer under concurrency (many
  * threads submitting, every completion right, batches really holding
- * several ops), the async completion path, shutdown, and the map growing
+ * several ops), the async completion path, submitting many at once,
+ * shutdown, and the map growing
  * past a tiny initial size with every record still there. */
 #include <pthread.h>
 #include <setjmp.h>
@@ -148,6 +149,53 @@ static void test_async_and_shutdown(void **state)
 	tenv_close(&t, 1);
 }
 
+/* submit_many: all queued together (in order, in one batch when the
+ * writer is idle), nothing queued when one op is bad. */
+static void test_submit_many(void **state)
+{
+	tenv t = {0};
+	store_opts o = {.nosync = 1};
+	enum { N = 50 };
+	static store_wop ops[N];
+	store_wop *p[N];
+	store_writer_stats st0, st1;
+	async_ctx c = {.done = 0};
+
+	(void)state;
+	assert_int_equal(tenv_open(&t, &o), 0);
+	assert_int_equal(reg_login(&t, "sm"), STORE_OK);
+	pthread_mutex_init(&c.mu, NULL);
+	pthread_cond_init(&c.cv, NULL);
+	for (int i = 0; i < N; i++) {
+		ops[i] = (store_wop){.kind = STORE_OP_POST, .done = on_done, .arg = &c};
+		ops[i].token = store_s("Tsm");
+		ops[i].text = store_s("many");
+		p[i] = &ops[i];
+	}
+	/* a bad op anywhere: nothing queued */
+	p[7] = NULL;
+	assert_int_equal(store_writer_submit_many(t.w, p, N), STORE_INVALID_ARGUMENT);
+	p[7] = &ops[7];
+	assert_int_equal(store_writer_submit_many(t.w, p, 0), 0);
+	store_writer_get_stats(t.w, &st0);
+	assert_int_equal(store_writer_submit_many(t.w, p, N), 0);
+	pthread_mutex_lock(&c.mu);
+	while (c.done < N)
+		pthread_cond_wait(&c.cv, &c.mu);
+	pthread_mutex_unlock(&c.mu);
+	store_writer_get_stats(t.w, &st1);
+	assert_int_equal(c.ok, N);
+	assert_int_equal(st1.ops - st0.ops, N);
+	assert_int_equal(st1.batches - st0.batches, 1); /* one commit */
+	for (int i = 1; i < N; i++)
+		assert_true(ops[i].out.seq > ops[i - 1].out.seq);
+	store_writer_stop(t.w);
+	t.w = NULL;
+	pthread_cond_destroy(&c.cv);
+	pthread_mutex_destroy(&c.mu);
+	tenv_close(&t, 1);
+}
+
 static void test_map_growth(void **state)
 {
 	tenv t = {0};
@@ -233,6 +281,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_concurrent_group_commit),
 		cmocka_unit_test(test_async_and_shutdown),
+		cmocka_unit_test(test_submit_many),
 		cmocka_unit_test(test_map_growth),
 		cmocka_unit_test(test_map_limit),
 		cmocka_unit_test(test_reqid_prune),
