@@ -43,13 +43,17 @@ typedef struct sb_session sb_session;
  * runtime; tests and embedders may supply their own with sb_open_with().
  *
  * call: sends method (e.g. "sb.social.App/Invite") with req to endpoint
- *   (NULL = the login endpoint) carrying token (NULL = none); on RPC_OK
+ *   (NULL = the login endpoint) carrying token (NULL = none) and
+ *   request_id (RPC_REQUEST_ID_LEN bytes; NULL = a fresh one); on RPC_OK
  *   sets *reply to a message of reply_desc that the caller frees. Must
- *   follow REDIRECTs and retry UNAVAILABLE itself; returns st->code.
+ *   follow REDIRECTs and retry UNAVAILABLE itself, keeping the id;
+ *   returns st->code. libsb passes one id for a command and every
+ *   re-send of it (after a re-login too), so the store applies it once.
  * close: releases arg; may be NULL. */
 typedef struct sb_transport {
     int (*call)(void *arg, const char *endpoint, const char *method,
-                const char *token, const ProtobufCMessage *req,
+                const char *token, const uint8_t *request_id,
+                const ProtobufCMessage *req,
                 const ProtobufCMessageDescriptor *reply_desc,
                 ProtobufCMessage **reply, rpc_status *st);
     void (*close)(void *arg);

@@ -10,7 +10,8 @@
 #include "sb_internal.h"
 
 static int nng_call(void *arg, const char *endpoint, const char *method,
-                    const char *token, const ProtobufCMessage *req,
+                    const char *token, const uint8_t *request_id,
+                    const ProtobufCMessage *req,
                     const ProtobufCMessageDescriptor *reply_desc,
                     ProtobufCMessage **reply, rpc_status *st)
 {
@@ -19,6 +20,7 @@ static int nng_call(void *arg, const char *endpoint, const char *method,
     memset(&opts, 0, sizeof(opts));
     opts.token = token;
     opts.endpoint = endpoint;
+    opts.request_id = request_id;
     return rpc_client_call(arg, method, req, reply_desc, reply, &opts, st);
 }
 

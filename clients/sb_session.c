@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "sb.h"
@@ -109,7 +110,7 @@ static int relogin(sb_session *s, sb_user *u, rpc_status *st)
     int rc;
 
     req.old_token = u->token;
-    rc = s->t.call(s->t.arg, NULL, sb_social_Login_Login_METHOD, NULL,
+    rc = s->t.call(s->t.arg, NULL, sb_social_Login_Login_METHOD, NULL, NULL,
                    &req.base, &sb__social__login_reply__descriptor, &reply, st);
     if (rc != RPC_OK)
         return rc;
@@ -128,12 +129,17 @@ int sb_call(sb_session *s, sb_user *u, const char *method,
             ProtobufCMessage **reply, rpc_status *st)
 {
     const char *ep = NULL;
+    uint8_t id[RPC_REQUEST_ID_LEN];
     int rc;
 
     *reply = NULL;
     if (is_app_method(method) && u != NULL && u->endpoint[0] != '\0')
         ep = u->endpoint;
-    rc = s->t.call(s->t.arg, ep, method, token_of(u), req, reply_desc,
+    /* One id for the command and its re-send below: an app server that
+     * died after the store committed must not make the write twice. */
+    if (getrandom(id, sizeof id, 0) != (ssize_t)sizeof id)
+        return sb_status(st, RPC_INTERNAL, "getrandom failed");
+    rc = s->t.call(s->t.arg, ep, method, token_of(u), id, req, reply_desc,
                    reply, st);
     if (rc != RPC_UNAVAILABLE || ep == NULL || token_of(u) == NULL)
         return rc;
@@ -154,7 +160,7 @@ int sb_call(sb_session *s, sb_user *u, const char *method,
             break;
         sleep_ms(RELOGIN_PAUSE_MS);
     }
-    return s->t.call(s->t.arg, u->endpoint, method, token_of(u), req,
+    return s->t.call(s->t.arg, u->endpoint, method, token_of(u), id, req,
                      reply_desc, reply, st);
 }
 

@@ -24,6 +24,8 @@ typedef struct fake_call {
     char token[SB_TOKEN_MAX]; /* "" = none */
     char endpoint[SB_ENDPOINT_MAX];
     ProtobufCMessage *req; /* unpacked from the packed request */
+    int has_id;
+    uint8_t id[RPC_REQUEST_ID_LEN]; /* the request id the call carried */
 } fake_call;
 
 typedef struct fake {
@@ -144,7 +146,8 @@ static int fake_serve(fake *f, const char *ep, const char *method,
 }
 
 static int fake_call_fn(void *arg, const char *ep, const char *method,
-                        const char *token, const ProtobufCMessage *req,
+                        const char *token, const uint8_t *request_id,
+                        const ProtobufCMessage *req,
                         const ProtobufCMessageDescriptor *rd,
                         ProtobufCMessage **reply, rpc_status *st)
 {
@@ -160,6 +163,9 @@ static int fake_call_fn(void *arg, const char *ep, const char *method,
     snprintf(c->method, sizeof(c->method), "%s", method);
     snprintf(c->token, sizeof(c->token), "%s", token ? token : "");
     snprintf(c->endpoint, sizeof(c->endpoint), "%s", ep ? ep : "");
+    c->has_id = request_id != NULL;
+    if (request_id != NULL)
+        memcpy(c->id, request_id, sizeof(c->id));
     c->req = protobuf_c_message_unpack(req->descriptor, NULL, n, buf);
     assert_non_null(c->req);
     *reply = NULL;
@@ -431,6 +437,20 @@ static void test_relogin_when_app_server_gone(void **state)
     assert_string_equal(u.endpoint, "fake://app-1");
     assert_string_equal(last_call(e, sb_social_App_Post_METHOD)->endpoint,
                         "fake://app-1");
+    /* The re-sent Post carries the failed one's request id, so a store
+     * that committed before the app server died applies it once. */
+    {
+        const fake_call *p[2] = {NULL, NULL};
+        for (int i = 0; i < e->f.ncalls; i++)
+            if (strcmp(e->f.calls[i].method, sb_social_App_Post_METHOD) == 0) {
+                p[0] = p[1];
+                p[1] = &e->f.calls[i];
+            }
+        assert_non_null(p[0]);
+        assert_string_equal(p[0]->endpoint, "fake://dead");
+        assert_true(p[0]->has_id && p[1]->has_id);
+        assert_memory_equal(p[0]->id, p[1]->id, RPC_REQUEST_ID_LEN);
+    }
     /* A token that ended is the answer, not a retry loop. */
     assert_int_equal(sb_logout(e->s, &u, &st), RPC_OK);
     snprintf(u.endpoint, sizeof(u.endpoint), "fake://dead");
