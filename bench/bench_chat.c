@@ -43,77 +43,6 @@ typedef struct croom {
 	uint64_t says, errors;
 } croom;
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
-static int tcp_probe(int port, int bind_it)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET,
-	                        .sin_port = htons((uint16_t)port)};
-	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
-	if (fd < 0)
-		return 0;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ok = (bind_it ? bind(fd, (struct sockaddr *)&a, sizeof a)
-	              : connect(fd, (struct sockaddr *)&a, sizeof a)) == 0;
-	close(fd);
-	return ok;
-}
-
-/* Starts sbd in its own process group; returns its pid or -1. */
-static pid_t start_sbd(const char *sbd, const char *dir, int *port)
-{
-	char data[300], ps[16], log[300];
-	pid_t pid, parent = getpid();
-
-	srand((unsigned)(parent ^ time(NULL)));
-	for (int t = 0; t < 100 && *port == 0; t++) {
-		int p = 20000 + rand() % 40000, ok = 1;
-		for (int i = 0; i < 7 && ok; i++)
-			ok = tcp_probe(p + i, 1);
-		*port = ok ? p : 0;
-	}
-	if (*port == 0)
-		return -1;
-	snprintf(data, sizeof data, "%s/data", dir);
-	snprintf(log, sizeof log, "%s/sbd.log", dir);
-	snprintf(ps, sizeof ps, "%d", *port);
-	if ((pid = fork()) < 0)
-		return -1;
-	if (pid == 0) {
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent || !freopen(log, "a", stderr))
-			_exit(127);
-		execl(sbd, sbd, "--data-dir", data, "--base-port", ps, "--host",
-		      "127.0.0.1", "--pw-cost", "fast", (char *)NULL);
-		_exit(127);
-	}
-	setpgid(pid, pid);
-	for (int i = 0; i < 300; i++) {
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			return -1;
-		if (tcp_probe(*port, 0))
-			return pid;
-		sleep_ms(100);
-	}
-	kill(-pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	return -1;
-}
-
-static void default_sbd(char *buf, size_t n)
-{
-	ssize_t len = readlink("/proc/self/exe", buf, n - 8);
-	char *slash;
-	buf[len > 0 ? len : 0] = '\0';
-	slash = strrchr(buf, '/');
-	snprintf(slash ? slash + 1 : buf, 8, "sbd");
-}
-
 static void *receiver(void *arg)
 {
 	cuser *c = arg;
@@ -223,7 +152,7 @@ static int run(cuser *us, int users, int rooms, int seconds, atomic_int *stop,
 	for (; nr < users; nr++)
 		if (pthread_create(&rt[nr], NULL, receiver, &us[nr]) != 0)
 			goto out;
-	sleep_ms(200); /* receivers parked */
+	bench_sleep_ms(200); /* receivers parked */
 	t0 = rpc_now_mono_us();
 	for (; ns < rooms; ns++) {
 		rs[ns] = (croom){us, ns, rooms, (users - ns + rooms - 1) / rooms, stop,
@@ -231,7 +160,7 @@ static int run(cuser *us, int users, int rooms, int seconds, atomic_int *stop,
 		if (pthread_create(&st[ns], NULL, sender, &rs[ns]) != 0)
 			goto out;
 	}
-	sleep_ms(seconds * 1000);
+	bench_sleep_ms(seconds * 1000);
 	rc = 0;
 out:
 	atomic_store(stop, 1);
@@ -302,12 +231,12 @@ int bench_chat_main(int argc, char **argv)
 	if (rooms > users)
 		rooms = users;
 	if (!sbd) {
-		default_sbd(sbdbuf, sizeof sbdbuf);
+		bench_default_sbd(sbdbuf, sizeof sbdbuf);
 		sbd = sbdbuf;
 	}
 	if (!mkdtemp(dir) || !(us = calloc((size_t)users, sizeof *us)))
 		goto out;
-	if ((pid = start_sbd(sbd, dir, &port)) < 0) {
+	if ((pid = bench_start_sbd(sbd, dir, &port)) < 0) {
 		fprintf(stderr, "sb-bench chat: cannot start %s (log in %s)\n", sbd, dir);
 		goto out;
 	}
@@ -326,7 +255,7 @@ out:
 	if (pid > 0) {
 		kill(-pid, SIGTERM);
 		for (int i = 0; i < 100 && waitpid(pid, NULL, WNOHANG) != pid; i++)
-			sleep_ms(100);
+			bench_sleep_ms(100);
 		kill(-pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 	}

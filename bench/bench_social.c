@@ -64,68 +64,6 @@ static void usage(void)
 	       "--libsb runs a thread per client making libsb's blocking calls.\n");
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
-static int tcp_probe(int port, int bind_it)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET,
-	                        .sin_port = htons((uint16_t)port)};
-	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
-	if (fd < 0)
-		return 0;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ok = (bind_it ? bind(fd, (struct sockaddr *)&a, sizeof a)
-	              : connect(fd, (struct sockaddr *)&a, sizeof a)) == 0;
-	close(fd);
-	return ok;
-}
-
-/* Starts sbd in its own process group; returns its pid or -1. */
-static pid_t start_sbd(const char *sbd, const char *dir, int *port)
-{
-	char data[300], ps[16], log[300];
-	pid_t pid, parent = getpid();
-
-	srand((unsigned)(parent ^ time(NULL)));
-	for (int t = 0; t < 100 && *port == 0; t++) {
-		int p = 20000 + rand() % 40000, ok = 1;
-		for (int i = 0; i < 7 && ok; i++)
-			ok = tcp_probe(p + i, 1);
-		*port = ok ? p : 0;
-	}
-	if (*port == 0)
-		return -1;
-	snprintf(data, sizeof data, "%s/data", dir);
-	snprintf(log, sizeof log, "%s/sbd.log", dir);
-	snprintf(ps, sizeof ps, "%d", *port);
-	if ((pid = fork()) < 0)
-		return -1;
-	if (pid == 0) {
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent || !freopen(log, "a", stderr))
-			_exit(127);
-		execl(sbd, sbd, "--data-dir", data, "--base-port", ps, "--host",
-		      "127.0.0.1", "--pw-cost", "fast", (char *)NULL);
-		_exit(127);
-	}
-	setpgid(pid, pid);
-	for (int i = 0; i < 300; i++) {
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			return -1;
-		if (tcp_probe(*port, 0))
-			return pid;
-		sleep_ms(100);
-	}
-	kill(-pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	return -1;
-}
-
 static void *client_run(void *arg)
 {
 	sclient *c = arg;
@@ -306,7 +244,7 @@ static int run_phase(sclient *cs, int n, int post, int seconds,
 		else
 			async_issue(&cs[i]);
 	}
-	sleep_ms(seconds * 1000);
+	bench_sleep_ms(seconds * 1000);
 	atomic_store(&stop, 1);
 	pthread_mutex_lock(&ph.mu);
 	while (!libsb && ph.running > 0)
@@ -413,15 +351,6 @@ out:
 	return ret;
 }
 
-static void default_sbd(char *buf, size_t n)
-{
-	ssize_t len = readlink("/proc/self/exe", buf, n - 8);
-	char *slash;
-	buf[len > 0 ? len : 0] = '\0';
-	slash = strrchr(buf, '/');
-	snprintf(slash ? slash + 1 : buf, 8, "sbd");
-}
-
 static int parse(int argc, char **argv, long *clients, long *seconds,
                  int *json, int *keep, int *libsb, const char **sbd)
 {
@@ -471,12 +400,12 @@ int bench_social_main(int argc, char **argv)
 	if (pr != 0)
 		return pr > 0 ? 0 : 2;
 	if (!sbd) {
-		default_sbd(sbdbuf, sizeof sbdbuf);
+		bench_default_sbd(sbdbuf, sizeof sbdbuf);
 		sbd = sbdbuf;
 	}
 	if (!mkdtemp(dir) || !(cs = calloc((size_t)clients, sizeof *cs)))
 		goto out;
-	if ((pid = start_sbd(sbd, dir, &port)) < 0) {
+	if ((pid = bench_start_sbd(sbd, dir, &port)) < 0) {
 		fprintf(stderr, "sb-bench social: cannot start %s (log in %s)\n",
 		        sbd, dir);
 		keep = 1;
@@ -520,7 +449,7 @@ out:
 	if (pid > 0) {
 		kill(-pid, SIGTERM);
 		for (int i = 0; i < 100 && waitpid(pid, NULL, WNOHANG) != pid; i++)
-			sleep_ms(100);
+			bench_sleep_ms(100);
 		kill(-pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 	}

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 typedef struct bench_samples {
     int64_t *us;
@@ -37,5 +38,15 @@ int bench_flag_int(int argc, char **argv, int *i, const char *name, long lo,
                    long hi, long *out);
 int bench_flag_str(int argc, char **argv, int *i, const char *name,
                    const char **out);
+
+/** Sleeps ms milliseconds. */
+void bench_sleep_ms(int ms);
+/** Starts `sbd --data-dir DIR/data --base-port P` on 127.0.0.1 in its own
+ * process group, logging to DIR/sbd.log, and waits (30 s at most) until
+ * its login port accepts. *port: 0 = pick seven free ports below 32768
+ * (filled in). Returns sbd's pid, or -1 when it could not start. */
+pid_t bench_start_sbd(const char *sbd, const char *dir, int *port);
+/** Writes the path of the sbd beside this executable into buf. */
+void bench_default_sbd(char *buf, size_t n);
 
 #endif

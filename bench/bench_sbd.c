@@ -1,0 +1,89 @@
+/* bench_sbd.c: starting a child sbd for the end-to-end benchmarks
+ * (sb-bench social, chat): free ports below the ephemeral range, its own
+ * process group, killed with the bench (PR_SET_PDEATHSIG). */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench_util.h"
+
+void bench_sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static int tcp_probe(int port, int bind_it)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+	                        .sin_port = htons((uint16_t)port)};
+	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+	if (fd < 0)
+		return 0;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = (bind_it ? bind(fd, (struct sockaddr *)&a, sizeof a)
+	              : connect(fd, (struct sockaddr *)&a, sizeof a)) == 0;
+	close(fd);
+	return ok;
+}
+
+pid_t bench_start_sbd(const char *sbd, const char *dir, int *port)
+{
+	char data[300], ps[16], log[300];
+	pid_t pid, parent = getpid();
+
+	srand((unsigned)(parent ^ time(NULL)));
+	for (int t = 0; t < 100 && *port == 0; t++) {
+		/* below the ephemeral range (32768 up): outgoing connections
+		 * cannot take a port between the check and sbd's bind */
+		int p = 10000 + rand() % 22000, ok = 1;
+		for (int i = 0; i < 7 && ok; i++)
+			ok = tcp_probe(p + i, 1);
+		*port = ok ? p : 0;
+	}
+	if (*port == 0)
+		return -1;
+	snprintf(data, sizeof data, "%s/data", dir);
+	snprintf(log, sizeof log, "%s/sbd.log", dir);
+	snprintf(ps, sizeof ps, "%d", *port);
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent || !freopen(log, "a", stderr))
+			_exit(127);
+		execl(sbd, sbd, "--data-dir", data, "--base-port", ps, "--host",
+		      "127.0.0.1", "--pw-cost", "fast", (char *)NULL);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	for (int i = 0; i < 300; i++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return -1;
+		if (tcp_probe(*port, 0))
+			return pid;
+		bench_sleep_ms(100);
+	}
+	kill(-pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
+}
+
+void bench_default_sbd(char *buf, size_t n)
+{
+	ssize_t len = readlink("/proc/self/exe", buf, n - 8);
+	char *slash;
+	buf[len > 0 ? len : 0] = '\0';
+	slash = strrchr(buf, '/');
+	snprintf(slash ? slash + 1 : buf, 8, "sbd");
+}
