@@ -47,20 +47,6 @@ static void nap(int ms)
 	nanosleep(&ts, NULL);
 }
 
-static int port_free(int port)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET,
-	                        .sin_port = htons((uint16_t)port)};
-	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
-
-	if (fd < 0)
-		return 0;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
-	close(fd);
-	return ok;
-}
-
 static pid_t spawn(const char *log, char *const argv[])
 {
 	pid_t parent = getpid(), pid = fork();
@@ -196,15 +182,8 @@ static int start_daemons(fbench *b)
 	int po = sb_free_port();
 
 	/* sbd's fixed ports P..P+6 below the ephemeral range. */
-	b->port = 0;
-	for (int t = 0; t < 50 && b->port == 0; t++) {
-		int p = 20000 + rand() % 12000, ok = 1;
-
-		for (int i = 0; i < 7 && ok; i++)
-			ok = port_free(p + i);
-		b->port = ok ? p : 0;
-	}
-	if (b->port == 0 || po < 0)
+	b->port = sb_free_port_range(7);
+	if (b->port < 0 || po < 0)
 		return -1;
 	snprintf(b->orch_url, sizeof b->orch_url, "tcp://127.0.0.1:%d", po);
 	snprintf(odata, sizeof odata, "%s/orch", b->dir);

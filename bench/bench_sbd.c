@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
+#include "sb_netutil.h"
 
 void bench_sleep_ms(int ms)
 {
@@ -22,7 +23,8 @@ void bench_sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-static int tcp_probe(int port, int bind_it)
+/* Whether something accepts on 127.0.0.1:port. */
+static int port_accepts(int port)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET,
 	                        .sin_port = htons((uint16_t)port)};
@@ -30,8 +32,7 @@ static int tcp_probe(int port, int bind_it)
 	if (fd < 0)
 		return 0;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ok = (bind_it ? bind(fd, (struct sockaddr *)&a, sizeof a)
-	              : connect(fd, (struct sockaddr *)&a, sizeof a)) == 0;
+	ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
 	close(fd);
 	return ok;
 }
@@ -41,16 +42,9 @@ pid_t bench_start_sbd(const char *sbd, const char *dir, int *port)
 	char data[300], ps[16], log[300];
 	pid_t pid, parent = getpid();
 
-	srand((unsigned)(parent ^ time(NULL)));
-	for (int t = 0; t < 100 && *port == 0; t++) {
-		/* below the ephemeral range (32768 up): outgoing connections
-		 * cannot take a port between the check and sbd's bind */
-		int p = 10000 + rand() % 22000, ok = 1;
-		for (int i = 0; i < 7 && ok; i++)
-			ok = tcp_probe(p + i, 1);
-		*port = ok ? p : 0;
-	}
 	if (*port == 0)
+		*port = sb_free_port_range(7);
+	if (*port <= 0)
 		return -1;
 	snprintf(data, sizeof data, "%s/data", dir);
 	snprintf(log, sizeof log, "%s/sbd.log", dir);
@@ -70,7 +64,7 @@ pid_t bench_start_sbd(const char *sbd, const char *dir, int *port)
 	for (int i = 0; i < 300; i++) {
 		if (waitpid(pid, NULL, WNOHANG) == pid)
 			return -1;
-		if (tcp_probe(*port, 0))
+		if (port_accepts(*port))
 			return pid;
 		bench_sleep_ms(100);
 	}

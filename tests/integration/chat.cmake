@@ -4,7 +4,7 @@
 sb_test(test_chat_rooms SOURCES
         ${CMAKE_SOURCE_DIR}/tests/integration/test_chat_rooms.c
         ${CMAKE_SOURCE_DIR}/tests/integration/test_social_proc.c
-        LIBS sb Threads::Threads TIMEOUT 300)
+        LIBS sb sb_netutil Threads::Threads TIMEOUT 300)
 add_dependencies(test_chat_rooms sbd)
 foreach(_t test_chat_term test_chat_netns)
   add_test(NAME ${_t}

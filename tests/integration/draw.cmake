@@ -14,5 +14,5 @@ endforeach()
 # Draw through the user's app server (App/Draw, sb_draw, `draw <user> N`).
 sb_test(test_draw_app SOURCES ${_draw_it}/test_draw_app.c
         ${CMAKE_SOURCE_DIR}/tests/integration/test_social_proc.c
-        LIBS sb Threads::Threads TIMEOUT 180)
+        LIBS sb sb_netutil Threads::Threads TIMEOUT 180)
 add_dependencies(test_draw_app sbd sb-client)

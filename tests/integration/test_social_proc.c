@@ -3,6 +3,7 @@
  * process group so that kill -9 also reaches its app-server children, and
  * it dies with the test (PR_SET_PDEATHSIG) so no run leaves it behind. */
 #define _GNU_SOURCE
+#include "sb_netutil.h"
 #include "test_social_proc.h"
 
 #include <arpa/inet.h>
@@ -32,21 +33,6 @@ static int port_accepts(int port)
 	return ok;
 }
 
-/* A port is free for us if we can bind it on 127.0.0.1 right now. */
-static int port_free(int port)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET,
-	                        .sin_port = htons((uint16_t)port)};
-	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
-
-	if (fd < 0)
-		return 0;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
-	close(fd);
-	return ok;
-}
-
 static void sleep_ms(int ms)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -63,16 +49,8 @@ int tsp_init(tsp_sbd *s)
 		return -1;
 	}
 	snprintf(s->data, sizeof s->data, "%s/data", s->dir);
-	srand((unsigned)(getpid() ^ time(NULL)));
-	for (int tries = 0; tries < 100; tries++) {
-		int p = 10000 + rand() % 22000, ok = 1; /* below the ephemeral range */
-		for (int i = 0; i < 7 && ok; i++)
-			ok = port_free(p + i);
-		if (ok) {
-			s->port = p;
-			return 0;
-		}
-	}
+	if ((s->port = sb_free_port_range(7)) > 0)
+		return 0;
 	fprintf(stderr, "tsp: no free port range\n");
 	return -1;
 }

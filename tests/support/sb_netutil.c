@@ -1,5 +1,7 @@
 /* sb_netutil.c: see sb_netutil.h. */
 #include <arpa/inet.h>
+#include <stdlib.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,4 +21,34 @@ int sb_free_port(void)
     if (fd >= 0)
         close(fd);
     return port;
+}
+
+/* Whether port can be bound on 127.0.0.1 right now. */
+static int port_free(int port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port)};
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
+
+    if (fd < 0)
+        return 0;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+int sb_free_port_range(int n)
+{
+    unsigned seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+
+    for (int t = 0; t < 100; t++) {
+        int p = 10000 + (int)(rand_r(&seed) % 22000u), ok = 1;
+
+        for (int i = 0; i < n && ok; i++)
+            ok = port_free(p + i);
+        if (ok)
+            return p;
+    }
+    return -1;
 }
