@@ -59,11 +59,10 @@ struct rpc_op {
     nng_aio *cb_aio;    /* async calls: steps run op_cb on nng's threads */
     nng_aio *wait_aio;  /* sync calls: no callback, the caller steps */
     int state;
-    Sb__Rpc__Call env;
+    rpc_wire_call env; /* its fields point at the op's own copies */
     uint8_t reqid[RPC_REQUEST_ID_LEN];
     uint8_t ids[IDS_PER_FILL][RPC_REQUEST_ID_LEN]; /* fresh ids to hand out */
     int ids_left;
-    rpc_arena arena; /* the Reply envelope while it is read */
     uint8_t *body;
     size_t body_cap;
     char method[256], token[256];
@@ -140,6 +139,7 @@ fail:
 }
 
 static void op_free(rpc_op *op);
+static void op_unlink(rpc_client *c, rpc_op *op);
 
 static void ep_free(rpc_ep *ep)
 {
@@ -207,7 +207,8 @@ void rpc_client_close(rpc_client *c)
     pthread_mutex_lock(&c->mu);
     c->closing = 1;
     for (rpc_op *op = c->ops; op != NULL; op = op->next)
-        nng_aio_cancel(op->aio);
+        if (op->aio != NULL) /* NULL: a new op not started yet */
+            nng_aio_cancel(op->aio);
     while (c->ops != NULL)
         pthread_cond_wait(&c->cv, &c->mu);
     rpc_op *pool = c->pool;
@@ -241,16 +242,7 @@ static void op_finish(rpc_op *op, ProtobufCMessage *reply)
     }
     op->done(op->arg, &op->st, reply);
     pthread_mutex_lock(&c->mu);
-    if (op->prev != NULL)
-        op->prev->next = op->next;
-    else
-        c->ops = op->next;
-    if (op->next != NULL)
-        op->next->prev = op->prev;
-    op->prev = NULL;
-    op->next = c->pool;
-    c->pool = op;
-    pthread_cond_broadcast(&c->cv);
+    op_unlink(c, op);
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -262,7 +254,6 @@ static void op_free(rpc_op *op)
         nng_aio_free(op->cb_aio);
     if (op->wait_aio != NULL)
         nng_aio_free(op->wait_aio);
-    rpc_arena_free(&op->arena);
     free(op->body);
     free(op);
 }
@@ -273,9 +264,11 @@ static void op_fail(rpc_op *op, int code, const char *fmt, const char *s)
     op_finish(op, NULL);
 }
 
-static void op_attempt(rpc_op *op)
+/* Sends the call (again); now is the monotonic clock in ms, or -1 to
+ * read it (the first attempt reuses call_start's reading). */
+static void op_attempt(rpc_op *op, int64_t now)
 {
-    int64_t left = op->deadline_ms - rpc_now_mono_ms();
+    int64_t left = op->deadline_ms - (now >= 0 ? now : rpc_now_mono_ms());
     if (__atomic_load_n(&op->c->closing, __ATOMIC_ACQUIRE))
         return op_fail(op, RPC_CANCELLED, "%s", "client closed");
     if (left <= 0)
@@ -296,8 +289,9 @@ static void op_attempt(rpc_op *op)
     /* a fresh frame, never a reused reply: nng 1.5.2 loses a request
      * whose pipe dies under it, and tests/lsan.supp names this site */
     nng_msg *msg = NULL;
-    if (rpc_pack_msg(&op->env.base, &msg) != 0)
+    if (rpc_msg_size(&msg, rpc_wire_call_size(&op->env)) != 0)
         return op_fail(op, RPC_RESOURCE_EXHAUSTED, "%s", "out of memory");
+    rpc_wire_call_write(&op->env, nng_msg_body(msg));
     int64_t wait = left;
     if (__atomic_load_n(&op->ep->pipes, __ATOMIC_RELAXED) <= 0 &&
         wait > CONNECT_WAIT_MS)
@@ -328,32 +322,40 @@ static void op_retry(rpc_op *op)
     nng_sleep_aio((nng_duration)delay, op->aio);
 }
 
+/* Copies a string read in place (not NUL-terminated) into dst[n], cut
+ * at a NUL byte as a C string would be, and short if need be. */
+static void copy_field(char *dst, size_t n, ProtobufCBinaryData b)
+{
+    size_t len = b.len < n - 1 ? b.len : n - 1;
+    const uint8_t *nul = len ? memchr(b.data, 0, len) : NULL;
+    if (nul != NULL)
+        len = (size_t)(nul - b.data);
+    if (len)
+        memcpy(dst, b.data, len);
+    dst[len] = '\0';
+}
+
 static void op_got_reply(rpc_op *op, nng_msg *msg)
 {
-    ProtobufCAllocator alloc;
-    rpc_arena_allocator(&op->arena, &alloc);
-    Sb__Rpc__Reply *r =
-        sb__rpc__reply__unpack(&alloc, nng_msg_len(msg), nng_msg_body(msg));
-    nng_msg_free(msg); /* r holds copies */
-    if (r == NULL) {
-        rpc_arena_reset(&op->arena);
+    rpc_wire_reply r;
+    if (rpc_wire_reply_read(nng_msg_body(msg), nng_msg_len(msg), &r) != 0) {
+        nng_msg_free(msg);
         return op_fail(op, RPC_INTERNAL, "%s", "malformed reply frame");
     }
-    op->st.code = (int)r->code;
-    copy_str(op->st.message, sizeof op->st.message,
-             r->message ? r->message : "");
+    op->st.code = (int)r.code;
+    copy_field(op->st.message, sizeof op->st.message, r.message);
     ProtobufCMessage *body = NULL;
-    int redirect = r->redirect != NULL && r->redirect[0] != '\0';
     char target[512];
-    copy_str(target, sizeof target, redirect ? r->redirect : "");
-    if (!redirect && r->code == SB__RPC__CODE__OK) {
-        body = protobuf_c_message_unpack(op->reply_desc, NULL, r->body.len,
-                                         r->body.data);
+    copy_field(target, sizeof target, r.redirect);
+    int redirect = target[0] != '\0';
+    if (!redirect && r.code == SB__RPC__CODE__OK) {
+        body = protobuf_c_message_unpack(op->reply_desc, NULL, r.body.len,
+                                         r.body.data);
         if (body == NULL)
             rpc_status_set(&op->st, RPC_INTERNAL, "reply body is not a %s",
                            op->reply_desc->name);
     }
-    rpc_arena_reset(&op->arena);
+    nng_msg_free(msg); /* r pointed into it; body holds copies */
     if (redirect) {
         int err = 0;
         if (++op->hops > op->c->cfg.max_redirects)
@@ -364,7 +366,7 @@ static void op_got_reply(rpc_op *op, nng_msg *msg)
             return op_fail(op, RPC_UNAVAILABLE, "cannot open redirect %s",
                            target);
         op->ep = ep;
-        return op_attempt(op);
+        return op_attempt(op, -1);
     }
     if (op->st.code == RPC_UNAVAILABLE)
         return op_retry(op);
@@ -385,7 +387,7 @@ static void op_cb(void *arg)
         return op_fail(op, RPC_CANCELLED, "%s", "call cancelled");
     switch (op->state) {
     case OP_SLEEP:
-        return op_attempt(op);
+        return op_attempt(op, -1);
     case OP_SEND:
         if (rv != 0) {
             rpc_status_set(&op->st, RPC_UNAVAILABLE, "cannot reach %s (%s)",
@@ -422,16 +424,19 @@ static void op_cb(void *arg)
 }
 
 static int op_init(rpc_op *op, const char *method, const ProtobufCMessage *req,
-                   const rpc_opts *opts, int sync)
+                   const rpc_opts *opts, int sync, int64_t now)
 {
     const char *token = opts && opts->token ? opts->token : "";
-    if (strlen(method) >= sizeof op->method || strlen(token) >= sizeof op->token)
+    if (strnlen(method, sizeof op->method) >= sizeof op->method ||
+        strnlen(token, sizeof op->token) >= sizeof op->token)
         return RPC_INVALID_ARGUMENT;
-    sb__rpc__call__init(&op->env);
-    copy_str(op->method, sizeof op->method, method);
-    copy_str(op->token, sizeof op->token, token);
-    op->env.method = op->method;
-    op->env.token = op->token;
+    memset(&op->env, 0, sizeof op->env);
+    op->env.method.len = strlen(method);
+    op->env.token.len = strlen(token);
+    memcpy(op->method, method, op->env.method.len + 1);
+    memcpy(op->token, token, op->env.token.len + 1);
+    op->env.method.data = (uint8_t *)op->method;
+    op->env.token.data = (uint8_t *)op->token;
     size_t len = protobuf_c_message_get_packed_size(req);
     if (len > op->body_cap || op->body == NULL) {
         uint8_t *nb = realloc(op->body, len ? len : 1);
@@ -455,7 +460,7 @@ static int op_init(rpc_op *op, const char *method, const ProtobufCMessage *req,
     op->env.request_id.len = RPC_REQUEST_ID_LEN;
     int tmo = opts && opts->timeout_ms > 0 ? opts->timeout_ms
                                            : op->c->cfg.timeout_ms;
-    op->deadline_ms = rpc_now_mono_ms() + tmo;
+    op->deadline_ms = now + tmo;
     op->no_retry = opts ? opts->no_retry : 0;
     op->attempt = op->hops = 0;
     memset(&op->st, 0, sizeof op->st);
@@ -466,27 +471,65 @@ static int op_init(rpc_op *op, const char *method, const ProtobufCMessage *req,
     return 0;
 }
 
-/* A pooled op, or a new one. */
-static rpc_op *op_get(rpc_client *c)
+/* Links op into the calls in flight (c->mu held). */
+static void op_link(rpc_client *c, rpc_op *op)
 {
-    pthread_mutex_lock(&c->mu);
-    rpc_op *op = c->pool;
-    if (op != NULL)
-        c->pool = op->next;
-    pthread_mutex_unlock(&c->mu);
-    if (op == NULL && (op = calloc(1, sizeof *op)) != NULL)
-        op->c = c;
-    if (op != NULL)
-        op->next = op->prev = NULL;
-    return op;
+    op->prev = NULL;
+    op->next = c->ops;
+    if (c->ops != NULL)
+        c->ops->prev = op;
+    c->ops = op;
 }
 
-static void op_put(rpc_client *c, rpc_op *op)
+/* Unlinks op from the calls in flight into the pool (c->mu held). */
+static void op_unlink(rpc_client *c, rpc_op *op)
 {
-    pthread_mutex_lock(&c->mu);
+    if (op->prev != NULL)
+        op->prev->next = op->next;
+    else
+        c->ops = op->next;
+    if (op->next != NULL)
+        op->next->prev = op->prev;
+    op->prev = NULL;
     op->next = c->pool;
     c->pool = op;
+    if (c->closing)
+        pthread_cond_broadcast(&c->cv);
+}
+
+/* A pooled op (or a new one) already linked in flight: one lock per call
+ * on the way in, since every client caller shares c->mu. NULL with *err
+ * set when the client is closing or memory is short. */
+static rpc_op *op_take(rpc_client *c, int *err)
+{
+    rpc_op *op = NULL;
+    pthread_mutex_lock(&c->mu);
+    if (!c->closing && (op = c->pool) != NULL) {
+        c->pool = op->next;
+        op_link(c, op);
+    }
+    int closing = c->closing;
     pthread_mutex_unlock(&c->mu);
+    if (op != NULL || closing) {
+        *err = RPC_CANCELLED;
+        return op;
+    }
+    if ((op = calloc(1, sizeof *op)) == NULL) {
+        *err = RPC_RESOURCE_EXHAUSTED;
+        return NULL;
+    }
+    op->c = c;
+    pthread_mutex_lock(&c->mu);
+    if (c->closing) {
+        op->next = c->pool; /* close frees the pool after its wait */
+        c->pool = op;
+        op = NULL;
+    } else {
+        op_link(c, op);
+    }
+    pthread_mutex_unlock(&c->mu);
+    *err = RPC_CANCELLED;
+    return op;
 }
 
 /* Starts a call: async (sync 0) or stepped by the caller (sync 1; *out
@@ -502,32 +545,23 @@ static int call_start(rpc_client *c, const char *method,
     if (opts && opts->endpoint && opts->endpoint[0] &&
         (ep = ep_get(c, opts->endpoint, &err)) == NULL)
         return RPC_UNAVAILABLE;
-    rpc_op *op = op_get(c);
+    rpc_op *op = op_take(c, &err);
     if (op == NULL)
-        return RPC_RESOURCE_EXHAUSTED;
+        return err;
     op->ep = ep;
     op->reply_desc = reply_desc;
     op->done = done;
     op->arg = arg;
-    int rv = op_init(op, method, req, opts, sync);
+    int64_t now = rpc_now_mono_ms(); /* the deadline and first attempt's */
+    int rv = op_init(op, method, req, opts, sync, now);
     if (rv != 0) {
-        op_put(c, op);
+        pthread_mutex_lock(&c->mu);
+        op_unlink(c, op);
+        pthread_mutex_unlock(&c->mu);
         return rv;
     }
-    pthread_mutex_lock(&c->mu);
-    if (c->closing) {
-        op->next = c->pool;
-        c->pool = op;
-        pthread_mutex_unlock(&c->mu);
-        return RPC_CANCELLED;
-    }
-    op->next = c->ops;
-    if (c->ops != NULL)
-        c->ops->prev = op;
-    c->ops = op;
-    pthread_mutex_unlock(&c->mu);
     *out = op;
-    op_attempt(op); /* may finish the call at once */
+    op_attempt(op, now); /* may finish the call at once */
     return 0;
 }
 

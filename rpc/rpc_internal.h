@@ -44,4 +44,39 @@ int rpc_check_strings(const ProtobufCMessageDescriptor *d, const uint8_t *body,
  * error. */
 int rpc_pack_msg(const ProtobufCMessage *m, nng_msg **out);
 
+/* Makes *msg len bytes long: a fresh message when *msg is NULL, else
+ * *msg emptied and resized (on failure it is freed and set to NULL).
+ * Returns 0 or an nng error. */
+int rpc_msg_size(nng_msg **msg, size_t len);
+
+/* ---- the envelopes, by hand (rpc_wire.c) ----
+ * rpc.proto's Call and Reply as views: the bytes fields point into the
+ * frame that was read (or at the caller's memory, to write); strings are
+ * not NUL-terminated. */
+typedef struct rpc_wire_call {
+    ProtobufCBinaryData method, request_id, token, body;
+    uint32_t timeout_ms;
+} rpc_wire_call;
+
+typedef struct rpc_wire_reply {
+    int32_t code;
+    ProtobufCBinaryData message, body, redirect, request_id;
+} rpc_wire_reply;
+
+/* Reads a frame in place into *out (fields absent stay zero/empty).
+ * Returns 0, or -1 when the frame is malformed or a known field has the
+ * wrong wire type (where protobuf-c's unpack would fail too). */
+int rpc_wire_call_read(const uint8_t *buf, size_t len, rpc_wire_call *out);
+int rpc_wire_reply_read(const uint8_t *buf, size_t len, rpc_wire_reply *out);
+
+/* The frame's size, and the frame written to out (that many bytes). */
+size_t rpc_wire_call_size(const rpc_wire_call *c);
+void rpc_wire_call_write(const rpc_wire_call *c, uint8_t *out);
+/* For a reply, r->body.len is the body's size; when body is not NULL it
+ * is packed in place (r->body.len must be its packed size), else
+ * r->body's bytes are copied. */
+size_t rpc_wire_reply_size(const rpc_wire_reply *r);
+void rpc_wire_reply_write(const rpc_wire_reply *r,
+                          const ProtobufCMessage *body, uint8_t *out);
+
 #endif

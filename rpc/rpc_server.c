@@ -35,7 +35,10 @@ struct rpc_call {
     nng_aio *aio; /* only for a deferred call's reply */
     nng_msg *msg; /* the received frame, reused for the reply */
     rpc_arena arena;
-    Sb__Rpc__Call *env;
+    const char *method;             /* the table's name or a copy; NULL */
+    const char *token;              /* a copy, "" when none; NULL */
+    ProtobufCBinaryData request_id; /* a copy: the reply reuses msg */
+    ProtobufCBinaryData body;       /* in msg, read before the reply */
     ProtobufCMessage *req;
     ProtobufCMessage *reply;
     const char *message;
@@ -46,21 +49,31 @@ struct rpc_call {
     int early_code;
 };
 
-static uint32_t hash_name(const char *s)
+static uint32_t hash_name(const char *s, size_t n)
 {
     uint32_t h = 2166136261u; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 16777619u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)s[i]) * 16777619u;
     return h;
+}
+
+/* The method named by the n bytes at name (not NUL-terminated: it is
+ * read in place from the frame), or NULL. */
+static rpc_method *find_n(rpc_server *s, const char *name, size_t n)
+{
+    uint32_t h = hash_name(name, n);
+    for (size_t i = 0; i < s->n_methods; i++) {
+        const rpc_method *m = s->methods[i];
+        if (m->hash == h && strncmp(m->name, name, n) == 0 &&
+            m->name[n] == '\0')
+            return s->methods[i];
+    }
+    return NULL;
 }
 
 rpc_method *rpc_server_find(rpc_server *s, const char *name)
 {
-    uint32_t h = hash_name(name);
-    for (size_t i = 0; i < s->n_methods; i++)
-        if (s->methods[i]->hash == h && strcmp(s->methods[i]->name, name) == 0)
-            return s->methods[i];
-    return NULL;
+    return find_n(s, name, strlen(name));
 }
 
 int rpc_server_add_method(rpc_server *s, const char *method,
@@ -83,7 +96,7 @@ int rpc_server_add_method(rpc_server *s, const char *method,
         free(m);
         return NNG_ENOMEM;
     }
-    m->hash = hash_name(method);
+    m->hash = hash_name(method, strlen(method));
     m->req_desc = req_desc;
     m->reply_desc = reply_desc;
     m->fn = fn;
@@ -130,19 +143,19 @@ void *rpc_server_keep(rpc_server *s, size_t size)
 
 const char *rpc_call_method(const rpc_call *call)
 {
-    return call->env ? call->env->method : "";
+    return call->method ? call->method : "";
 }
 
 const char *rpc_call_token(const rpc_call *call)
 {
-    return (call->env && call->env->token) ? call->env->token : "";
+    return call->token ? call->token : "";
 }
 
 const uint8_t *rpc_call_request_id(const rpc_call *call)
 {
     static const uint8_t zero[RPC_REQUEST_ID_LEN];
-    if (call->env && call->env->request_id.len == RPC_REQUEST_ID_LEN)
-        return call->env->request_id.data;
+    if (call->request_id.len == RPC_REQUEST_ID_LEN)
+        return call->request_id.data;
     return zero;
 }
 
@@ -235,26 +248,30 @@ static void call_put(rpc_call *call)
 
 /* ---- replies ---- */
 
-/* Packs the Reply into the call's received message (or a new one). */
+static ProtobufCBinaryData str_bytes(const char *str)
+{
+    ProtobufCBinaryData b = {str ? strlen(str) : 0, (uint8_t *)str};
+    return b;
+}
+
+/* Writes the Reply into the call's received message (or a new one), the
+ * reply body packed in place. */
 static nng_msg *build_reply(rpc_call *call, int code)
 {
-    Sb__Rpc__Reply r = SB__RPC__REPLY__INIT;
-    r.code = (Sb__Rpc__Code)code;
-    r.message = (char *)(call->message ? call->message : "");
-    r.redirect = (char *)(call->redirect ? call->redirect : "");
-    if (call->env != NULL)
-        r.request_id = call->env->request_id;
+    rpc_wire_reply r = {.code = code};
+    const ProtobufCMessage *body = NULL;
+    r.message = str_bytes(call->message);
+    r.redirect = str_bytes(call->redirect);
+    r.request_id = call->request_id;
     if (code == RPC_OK && call->reply != NULL) {
-        size_t len = protobuf_c_message_get_packed_size(call->reply);
-        uint8_t *buf = rpc_arena_alloc(&call->arena, len ? len : 1);
-        protobuf_c_message_pack(call->reply, buf);
-        r.body.data = buf;
-        r.body.len = len;
+        body = call->reply;
+        r.body.len = protobuf_c_message_get_packed_size(body);
     }
     nng_msg *msg = call->msg;
-    call->msg = NULL;
-    if (rpc_pack_msg(&r.base, &msg) != 0)
+    call->msg = NULL; /* call->body points into it: read long before */
+    if (rpc_msg_size(&msg, rpc_wire_reply_size(&r)) != 0)
         return NULL;
+    rpc_wire_reply_write(&r, body, nng_msg_body(msg));
     return msg;
 }
 
@@ -288,6 +305,15 @@ static int settle_code(rpc_call *call, int code)
     return code;
 }
 
+/* Re-arms a slot's receive with no timeout: a 5 s one (left over from
+ * the send) made nng read the clock and add the aio to its expire list
+ * for every call, and expiring only re-armed the receive. */
+static void slot_recv(rpc_slot *slot)
+{
+    nng_aio_set_timeout(slot->aio, NNG_DURATION_INFINITE);
+    nng_ctx_recv(slot->ctx, slot->aio);
+}
+
 /* Sends the reply on the slot's context without waiting: the send's
  * completion re-arms the slot's receive (rpc_slot_cb). */
 static void send_on_slot(rpc_call *call, rpc_slot *slot, int code)
@@ -295,7 +321,7 @@ static void send_on_slot(rpc_call *call, rpc_slot *slot, int code)
     nng_msg *msg = build_reply(call, code);
     call_done(call, code);
     if (msg == NULL) { /* out of memory: the client's deadline covers it */
-        nng_ctx_recv(slot->ctx, slot->aio);
+        slot_recv(slot);
         return;
     }
     slot->sending = 1;
@@ -342,24 +368,36 @@ void rpc_call_finish(rpc_call *call, int code)
 
 /* ---- dispatch ---- */
 
-/* Decodes the envelope in msg into call; returns RPC_RUN when the
+/* Reads the envelope in msg into call (the body stays in msg, the rest
+ * is copied: the reply is written over msg); returns RPC_RUN when the
  * handler should run, else the error code to answer with. */
 static int decode_call(rpc_server *s, rpc_call *call, nng_msg *msg)
 {
-    ProtobufCAllocator alloc;
-    rpc_arena_allocator(&call->arena, &alloc);
-    call->env =
-        sb__rpc__call__unpack(&alloc, nng_msg_len(msg), nng_msg_body(msg));
-    if (call->env == NULL)
+    rpc_wire_call w;
+    if (rpc_wire_call_read(nng_msg_body(msg), nng_msg_len(msg), &w) != 0)
         return rpc_call_fail(call, RPC_INVALID_ARGUMENT,
                              "malformed call frame (%zu bytes)",
                              nng_msg_len(msg));
-    if (call->env->timeout_ms != 0)
-        call->deadline_ms = call->t0_us / 1000 + call->env->timeout_ms;
-    call->m = rpc_server_find(s, call->env->method);
-    if (call->m == NULL)
+    if (w.request_id.len > 0) {
+        call->request_id.data = rpc_call_alloc(call, w.request_id.len);
+        call->request_id.len = w.request_id.len;
+        memcpy(call->request_id.data, w.request_id.data, w.request_id.len);
+    }
+    call->token = w.token.len == 0 ? ""
+                                   : rpc_call_strndup(call,
+                                                      (const char *)w.token.data,
+                                                      w.token.len);
+    call->body = w.body;
+    if (w.timeout_ms != 0)
+        call->deadline_ms = call->t0_us / 1000 + w.timeout_ms;
+    call->m = find_n(s, (const char *)w.method.data, w.method.len);
+    if (call->m == NULL) {
+        call->method = rpc_call_strndup(call, (const char *)w.method.data,
+                                        w.method.len);
         return rpc_call_fail(call, RPC_UNIMPLEMENTED, "unknown method '%.200s'",
-                             call->env->method);
+                             call->method);
+    }
+    call->method = call->m->name;
     if (__atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE))
         return rpc_call_fail(call, RPC_UNAVAILABLE, "server %s is stopping",
                              s->name);
@@ -371,14 +409,13 @@ static int run_call(rpc_call *call)
 {
     rpc_method *m = call->m;
     char why[256];
-    if (rpc_check_strings(m->req_desc, call->env->body.data,
-                          call->env->body.len, why, sizeof why) != 0)
+    if (rpc_check_strings(m->req_desc, call->body.data, call->body.len, why,
+                          sizeof why) != 0)
         return rpc_call_fail(call, RPC_INVALID_ARGUMENT, "%s", why);
     ProtobufCAllocator alloc;
     rpc_arena_allocator(&call->arena, &alloc);
-    call->req = protobuf_c_message_unpack(m->req_desc, &alloc,
-                                          call->env->body.len,
-                                          call->env->body.data);
+    call->req = protobuf_c_message_unpack(m->req_desc, &alloc, call->body.len,
+                                          call->body.data);
     if (call->req == NULL)
         return rpc_call_fail(call, RPC_INVALID_ARGUMENT,
                              "request body is not a valid %s",
@@ -410,7 +447,7 @@ static void park(rpc_call *call)
         return;
     }
     slot->ctx = spare;
-    nng_ctx_recv(slot->ctx, slot->aio);
+    slot_recv(slot);
 }
 
 /* Answers a call whose handler (or decoding) gave code. */
@@ -446,7 +483,7 @@ void rpc_slot_cb(void *arg)
         if (rv != 0)
             nng_msg_free(nng_aio_get_msg(slot->aio));
         if (rv != NNG_ECLOSED)
-            nng_ctx_recv(slot->ctx, slot->aio);
+            slot_recv(slot);
         return;
     }
     if (rv == NNG_ECLOSED)
@@ -456,7 +493,7 @@ void rpc_slot_cb(void *arg)
     if (call == NULL) { /* out of memory: the client retries */
         if (msg != NULL)
             nng_msg_free(msg);
-        nng_ctx_recv(slot->ctx, slot->aio);
+        slot_recv(slot);
         return;
     }
     __atomic_fetch_add(&s->in_flight, 1, __ATOMIC_RELAXED);

@@ -177,18 +177,7 @@ int rpc_set_recv_max(nng_socket s, size_t max)
 
 int rpc_pack_msg(const ProtobufCMessage *m, nng_msg **out)
 {
-    size_t len = protobuf_c_message_get_packed_size(m);
-    int rv;
-    if (*out != NULL) {
-        nng_msg_clear(*out);
-        rv = nng_msg_realloc(*out, len);
-        if (rv != 0) {
-            nng_msg_free(*out);
-            *out = NULL;
-        }
-    } else {
-        rv = nng_msg_alloc(out, len);
-    }
+    int rv = rpc_msg_size(out, protobuf_c_message_get_packed_size(m));
     if (rv != 0)
         return rv;
     protobuf_c_message_pack(m, nng_msg_body(*out));
