@@ -38,12 +38,6 @@ int rpc_set_recv_max(nng_socket s, size_t max);
 int rpc_check_strings(const ProtobufCMessageDescriptor *d, const uint8_t *body,
                       size_t len, char *why, size_t n);
 
-/* Packs a protobuf message into an nng message: *out when it is not NULL
- * (its body is replaced: saves an allocation per frame), else a fresh
- * one. On failure *out is freed and set to NULL. Returns 0 or an nng
- * error. */
-int rpc_pack_msg(const ProtobufCMessage *m, nng_msg **out);
-
 /* Makes *msg len bytes long: a fresh message when *msg is NULL, else
  * *msg emptied and resized (on failure it is freed and set to NULL).
  * Returns 0 or an nng error. */

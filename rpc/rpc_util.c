@@ -175,15 +175,6 @@ int rpc_set_recv_max(nng_socket s, size_t max)
                                max ? max : RPC_DEFAULT_RECV_MAX);
 }
 
-int rpc_pack_msg(const ProtobufCMessage *m, nng_msg **out)
-{
-    int rv = rpc_msg_size(out, protobuf_c_message_get_packed_size(m));
-    if (rv != 0)
-        return rv;
-    protobuf_c_message_pack(m, nng_msg_body(*out));
-    return 0;
-}
-
 /* The host part of "tls+tcp://host:port", for server-name checks. */
 static void url_host(const char *url, char *out, size_t n)
 {
