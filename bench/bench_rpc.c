@@ -17,9 +17,9 @@
 #include <unistd.h>
 
 #include <nng/nng.h>
-#include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 
+#include "bench_rpc_srv.h"
 #include "bench_util.h"
 #include "echo_service.h"
 
@@ -174,33 +174,6 @@ static int run_framework(const char *url, int clients, int seconds,
 
 /* ---- raw nng: the same shape with no framework at all ---- */
 
-typedef struct raw_srv_ctx {
-    nng_ctx ctx;
-    nng_aio *aio;
-    int sending;
-} raw_srv_ctx;
-
-static void raw_srv_cb(void *arg)
-{
-    raw_srv_ctx *c = arg;
-    if (nng_aio_result(c->aio) != 0) {
-        if (c->sending)
-            nng_msg_free(nng_aio_get_msg(c->aio));
-        if (nng_aio_result(c->aio) == NNG_ECLOSED)
-            return;
-        c->sending = 0;
-        nng_ctx_recv(c->ctx, c->aio);
-        return;
-    }
-    if (c->sending) {
-        c->sending = 0;
-        nng_ctx_recv(c->ctx, c->aio);
-    } else {
-        c->sending = 1; /* echo the request message straight back */
-        nng_ctx_send(c->ctx, c->aio);
-    }
-}
-
 typedef struct raw_client {
     load *l;
     nng_socket s;
@@ -286,26 +259,20 @@ static void *raw_sync_main(void *arg)
     return NULL;
 }
 
-static int run_raw(int clients, int seconds, size_t payload, int srv_ctxs,
-                   int sync, bench_result *r)
+/* url: the raw server to call (--server-process), or NULL to start one
+ * in this process for the run, with srv_ctxs contexts. */
+static int run_raw(const char *url, int clients, int seconds, size_t payload,
+                   int srv_ctxs, int sync, bench_result *r)
 {
     pthread_t *th = calloc((size_t)clients, sizeof *th);
-    nng_socket srv;
-    nng_listener lst;
-    int port = 0, rv;
-    char url[64];
-    raw_srv_ctx *sc = calloc((size_t)srv_ctxs, sizeof *sc);
+    raw_server rs = {.n = 0};
     raw_client *rc = calloc((size_t)clients, sizeof *rc);
-    if (sc == NULL || rc == NULL || th == NULL ||
-        (rv = nng_rep0_open(&srv)) != 0 ||
-        (rv = nng_listen(srv, "tcp://127.0.0.1:0", &lst, 0)) != 0 ||
-        (rv = nng_listener_get_int(lst, NNG_OPT_TCP_BOUND_PORT, &port)) != 0)
+    if (rc == NULL || th == NULL)
         return -1;
-    snprintf(url, sizeof url, "tcp://127.0.0.1:%d", port);
-    for (int i = 0; i < srv_ctxs; i++) {
-        nng_ctx_open(&sc[i].ctx, srv);
-        nng_aio_alloc(&sc[i].aio, raw_srv_cb, &sc[i]);
-        nng_ctx_recv(sc[i].ctx, sc[i].aio);
+    if (url == NULL) {
+        if (raw_server_start(&rs, srv_ctxs) != 0)
+            return -1;
+        url = rs.url;
     }
     load l;
     for (int i = 0; i < clients; i++) {
@@ -333,10 +300,8 @@ static int run_raw(int clients, int seconds, size_t payload, int srv_ctxs,
         nng_aio_free(rc[i].aio);
         nng_close(rc[i].s);
     }
-    nng_close(srv);
-    for (int i = 0; i < srv_ctxs; i++)
-        nng_aio_free(sc[i].aio);
-    free(sc);
+    if (rs.ctxs != NULL)
+        raw_server_stop(&rs);
     free(rc);
     free(th);
     return 0;
@@ -362,16 +327,6 @@ static void add_round(bench_result *tot, const bench_result *r)
         tot->max_us = r->max_us;
 }
 
-/* CPU time (user + system, µs) the whole process has used so far: the
- * clients and the server together, every thread. */
-static int64_t cpu_us(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
-           ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
-}
-
 static void print_cpu(const char *name, int64_t cpu, const bench_result *r,
                       int json)
 {
@@ -380,7 +335,7 @@ static void print_cpu(const char *name, int64_t cpu, const bench_result *r,
         printf("{\"name\":\"%s-cpu\",\"cpu_us_per_call\":%.2f}\n", name,
                per);
     else
-        printf("%-15s %.2f us CPU per call (process CPU time, clients and "
+        printf("%-15s %.2f us CPU per call (CPU time of the clients and the "
                "server together)\n",
                name, per);
 }
@@ -390,7 +345,7 @@ static void usage(void)
     printf("usage: sb-bench rpc [--clients C] [--seconds S] [--payload B]\n"
            "                    [--workers W] [--contexts N] [--rounds R]\n"
            "                    [--only framework|raw] [--on-workers]\n"
-           "                    [--sync] [--json]\n"
+           "                    [--sync] [--server-process] [--json]\n"
            "Echo calls through the RPC framework, then the same load over\n"
            "raw nng req/rep, both on 127.0.0.1; prints calls/s, latency\n"
            "p50/p90/p99/max and the framework/raw throughput ratio.\n"
@@ -406,13 +361,16 @@ static void usage(void)
            "to the W worker threads instead, as a blocking handler is.\n"
            "--sync: a thread per client making blocking calls (both\n"
            "sides) instead of async callbacks.\n"
+           "--server-process: both servers run in a child process (forked\n"
+           "first), so clients and servers do not share one process's\n"
+           "nng task threads; CPU per call then adds the child's.\n"
            "Defaults: 16 clients, 5 seconds, 32-byte payload, 2 workers\n"
            "(one per core), 64 contexts, 3 rounds.\n");
 }
 
 typedef struct rpc_args {
     long clients, seconds, payload, workers, rounds, contexts;
-    int json, run_fw, run_rw, on_workers, sync;
+    int json, run_fw, run_rw, on_workers, sync, server_process;
 } rpc_args;
 
 /* Returns -1 to go on, else the exit code (help shown, or a bad flag). */
@@ -430,7 +388,9 @@ static int parse_args(int argc, char **argv, rpc_args *a)
         int *flag = strcmp(argv[i], "--json") == 0         ? &a->json
                     : strcmp(argv[i], "--on-workers") == 0 ? &a->on_workers
                     : strcmp(argv[i], "--sync") == 0       ? &a->sync
-                                                           : NULL;
+                    : strcmp(argv[i], "--server-process") == 0
+                        ? &a->server_process
+                        : NULL;
         if (flag != NULL) {
             *flag = 1;
             continue;
@@ -465,29 +425,70 @@ static int parse_args(int argc, char **argv, rpc_args *a)
     return -1;
 }
 
-/* Alternates framework and raw runs; returns 0, or -1 if one failed. */
-static int run_rounds(const rpc_args *a, const char *url, bench_result *fw,
+/* CPU time so far of this process and, with --server-process, of the
+ * servers' child too. */
+static int64_t cpu_now(srv_proc *sp)
+{
+    int64_t c = bench_cpu_us();
+    if (sp != NULL) {
+        int64_t child = srv_proc_cpu_us(sp);
+        c += child > 0 ? child : 0;
+    }
+    return c;
+}
+
+/* Alternates framework and raw runs against fw_url and raw_url (NULL:
+ * run_raw starts its own); sp is the servers' child or NULL. Returns 0,
+ * or -1 if one failed. */
+static int run_rounds(const rpc_args *a, const char *fw_url,
+                      const char *raw_url, srv_proc *sp, bench_result *fw,
                       bench_result *raw, int64_t *fw_cpu, int64_t *raw_cpu)
 {
     int bad = 0;
     for (long k = 0; k < a->rounds && bad == 0; k++) {
         bench_result x = {0}, y = {0};
-        int64_t c0 = cpu_us();
+        int64_t c0 = cpu_now(sp);
         if (a->run_fw) {
-            bad |= run_framework(url, (int)a->clients, (int)a->seconds,
+            bad |= run_framework(fw_url, (int)a->clients, (int)a->seconds,
                                  (size_t)a->payload, a->sync, &x);
             add_round(fw, &x);
         }
-        int64_t c1 = cpu_us();
+        int64_t c1 = cpu_now(sp);
         if (a->run_rw) {
-            bad |= run_raw((int)a->clients, (int)a->seconds,
+            bad |= run_raw(raw_url, (int)a->clients, (int)a->seconds,
                            (size_t)a->payload, (int)a->contexts, a->sync, &y);
             add_round(raw, &y);
         }
         *fw_cpu += c1 - c0;
-        *raw_cpu += cpu_us() - c1;
+        *raw_cpu += cpu_now(sp) - c1;
     }
     return bad ? -1 : 0;
+}
+
+static void print_results(const rpc_args *a, const bench_result *fw,
+                          const bench_result *raw, int64_t fw_cpu,
+                          int64_t raw_cpu)
+{
+    if (a->run_fw) {
+        bench_result_print(fw, a->json);
+        print_cpu("framework", fw_cpu, fw, a->json);
+    }
+    if (a->run_rw) {
+        bench_result_print(raw, a->json);
+        print_cpu("raw-nng", raw_cpu, raw, a->json);
+    }
+    if (a->run_fw && a->run_rw) {
+        double ratio =
+            raw->calls_per_s > 0 ? fw->calls_per_s / raw->calls_per_s : 0;
+        if (a->json)
+            printf("{\"name\":\"ratio\",\"clients\":%ld,"
+                   "\"framework_over_raw\":%.3f}\n",
+                   a->clients, ratio);
+        else
+            printf("ratio      framework/raw throughput = %.3f at %ld "
+                   "clients\n",
+                   ratio, a->clients);
+    }
 }
 
 int bench_rpc_main(int argc, char **argv)
@@ -496,16 +497,19 @@ int bench_rpc_main(int argc, char **argv)
     int rv = parse_args(argc, argv, &a);
     if (rv >= 0)
         return rv;
-    rpc_server *s;
-    echo_service *e;
+    rpc_server *s = NULL;
+    echo_service *e = NULL;
+    srv_proc sp;
     rpc_server_config cfg = {.name = "bench-echo",
                              .workers = (int)a.workers,
                              .contexts = (int)a.contexts};
-    if (rpc_server_create(&s, &cfg) != 0 || echo_service_register(s, &e) != 0 ||
-        (a.on_workers &&
-         rpc_server_set_nonblocking(s, sb_echo_Echo_Echo_METHOD, 0) != 0) ||
-        rpc_server_listen(s, "tcp://127.0.0.1:0") != 0 ||
-        rpc_server_start(s) != 0) {
+    /* the child is forked before this process starts any nng thread */
+    rv = a.server_process ? srv_proc_start(&sp, &cfg, a.on_workers,
+                                           (int)a.contexts)
+                          : bench_fw_server_start(&s, &e, &cfg, a.on_workers);
+    if (rv == 1)
+        return 0; /* the servers' child, done serving */
+    if (rv != 0) {
         fprintf(stderr, "sb-bench rpc: cannot start the echo server\n");
         return 1;
     }
@@ -514,37 +518,26 @@ int bench_rpc_main(int argc, char **argv)
     if (!a.json)
         printf("sb-bench rpc: %ld clients, %ld rounds of %ld s, %ld-byte "
                "payload, %ld workers, %ld contexts, Echo on %s, %s "
-               "clients\n",
+               "clients, servers in %s\n",
                a.clients, a.rounds, a.seconds, a.payload, a.workers,
                a.contexts, a.on_workers ? "the workers" : "nng's thread",
-               a.sync ? "sync (a thread each)" : "async");
-    int bad = run_rounds(&a, rpc_server_url(s, 0), &fw, &raw, &fw_cpu,
-                         &raw_cpu);
-    rpc_server_destroy(s);
-    echo_service_free(e);
+               a.sync ? "sync (a thread each)" : "async",
+               a.server_process ? "a child process" : "this process");
+    int bad = a.server_process
+                  ? run_rounds(&a, sp.fw_url, sp.raw_url, &sp, &fw, &raw,
+                               &fw_cpu, &raw_cpu)
+                  : run_rounds(&a, rpc_server_url(s, 0), NULL, NULL, &fw,
+                               &raw, &fw_cpu, &raw_cpu);
+    if (a.server_process) {
+        srv_proc_stop(&sp);
+    } else {
+        rpc_server_destroy(s);
+        echo_service_free(e);
+    }
     if (bad != 0) {
         fprintf(stderr, "sb-bench rpc: a run failed to start\n");
         return 1;
     }
-    if (a.run_fw) {
-        bench_result_print(&fw, a.json);
-        print_cpu("framework", fw_cpu, &fw, a.json);
-    }
-    if (a.run_rw) {
-        bench_result_print(&raw, a.json);
-        print_cpu("raw-nng", raw_cpu, &raw, a.json);
-    }
-    if (a.run_fw && a.run_rw) {
-        double ratio =
-            raw.calls_per_s > 0 ? fw.calls_per_s / raw.calls_per_s : 0;
-        if (a.json)
-            printf("{\"name\":\"ratio\",\"clients\":%ld,"
-                   "\"framework_over_raw\":%.3f}\n",
-                   a.clients, ratio);
-        else
-            printf("ratio      framework/raw throughput = %.3f at %ld "
-                   "clients\n",
-                   ratio, a.clients);
-    }
+    print_results(&a, &fw, &raw, fw_cpu, raw_cpu);
     return fw.errors + raw.errors ? 1 : 0;
 }
