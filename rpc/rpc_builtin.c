@@ -87,8 +87,7 @@ static int h_stats(rpc_call *call, const Sb__Health__StatsRequest *req,
     reply->methods[s->n_methods] =
         one_stats(call, "(malformed or unknown)", &s->bad_calls);
     reply->uptime_ms = (uint64_t)(rpc_now_mono_ms() - s->start_ms);
-    reply->in_flight =
-        (uint64_t)__atomic_load_n(&s->in_flight, __ATOMIC_RELAXED);
+    reply->in_flight = (uint64_t)rpc_server_in_flight(s);
     return RPC_OK;
 }
 

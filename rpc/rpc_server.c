@@ -275,6 +275,14 @@ static nng_msg *build_reply(rpc_call *call, int code)
     return msg;
 }
 
+int64_t rpc_server_in_flight(rpc_server *s)
+{
+    int64_t n = __atomic_load_n(&s->deferred, __ATOMIC_ACQUIRE);
+    for (int i = 0; i < s->n_slots; i++)
+        n += __atomic_load_n(&s->slots[i].busy, __ATOMIC_ACQUIRE);
+    return n;
+}
+
 static void call_done(rpc_call *call, int code)
 {
     rpc_server *s = call->s;
@@ -284,8 +292,11 @@ static void call_done(rpc_call *call, int code)
     if (sb_log_enabled(SB_LOG_DEBUG))
         sb_debug(s->name, "%s -> %s (%lld us)", rpc_call_method(call),
                  rpc_code_name(code), (long long)lat);
+    if (call->slot != NULL)
+        __atomic_store_n(&call->slot->busy, 0, __ATOMIC_RELEASE);
+    else /* a deferred call: park() counted it */
+        __atomic_fetch_sub(&s->deferred, 1, __ATOMIC_RELEASE);
     call_put(call);
-    __atomic_fetch_sub(&s->in_flight, 1, __ATOMIC_RELEASE);
 }
 
 /* Final code of a call whose handler returned code. */
@@ -434,6 +445,10 @@ static void park(rpc_call *call)
     nng_ctx spare;
     int have_spare = nng_ctx_open(&spare, s->sock) == 0;
     int expect = CALL_IN_HANDLER;
+    /* counted as deferred from here (call_done of a slot-less call
+     * uncounts it) before the slot stops counting it */
+    __atomic_fetch_add(&s->deferred, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&slot->busy, 0, __ATOMIC_RELEASE);
     call->slot = NULL; /* before the swap: a finish may free call at once */
     if (!__atomic_compare_exchange_n(&call->state, &expect, CALL_DEFERRED, 0,
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
@@ -496,7 +511,7 @@ void rpc_slot_cb(void *arg)
         slot_recv(slot);
         return;
     }
-    __atomic_fetch_add(&s->in_flight, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&slot->busy, 1, __ATOMIC_RELAXED);
     int code = decode_call(s, call, msg);
     call->msg = msg;
     if (code == RPC_RUN && !call->m->nonblocking)

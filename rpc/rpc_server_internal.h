@@ -29,6 +29,7 @@ typedef struct rpc_slot {
     nng_ctx ctx;
     nng_aio *aio;
     int sending;
+    int busy;        /* a call is between receive and reply (0/1) */
     rpc_call *spare; /* the last finished call, reused with its arena */
 } rpc_slot;
 
@@ -66,7 +67,7 @@ struct rpc_server {
     int stopping; /* new calls get UNAVAILABLE */
     int quit;     /* workers leave their loop */
     int stopped;
-    int64_t in_flight; /* atomic: calls between receive and reply */
+    int64_t deferred; /* atomic: parked calls (the slots count the rest) */
     int64_t start_ms;
     rpc_stats bad_calls; /* frames that named no known method */
     pthread_mutex_t mu;
@@ -74,6 +75,12 @@ struct rpc_server {
 };
 
 rpc_method *rpc_server_find(rpc_server *s, const char *name);
+/* Calls between receive and reply: busy slots plus parked calls. Each
+ * slot flags its own call in a line the slot's thread writes anyway, so
+ * the call path pays no shared atomic (a server-wide counter was the
+ * hottest instruction of the slot callback: its cache line bounced
+ * between the cores on every call). */
+int64_t rpc_server_in_flight(rpc_server *s);
 /* Frees the calls still queued for workers and the slots' spare calls,
  * once the socket is closed and the workers have left. */
 void rpc_server_drain(rpc_server *s);

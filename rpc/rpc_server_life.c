@@ -160,10 +160,9 @@ void rpc_server_stop(rpc_server *s)
     int64_t until = rpc_now_mono_ms() + s->cfg.stop_grace_ms;
     /* polled, so that the call path pays one atomic, not a lock and a
      * broadcast, per call */
-    while (__atomic_load_n(&s->in_flight, __ATOMIC_ACQUIRE) > 0 &&
-           rpc_now_mono_ms() < until)
+    while (rpc_server_in_flight(s) > 0 && rpc_now_mono_ms() < until)
         usleep(2000);
-    int64_t left = __atomic_load_n(&s->in_flight, __ATOMIC_ACQUIRE);
+    int64_t left = rpc_server_in_flight(s);
     if (left > 0)
         sb_warn(s->name, "stopping with %lld calls still open",
                 (long long)left);
