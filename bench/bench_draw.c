@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "bench_draw.h"
+#include "bench_wire.h"
 #include "draw.sb.h"
 #include "draw_service.h"
 
@@ -92,6 +93,15 @@ static void note_error(dload *l, const rpc_status *st)
 }
 
 static void issue(dclient *dc);
+
+/* The wire client's state: one thread, so plain fields suffice. */
+typedef struct wload {
+    dload *l;
+    bench_wire *w;
+    int64_t *t0; /* send time per connection */
+} wload;
+
+static void wire_issue(wload *wl, int conn, int64_t now);
 
 static void draw_done(void *arg, const rpc_status *st, Sb__Draw__DrawReply *rep)
 {
@@ -173,30 +183,130 @@ static int pool_size_of(const char *url, uint32_t *size)
     return rv == RPC_OK ? 0 : -1;
 }
 
+/* The wire client's reply handler: check, record, send the next call. */
+static void wire_reply(void *arg, int conn, const Sb__Rpc__Reply *rep)
+{
+    wload *wl = arg;
+    dload *l = wl->l;
+    int64_t now = rpc_now_mono_us();
+    Sb__Draw__DrawReply *dr = NULL;
+
+    if (rep->code == SB__RPC__CODE__OK &&
+        (dr = sb__draw__draw_reply__unpack(NULL, rep->body.len, rep->body.data)) != NULL &&
+        dr->n_numbers == l->sh.count) {
+        l->calls++;
+        atomic_fetch_add(&l->calls_live, 1);
+        bench_samples_add(&l->all, now - wl->t0[conn]);
+        check_numbers(l, dr->numbers, dr->n_numbers);
+    } else {
+        rpc_status st = {.code = (int)rep->code};
+        snprintf(st.message, sizeof st.message, "%s",
+                 rep->message != NULL && rep->message[0] ? rep->message
+                                                         : "bad reply body");
+        l->errors++;
+        note_error(l, &st);
+        atomic_store(&l->stop, 1);
+    }
+    if (dr != NULL)
+        sb__draw__draw_reply__free_unpacked(dr, NULL);
+    wire_issue(wl, conn, now);
+}
+
+static void wire_issue(wload *wl, int conn, int64_t now)
+{
+    dload *l = wl->l;
+    uint8_t body[16];
+    Sb__Draw__DrawRequest req = SB__DRAW__DRAW_REQUEST__INIT;
+
+    if (atomic_load(&l->stop) ||
+        (l->sh.requests > 0 ? atomic_fetch_add(&l->issued, 1) >= l->sh.requests
+                            : now >= l->end_us))
+        return;
+    req.count = l->sh.count;
+    size_t n = sb__draw__draw_request__pack(&req, body);
+    wl->t0[conn] = now;
+    if (bench_wire_send(wl->w, conn, "sb.draw.Draw/Draw", NULL, body, n) != 0)
+        l->errors++;
+}
+
+/* The run with the wire client: every connection on this one thread. */
+static int run_wire(const char *url, dload *l, int64_t *start)
+{
+    wload wl = {.l = l};
+    int64_t next = 0;
+    const char **urls = calloc((size_t)l->sh.clients, sizeof *urls);
+
+    for (int i = 0; urls != NULL && i < l->sh.clients; i++)
+        urls[i] = url;
+    if (urls == NULL ||
+        (wl.t0 = calloc((size_t)l->sh.clients, sizeof *wl.t0)) == NULL ||
+        bench_wire_open(&wl.w, urls, l->sh.clients) != 0) {
+        free(wl.t0);
+        free(urls);
+        return -1;
+    }
+    free(urls);
+    *start = rpc_now_mono_us();
+    l->end_us = *start + (int64_t)l->sh.seconds * 1000000;
+    next = *start + 1000000;
+    for (int i = 0; i < l->sh.clients; i++)
+        wire_issue(&wl, i, rpc_now_mono_us());
+    while (bench_wire_in_flight(wl.w) > 0) {
+        if (bench_wire_poll(wl.w, 1000, wire_reply, &wl) < 0)
+            break;
+        if (rpc_now_mono_us() >= next) {
+            bench_draw_progress("draw", *start, atomic_load(&l->calls_live));
+            next += 1000000;
+        }
+    }
+    l->errors += bench_wire_errors(wl.w);
+    bench_wire_close(wl.w);
+    free(wl.t0);
+    return 0;
+}
+
+/* The run with nng clients, one connection and async callbacks each. */
+static int run_nng(const char *url, dload *l, int64_t *start)
+{
+    dclient *dc = calloc((size_t)l->sh.clients, sizeof *dc);
+    int rc = -1;
+
+    if (dc == NULL)
+        return -1;
+    for (int i = 0; i < l->sh.clients; i++)
+        if (rpc_client_open(&dc[i].c, url, NULL) != 0)
+            goto out;
+    l->active = l->sh.clients;
+    *start = rpc_now_mono_us();
+    l->end_us = *start + (int64_t)l->sh.seconds * 1000000;
+    for (int i = 0; i < l->sh.clients; i++) {
+        dc[i].l = l;
+        issue(&dc[i]);
+    }
+    wait_clients(l, *start);
+    rc = 0;
+out:
+    for (int i = 0; i < l->sh.clients; i++)
+        rpc_client_close(dc[i].c);
+    free(dc);
+    return rc;
+}
+
 /* The draw run; returns 0, 1 when a check failed or calls failed, -1 when
  * it could not start. */
 static int run_draw(const char *url, const draw_shape *sh, bench_result *r,
                     uint64_t *numbers)
 {
-    dload l = {.sh = *sh, .active = sh->clients};
-    dclient *dc = calloc((size_t)sh->clients, sizeof *dc);
+    dload l = {.sh = *sh};
     int rc = -1;
+    int64_t start = 0;
 
     pthread_mutex_init(&l.mu, NULL);
     pthread_cond_init(&l.cv, NULL);
-    if (dc == NULL || pool_size_of(url, &l.size) != 0 ||
-        (l.seen = calloc(l.size / 64 + 1, sizeof *l.seen)) == NULL)
+    if (pool_size_of(url, &l.size) != 0 ||
+        (l.seen = calloc(l.size / 64 + 1, sizeof *l.seen)) == NULL ||
+        (sh->nng_client ? run_nng(url, &l, &start) : run_wire(url, &l, &start)) != 0)
         goto out;
-    for (int i = 0; i < sh->clients; i++)
-        if (rpc_client_open(&dc[i].c, url, NULL) != 0)
-            goto out;
-    int64_t start = rpc_now_mono_us();
-    l.end_us = start + (int64_t)sh->seconds * 1000000;
-    for (int i = 0; i < sh->clients; i++) {
-        dc[i].l = &l;
-        issue(&dc[i]);
-    }
-    wait_clients(&l, start);
     r->name = "draw";
     r->seconds = (double)(rpc_now_mono_us() - start) / 1e6;
     r->calls = l.calls;
@@ -224,11 +334,8 @@ static int run_draw(const char *url, const draw_shape *sh, bench_result *r,
         fprintf(stderr, "draw: %llu numbers received, all distinct, all in "
                         "1..%u\n", (unsigned long long)*numbers, l.size);
 out:
-    for (int i = 0; dc != NULL && i < sh->clients; i++)
-        rpc_client_close(dc[i].c);
     bench_samples_free(&l.all);
     free(l.seen);
-    free(dc);
     pthread_mutex_destroy(&l.mu);
     pthread_cond_destroy(&l.cv);
     return rc;
@@ -241,7 +348,7 @@ static void usage(void)
         "                     --requests R] [--count K] [--pool-size N]\n"
         "                     [--workers W] [--block B] [--block-max M]\n"
         "                     [--vs-redis [--redis-port P]]\n"
-        "                     [--json]\n"
+        "                     [--client wire|nng] [--json]\n"
         "C clients (default 50), one Draw(K) in flight each, for S seconds\n"
         "(default 5) or R calls in all. Without --endpoint a draw server is\n"
         "started in process on 127.0.0.1 with a temp dir and a pool of N\n"
@@ -252,7 +359,13 @@ static void usage(void)
         "numbers/s, latency p50/p90/p99/max. --vs-redis runs the same shape\n"
         "as INCRBY K against redis-server on 127.0.0.1 (started by the\n"
         "bench, persistence off, then appendfsync always; or the one on\n"
-        "--redis-port as it is) and prints draw/Redis ratios.\n");
+        "--redis-port as it is) and prints draw/Redis ratios.\n"
+        "--client: the draw side's load generator. wire (default): every\n"
+        "connection on one thread with poll(), speaking SP/TCP and the\n"
+        "sb.rpc envelope over plain sockets, as the Redis side speaks RESP;\n"
+        "so both servers face the same cheap client. nng: an rpc_client\n"
+        "per connection driven by async callbacks (libsb's path; its nng\n"
+        "threads share the 2 cores with the server).\n");
 }
 
 typedef struct draw_opts {
@@ -265,6 +378,7 @@ typedef struct draw_opts {
 static int parse(int argc, char **argv, draw_opts *o)
 {
     long clients = 50, seconds = 5, requests = 0, count = 1;
+    const char *client = "wire";
     for (int i = 1; i < argc; i++) {
         int r;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -284,7 +398,8 @@ static int parse(int argc, char **argv, draw_opts *o)
             (r = bench_flag_int(argc, argv, &i, "--block", 1, 1 << 24, &o->block)) == 0 &&
             (r = bench_flag_int(argc, argv, &i, "--block-max", 1, 1 << 24, &o->block_max)) == 0 &&
             (r = bench_flag_int(argc, argv, &i, "--redis-port", 1, 65535, &o->redis_port)) == 0 &&
-            (r = bench_flag_str(argc, argv, &i, "--endpoint", &o->endpoint)) == 0) {
+            (r = bench_flag_str(argc, argv, &i, "--endpoint", &o->endpoint)) == 0 &&
+            (r = bench_flag_str(argc, argv, &i, "--client", &client)) == 0) {
             fprintf(stderr, "sb-bench draw: unknown option '%s' (try --help)\n",
                     argv[i]);
             return -1;
@@ -292,6 +407,12 @@ static int parse(int argc, char **argv, draw_opts *o)
         if (r < 0)
             return -1;
     }
+    if (strcmp(client, "wire") != 0 && strcmp(client, "nng") != 0) {
+        fprintf(stderr, "sb-bench draw: --client is wire or nng, not '%s'\n",
+                client);
+        return -1;
+    }
+    o->sh.nng_client = client[0] == 'n';
     o->sh.clients = (int)clients;
     o->sh.seconds = (int)seconds;
     o->sh.requests = requests;
@@ -385,8 +506,9 @@ int bench_draw_main(int argc, char **argv)
         url = draw_role_url(role);
     }
     if (!o.sh.json)
-        printf("sb-bench draw: %d clients, count %u, %s on %s\n", o.sh.clients,
-               o.sh.count, o.sh.requests ? "by requests" : "by time", url);
+        printf("sb-bench draw: %d clients (%s client), count %u, %s on %s\n",
+               o.sh.clients, o.sh.nng_client ? "nng" : "wire", o.sh.count,
+               o.sh.requests ? "by requests" : "by time", url);
     int dr = run_draw(url, &o.sh, &r, &numbers);
     if (role != NULL) {
         draw_pool_status ps;

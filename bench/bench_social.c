@@ -24,6 +24,7 @@
 
 #include "bench_main.h"
 #include "bench_util.h"
+#include "bench_wire.h"
 #include "sb.h"
 #include "social.sb.h"
 
@@ -44,6 +45,9 @@ typedef struct sclient {
 	char text[96];
 } sclient;
 
+enum { CLIENT_WIRE, CLIENT_NNG, CLIENT_LIBSB };
+static const char *const client_names[] = {"wire", "nng", "libsb"};
+
 /* An async phase: clients still running, signalled when one stops. */
 typedef struct aphase {
 	pthread_mutex_t mu;
@@ -54,14 +58,20 @@ typedef struct aphase {
 static void usage(void)
 {
 	printf("usage: sb-bench social [--clients N] [--seconds S] [--json]\n"
-	       "                       [--sbd PATH] [--keep-data] [--libsb]\n"
+	       "                       [--sbd PATH] [--keep-data]\n"
+	       "                       [--client wire|nng|libsb]\n"
 	       "Starts a child sbd (--pw-cost fast) on 127.0.0.1, a temp data\n"
 	       "dir and free ports; N clients post for S s, then send to a\n"
 	       "friend for S s; then LMDB with one fsync'd commit per write.\n"
 	       "sbd's app servers are child processes that reach its store over\n"
 	       "RPC (sb.store.Store on P+3). Each client is one connection to its\n"
-	       "app server with one call in flight, driven by async callbacks;\n"
-	       "--libsb runs a thread per client making libsb's blocking calls.\n");
+	       "app server with one call in flight. --client (after login,\n"
+	       "which is libsb's for all): wire (default) multiplexes every\n"
+	       "connection on one thread with poll(), speaking SP/TCP and the\n"
+	       "sb.rpc envelope over plain sockets, so the load generator takes\n"
+	       "little of the 2 cores the system under test shares with it;\n"
+	       "nng: an rpc_client each, driven by async callbacks; libsb (or\n"
+	       "--libsb): a thread per client making libsb's blocking calls.\n");
 }
 
 static void *client_run(void *arg)
@@ -216,11 +226,87 @@ static void cpu_print(const char *name, const cpu_snap *a, const cpu_snap *b,
 		       cb, cs, b->napps, ca, cb + cs + ca);
 }
 
+/* The wire client's phase state (one thread: plain fields). */
+typedef struct wphase {
+	sclient *cs;
+	bench_wire *w;
+	int64_t end;
+} wphase;
+
+static void wire_issue(wphase *p, int i, int64_t now)
+{
+	sclient *c = &p->cs[i];
+	uint8_t body[256];
+	size_t n;
+
+	if (now >= p->end)
+		return;
+	snprintf(c->text, sizeof c->text, "%s message %llu from %s",
+	         c->post ? "post" : "send", (unsigned long long)c->k++, c->name);
+	if (c->post) {
+		Sb__Social__PostRequest req = SB__SOCIAL__POST_REQUEST__INIT;
+		req.text = c->text;
+		n = sb__social__post_request__pack(&req, body);
+	} else {
+		Sb__Social__SendRequest req = SB__SOCIAL__SEND_REQUEST__INIT;
+		req.to = c->peer;
+		req.text = c->text;
+		n = sb__social__send_request__pack(&req, body);
+	}
+	c->t0 = now;
+	if (bench_wire_send(p->w, i, c->post ? "sb.social.App/Post"
+	                                     : "sb.social.App/Send",
+	                    c->u.token, body, n) != 0)
+		c->errors++;
+}
+
+static void wire_reply(void *arg, int i, const Sb__Rpc__Reply *rep)
+{
+	wphase *p = arg;
+	sclient *c = &p->cs[i];
+	int64_t now = rpc_now_mono_us();
+
+	if (rep->code == SB__RPC__CODE__OK) {
+		c->ok++;
+		bench_samples_add(&c->lat, now - c->t0);
+	} else if (c->errors++ == 0) {
+		fprintf(stderr, "sb-bench social: %s: %s %s\n", c->name,
+		        rpc_code_name((int)rep->code), rep->message);
+	}
+	wire_issue(p, i, now);
+}
+
+/* Every client's phase on this thread over the wire client. */
+static int run_wire(sclient *cs, int n, int seconds)
+{
+	const char **urls = calloc((size_t)n, sizeof *urls);
+	wphase p = {.cs = cs};
+	int rc = -1;
+
+	for (int i = 0; urls != NULL && i < n; i++)
+		urls[i] = cs[i].u.endpoint;
+	if (urls == NULL || bench_wire_open(&p.w, urls, n) != 0)
+		goto out;
+	p.end = rpc_now_mono_us() + (int64_t)seconds * 1000000;
+	for (int i = 0; i < n; i++)
+		wire_issue(&p, i, rpc_now_mono_us());
+	while (bench_wire_in_flight(p.w) > 0)
+		if (bench_wire_poll(p.w, 1000, wire_reply, &p) < 0)
+			break;
+	cs[0].errors += bench_wire_errors(p.w);
+	rc = 0;
+out:
+	bench_wire_close(p.w);
+	free(urls);
+	return rc;
+}
+
 /* One closed-loop phase of every client for seconds; fills r. */
 static int run_phase(sclient *cs, int n, int post, int seconds,
                      const char *name, bench_result *r, pid_t sbd,
-                     cpu_snap cpu[2], int libsb)
+                     cpu_snap cpu[2], int client)
 {
+	int libsb = client == CLIENT_LIBSB;
 	pthread_t *th = calloc((size_t)n, sizeof *th);
 	aphase ph = {.mu = PTHREAD_MUTEX_INITIALIZER,
 	             .cv = PTHREAD_COND_INITIALIZER, .running = n};
@@ -241,10 +327,18 @@ static int run_phase(sclient *cs, int n, int post, int seconds,
 		cs[i].ph = &ph;
 		if (libsb)
 			pthread_create(&th[i], NULL, client_run, &cs[i]);
-		else
+		else if (client == CLIENT_NNG)
 			async_issue(&cs[i]);
 	}
-	bench_sleep_ms(seconds * 1000);
+	if (client == CLIENT_WIRE) {
+		ph.running = 0;
+		if (run_wire(cs, n, seconds) != 0) {
+			free(th);
+			return -1;
+		}
+	} else {
+		bench_sleep_ms(seconds * 1000);
+	}
 	atomic_store(&stop, 1);
 	pthread_mutex_lock(&ph.mu);
 	while (!libsb && ph.running > 0)
@@ -352,8 +446,9 @@ out:
 }
 
 static int parse(int argc, char **argv, long *clients, long *seconds,
-                 int *json, int *keep, int *libsb, const char **sbd)
+                 int *json, int *keep, int *client, const char **sbd)
 {
+	const char *cname = NULL;
 	for (int i = 1; i < argc; i++) {
 		int r = 0;
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -361,7 +456,7 @@ static int parse(int argc, char **argv, long *clients, long *seconds,
 			return 1;
 		}
 		if (strcmp(argv[i], "--libsb") == 0) {
-			*libsb = 1;
+			*client = CLIENT_LIBSB;
 			continue;
 		}
 		if (strcmp(argv[i], "--json") == 0 ||
@@ -373,13 +468,26 @@ static int parse(int argc, char **argv, long *clients, long *seconds,
 		                        clients)) == 0 &&
 		    (r = bench_flag_int(argc, argv, &i, "--seconds", 1, 3600,
 		                        seconds)) == 0 &&
-		    (r = bench_flag_str(argc, argv, &i, "--sbd", sbd)) == 0) {
+		    (r = bench_flag_str(argc, argv, &i, "--sbd", sbd)) == 0 &&
+		    (r = bench_flag_str(argc, argv, &i, "--client", &cname)) == 0) {
 			fprintf(stderr, "sb-bench social: unknown option '%s'\n",
 			        argv[i]);
 			return -1;
 		}
 		if (r < 0)
 			return -1;
+		if (cname != NULL) {
+			int k = 0;
+			while (k < 3 && strcmp(cname, client_names[k]) != 0)
+				k++;
+			if (k == 3) {
+				fprintf(stderr, "sb-bench social: --client is wire, nng "
+				                "or libsb, not '%s'\n", cname);
+				return -1;
+			}
+			*client = k;
+			cname = NULL;
+		}
 	}
 	return 0;
 }
@@ -387,7 +495,7 @@ static int parse(int argc, char **argv, long *clients, long *seconds,
 int bench_social_main(int argc, char **argv)
 {
 	long clients = 50, seconds = 5;
-	int json = 0, keep = 0, libsb = 0, port = 0, rc = 1;
+	int json = 0, keep = 0, client = CLIENT_WIRE, port = 0, rc = 1;
 	const char *sbd = NULL;
 	char sbdbuf[512], dir[] = "/tmp/sb-bench-social.XXXXXX", cmd[300];
 	sclient *cs = NULL;
@@ -395,7 +503,7 @@ int bench_social_main(int argc, char **argv)
 	cpu_snap pcpu[2], scpu[2];
 	pid_t pid = -1;
 
-	int pr = parse(argc, argv, &clients, &seconds, &json, &keep, &libsb,
+	int pr = parse(argc, argv, &clients, &seconds, &json, &keep, &client,
 	               &sbd);
 	if (pr != 0)
 		return pr > 0 ? 0 : 2;
@@ -414,13 +522,15 @@ int bench_social_main(int argc, char **argv)
 	if (!json)
 		printf("sb-bench social: %ld clients (%s), %ld s per phase, child "
 		       "sbd %s on 127.0.0.1:%d, data in %s\n", clients,
-		       libsb ? "libsb, a thread each" : "async, one call in flight each",
+		       client == CLIENT_LIBSB ? "libsb, a thread each"
+		       : client == CLIENT_NNG ? "nng, async, one call in flight each"
+		                              : "wire, one thread, one call in flight each",
 		       seconds, sbd, port, dir);
 	if (setup_clients(cs, (int)clients, port) != 0 ||
 	    run_phase(cs, (int)clients, 1, (int)seconds, "durable posts",
-	              &posts, pid, pcpu, libsb) != 0 ||
+	              &posts, pid, pcpu, client) != 0 ||
 	    run_phase(cs, (int)clients, 0, (int)seconds, "durable sends",
-	              &sends, pid, scpu, libsb) != 0 ||
+	              &sends, pid, scpu, client) != 0 ||
 	    run_lmdb_single(dir, (int)seconds, &single) != 0)
 		goto out;
 	bench_result_print(&posts, json);
