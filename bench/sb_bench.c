@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rpc.h"
+
 #include "bench_main.h"
 
 typedef struct bench_cmd {
@@ -42,6 +44,7 @@ int main(int argc, char **argv)
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    rpc_nng_cpus(0); /* the machine's count, unless SB_NNG_CPUS says */
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(argv[1], cmds[i].name) == 0)
             return cmds[i].main(argc - 1, argv + 1);

@@ -67,10 +67,28 @@ int rpc_status_set(rpc_status *st, int code, const char *fmt, ...)
 /** Fills buf with n cryptographically random bytes (getrandom). */
 void rpc_random_bytes(void *buf, size_t n);
 
+/** Puts the wall clock's Unix time in ms, big-endian, in the first 6 of
+ * the 16 bytes of a request id whose bytes are random (the layout of a
+ * UUIDv7, 80 random bits left). Ids made so sort by time: the store keys
+ * its applied-request records by id, and ids that arrive in time order
+ * land on the B-tree's last leaf instead of a random one, which halves
+ * the pages a group commit writes (docs/benchmarks.md). Uniqueness still
+ * rests on the random bits; a skewed clock only costs that locality. */
+void rpc_request_id_stamp(uint8_t *id);
+
 /** Milliseconds on the monotonic clock, and on the wall clock (Unix). */
 int64_t rpc_now_mono_ms(void);
 int64_t rpc_now_wall_ms(void);
 int64_t rpc_now_mono_us(void);
+
+/** Sizes nng's thread pools for n CPUs (nng starts 2 task threads per
+ * CPU; see rpc_nng_cpus.c for why fewer is cheaper here). Call it before
+ * the process's first nng call: nng reads the count once, at its start.
+ * n <= 0 (or > 256) keeps the machine's count. The environment variable
+ * SB_NNG_CPUS, when set to 1..256, overrides n. Process-wide. */
+void rpc_nng_cpus(int n);
+/** The CPU count nng sizes itself for (the set one, or the machine's). */
+int rpc_nng_cpus_get(void);
 
 /* ------------------------------------------------------------------ */
 /* TLS                                                                   */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sb_log.h"
 #include "sbd.h"
 
 typedef struct sbd_role {
@@ -42,6 +43,9 @@ static void usage(FILE *f)
 	        "           [--id ID]   (app)\n"
 	        "           [--app-store local|remote]   (all: accepted, no effect: app\n"
 	        "                                   servers are child processes using P+3)\n"
+	        "           [--nng-cpus N]  size nng's thread pools (2 task threads per\n"
+	        "                           CPU) for N CPUs; default 1, 0 = this machine's\n"
+	        "                           count; env SB_NNG_CPUS overrides (all processes)\n"
 	        "           [--session-idle-ms MS]  end sessions with no call for MS\n"
 	        "                                   (their rooms die; default 1800000, 0 = never)\n"
 	        "           [--test-clock-skew-ms MS]  TEST ONLY: report server time\n"
@@ -129,6 +133,8 @@ static int parse_opt(int argc, char **argv, int *i, sbd_opts *o)
 		bad = !o->apps_remote_store && strcmp(v, "local") != 0;
 	} else if (strcmp(k, "--session-idle-ms") == 0)
 		bad = parse_int(v, 0, 2000000000, &o->session_idle_ms);
+	else if (strcmp(k, "--nng-cpus") == 0)
+		bad = parse_int(v, 0, 256, &o->nng_cpus);
 	else if (strcmp(k, "--test-clock-skew-ms") == 0)
 		bad = parse_int(v, -86400000, 86400000, &o->clock_skew_ms);
 	else if ((bad = sbd_orch_parse_opt(k, v, o)) == 1) {
@@ -166,7 +172,7 @@ int main(int argc, char **argv)
 {
 	sbd_opts o = {.data_dir = "./data", .base_port = 8888, .host = "0.0.0.0",
 	              .capacity = 10, .pwcost = STORE_PW_INTERACTIVE,
-	              .session_idle_ms = 30 * 60 * 1000};
+	              .session_idle_ms = 30 * 60 * 1000, .nng_cpus = 1};
 	const char *role = "all";
 	int npos = 0;
 
@@ -213,6 +219,9 @@ int main(int argc, char **argv)
 		sigaddset(&set, SIGTERM);
 		pthread_sigmask(SIG_BLOCK, &set, NULL);
 		signal(SIGPIPE, SIG_IGN);
+		rpc_nng_cpus(o.nng_cpus); /* before any nng call */
+		sb_info("sbd", "%s: nng sized for %d CPU(s), %d task threads", role,
+		        rpc_nng_cpus_get(), 2 * rpc_nng_cpus_get());
 		return roles[i].run(&o) == 0 ? 0 : 1;
 	}
 	return 2; /* not reached: parse_word only accepts table names */
