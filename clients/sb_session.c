@@ -139,6 +139,7 @@ int sb_call(sb_session *s, sb_user *u, const char *method,
      * died after the store committed must not make the write twice. */
     if (getrandom(id, sizeof id, 0) != (ssize_t)sizeof id)
         return sb_status(st, RPC_INTERNAL, "getrandom failed");
+    rpc_request_id_stamp(id); /* time-ordered: cheaper for the store */
     rc = s->t.call(s->t.arg, ep, method, token_of(u), id, req, reply_desc,
                    reply, st);
     if (rc != RPC_UNAVAILABLE || ep == NULL || token_of(u) == NULL)

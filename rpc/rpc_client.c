@@ -467,6 +467,7 @@ static int op_init(rpc_op *op, const char *method, const ProtobufCMessage *req,
             op->ids_left = IDS_PER_FILL;
         }
         memcpy(op->reqid, op->ids[--op->ids_left], RPC_REQUEST_ID_LEN);
+        rpc_request_id_stamp(op->reqid);
     }
     op->env.request_id.data = op->reqid;
     op->env.request_id.len = RPC_REQUEST_ID_LEN;

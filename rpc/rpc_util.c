@@ -67,6 +67,13 @@ void rpc_random_bytes(void *buf, size_t n)
     }
 }
 
+void rpc_request_id_stamp(uint8_t *id)
+{
+	uint64_t ms = (uint64_t)rpc_now_wall_ms();
+	for (int i = 5; i >= 0; i--, ms >>= 8)
+		id[i] = (uint8_t)ms;
+}
+
 static int64_t clock_us(clockid_t id)
 {
     struct timespec ts;

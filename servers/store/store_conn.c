@@ -299,8 +299,10 @@ static void ensure_reqid(store_wop *op)
 {
 	static const uint8_t zero[STORE_REQID_LEN];
 
-	if (memcmp(op->reqid, zero, sizeof zero) == 0)
+	if (memcmp(op->reqid, zero, sizeof zero) == 0) {
 		rpc_random_bytes(op->reqid, sizeof op->reqid);
+		rpc_request_id_stamp(op->reqid);
+	}
 }
 
 static int has_nul(const store_wop *op)
