@@ -1,0 +1,40 @@
+#!/bin/bash
+# test_bench_runs.sh: sb-bench's load generators end to end on 127.0.0.1,
+# short runs: the draw bench over the wire client and over nng clients
+# receives exactly the numbers it asked for, all distinct; an exhausted
+# pool ends the run with exit 1 and the server's message after exactly the
+# pool's numbers; sb-bench social over the wire client completes posts and
+# sends with 0 errors through a child sbd and its app processes.
+set -u
+B="${SB_BIN_DIR:?}/sb-bench"
+T=$(mktemp -d /tmp/test_bench_runs.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*"; echo "--- stdout"; cat "$T/out"; echo "--- stderr"; grep -v "calls/s$" "$T/err" | tail -20; exit 1; }
+
+for client in wire nng; do
+    timeout 120 "$B" draw --clients 8 --requests 2000 --pool-size 100000 \
+        --client "$client" >"$T/out" 2>"$T/err" || fail "draw --client $client exited $?"
+    grep -q "($client client)" "$T/out" || fail "draw did not say it used the $client client"
+    grep -q "2000 numbers received, all distinct, all in 1..100000" "$T/err" ||
+        fail "draw --client $client: not 2000 distinct numbers"
+    grep -q "(2000 draws, 0 errors" "$T/out" || fail "draw --client $client: not 2000 draws without errors"
+done
+
+timeout 120 "$B" draw --clients 8 --requests 1000 --pool-size 500 >"$T/out" 2>"$T/err"
+rc=$?
+[ "$rc" = 1 ] || fail "an exhausted pool should exit 1, got $rc"
+grep -Eq "\(500 draws, [1-8] errors" "$T/out" || fail "exhaustion: not exactly the pool's 500 draws, then errors"
+grep -q "RESOURCE_EXHAUSTED: Pool exhausted: 0 left" "$T/err" || fail "exhaustion: the server's message is missing"
+grep -q "DUPLICATE" "$T/err" && fail "exhaustion: a duplicate was reported"
+
+"$B" draw --client carrier-pigeon >"$T/out" 2>"$T/err"
+[ $? = 2 ] || fail "an unknown --client should exit 2"
+grep -q "wire or nng" "$T/err" || fail "an unknown --client should say which are known"
+
+timeout 150 "$B" social --clients 4 --seconds 1 >"$T/out" 2>"$T/err" || fail "social exited $?"
+grep -q "wire, one thread" "$T/out" || fail "social did not use the wire client"
+grep -Eq "^durable posts +[0-9]+ calls/s .*, 0 errors" "$T/out" || fail "social posts had errors"
+grep -Eq "^durable sends +[0-9]+ calls/s .*, 0 errors" "$T/out" || fail "social sends had errors"
+n=$(grep -E "^durable posts " "$T/out" | sed -E 's/.*\(([0-9]+) calls.*/\1/')
+[ "${n:-0}" -gt 0 ] || fail "social made no posts"
+echo "ok: draw wire+nng, exhaustion, bad option, social ($n posts)"
