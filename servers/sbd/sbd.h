@@ -34,7 +34,7 @@ typedef struct sbd_opts {
 	int pool_size;        /* --pool-size for a new draw pool; 0 = 100000 */
 	const char *draw_url; /* --draw URL: app servers' draw service; all
 	                         passes its own draw role when unset */
-	int nng_cpus;         /* --nng-cpus: rpc_nng_cpus(); 0 = the machine's */
+	int nng_cpus;         /* --nng-cpus: rpc_nng_cpus(); 0 = the machine's, -1 = by role */
 	int session_idle_ms;  /* --session-idle-ms: end idle sessions; 0 = never */
 	int clock_skew_ms;    /* --test-clock-skew-ms: TEST ONLY, see --help */
 	sbd_orch_opts orch;    /* orchestrator flags */

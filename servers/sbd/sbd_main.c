@@ -44,8 +44,9 @@ static void usage(FILE *f)
 	        "           [--app-store local|remote]   (all: accepted, no effect: app\n"
 	        "                                   servers are child processes using P+3)\n"
 	        "           [--nng-cpus N]  size nng's thread pools (2 task threads per\n"
-	        "                           CPU) for N CPUs; default 1, 0 = this machine's\n"
-	        "                           count; env SB_NNG_CPUS overrides (all processes)\n"
+	        "                           CPU) for N CPUs; 0 = this machine's count, the\n"
+	        "                           default but for app (1: ten users); env\n"
+	        "                           SB_NNG_CPUS overrides (every process)\n"
 	        "           [--session-idle-ms MS]  end sessions with no call for MS\n"
 	        "                                   (their rooms die; default 1800000, 0 = never)\n"
 	        "           [--test-clock-skew-ms MS]  TEST ONLY: report server time\n"
@@ -172,7 +173,7 @@ int main(int argc, char **argv)
 {
 	sbd_opts o = {.data_dir = "./data", .base_port = 8888, .host = "0.0.0.0",
 	              .capacity = 10, .pwcost = STORE_PW_INTERACTIVE,
-	              .session_idle_ms = 30 * 60 * 1000, .nng_cpus = 1};
+	              .session_idle_ms = 30 * 60 * 1000, .nng_cpus = -1};
 	const char *role = "all";
 	int npos = 0;
 
@@ -219,7 +220,12 @@ int main(int argc, char **argv)
 		sigaddset(&set, SIGTERM);
 		pthread_sigmask(SIG_BLOCK, &set, NULL);
 		signal(SIGPIPE, SIG_IGN);
-		rpc_nng_cpus(o.nng_cpus); /* before any nng call */
+		/* before any nng call. An app server (ten users, a low call
+		 * rate) wastes a context switch per hop in nng with more task
+		 * threads than it keeps busy; the shared roles (draw, store)
+		 * take many calls at once and use the machine's count. */
+		rpc_nng_cpus(o.nng_cpus >= 0 ? o.nng_cpus
+		                             : strcmp(role, "app") == 0 ? 1 : 0);
 		sb_info("sbd", "%s: nng sized for %d CPU(s), %d task threads", role,
 		        rpc_nng_cpus_get(), 2 * rpc_nng_cpus_get());
 		return roles[i].run(&o) == 0 ? 0 : 1;

@@ -1,44 +1,63 @@
 #!/bin/bash
-# test_nng_cpus.sh: sbd sizes nng's task pool (rpc_nng_cpus): 2 task
-# threads by default (1 CPU), 2 per CPU with --nng-cpus N, SB_NNG_CPUS
-# overrides the flag, and a bad value is refused with a message.
+# test_nng_cpus.sh: sbd sizes nng's task pool (rpc_nng_cpus): an app
+# server for 1 CPU (2 task threads), the other roles for the machine's
+# count (2 per CPU); --nng-cpus N sets it, SB_NNG_CPUS overrides the flag,
+# and a bad value is refused with a message.
 set -u
 S="${SB_BIN_DIR:?}/sbd"
 T=$(mktemp -d /tmp/test_nng_cpus.XXXXXX)
-pid=
-trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; tail -20 "$T/log" 2>/dev/null; exit 1; }
+pids=()
+trap 'for p in "${pids[@]}"; do kill -9 $p 2>/dev/null; done; rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*"; tail -20 "$T"/log* 2>/dev/null; exit 1; }
+ncpu=$(getconf _NPROCESSORS_ONLN)
 
-# tasks WANT ENV EXTRA: starts `env ENV sbd store EXTRA` on a free port,
-# counts its nng:task threads once it serves, stops it.
-tasks() {
-    local want=$1 envs=$2 extra=$3 port n
-    for try in 1 2 3 4 5; do
-        port=$(( 20000 + RANDOM % 12000 ))
-        env $envs "$S" store --data-dir "$T/d$port" $extra \
-            --listen "tcp://127.0.0.1:$port" >"$T/log" 2>&1 &
-        pid=$!
-        for i in $(seq 1 200); do
-            grep -q "serving sb.store.Store" "$T/log" && break
-            kill -0 $pid 2>/dev/null || break
-            sleep 0.05
-        done
-        grep -q "serving sb.store.Store" "$T/log" && break
-        kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null; pid=
-        grep -qi "in use" "$T/log" || fail "sbd store did not start ($envs $extra)"
+# start NAME READY ENV ARGS...: runs `env ENV sbd ARGS` (log in $T/log.NAME)
+# until its log says READY; sets $pid.
+start() {
+    local name=$1 ready=$2 envs=$3; shift 3
+    env $envs "$S" "$@" >"$T/log.$name" 2>&1 &
+    pid=$!
+    pids+=($pid)
+    for i in $(seq 1 200); do
+        grep -q "$ready" "$T/log.$name" && return 0
+        kill -0 $pid 2>/dev/null || break
+        sleep 0.05
     done
-    [ -n "$pid" ] || fail "no free port for sbd store"
-    n=$(cat /proc/$pid/task/*/comm 2>/dev/null | grep -c '^nng:task$')
-    kill -TERM $pid; wait $pid 2>/dev/null; pid=
-    [ "$n" = "$want" ] || fail "want $want nng:task threads ($envs $extra), got $n"
-    grep -q "nng sized for $(( want / 2 )) CPU(s), $want task threads" "$T/log" ||
-        fail "the log does not say how nng is sized ($envs $extra)"
+    fail "$name did not start"
 }
 
-tasks 2 "SB_T=1" ""
-tasks 6 "SB_T=1" "--nng-cpus 3"
-tasks 8 "SB_NNG_CPUS=4" "--nng-cpus 3"
-"$S" store --nng-cpus lots --data-dir "$T/x" >"$T/log" 2>&1
+# check NAME PID WANT: PID runs WANT nng:task threads and its log says so.
+check() {
+    local n
+    n=$(cat /proc/$2/task/*/comm 2>/dev/null | grep -c '^nng:task$')
+    [ "$n" = "$3" ] || fail "$1: want $3 nng:task threads, got $n"
+    grep -q "nng sized for $(( $3 / 2 )) CPU(s), $3 task threads" "$T/log.$1" ||
+        fail "$1: the log does not say how nng is sized"
+}
+
+port=
+for try in 1 2 3 4 5; do
+    port=$(( 20000 + RANDOM % 12000 ))
+    start store "serving sb.store.Store\|in use" "SB_T=1" store \
+        --data-dir "$T/store" --listen "tcp://127.0.0.1:$port"
+    grep -q "serving sb.store.Store" "$T/log.store" && break
+    kill -9 $pid; port=
+done
+[ -n "$port" ] || fail "no free port for sbd store"
+check store $pid $(( 2 * ncpu ))
+start app "serving on" "SB_T=1" app --store "tcp://127.0.0.1:$port" \
+    --listen tcp://127.0.0.1:0
+check app $pid 2
+start app3 "serving on" "SB_T=1" app --nng-cpus 3 \
+    --store "tcp://127.0.0.1:$port" --listen tcp://127.0.0.1:0
+check app3 $pid 6
+start app4 "serving on" "SB_NNG_CPUS=4" app --nng-cpus 3 \
+    --store "tcp://127.0.0.1:$port" --listen tcp://127.0.0.1:0
+check app4 $pid 8
+"$S" store --nng-cpus lots --data-dir "$T/x" >"$T/log.bad" 2>&1
 [ $? = 2 ] || fail "--nng-cpus lots should exit 2"
-grep -q "bad value for --nng-cpus: 'lots'" "$T/log" || fail "--nng-cpus lots: no clear message"
-echo "ok: 2 task threads by default, 6 with --nng-cpus 3, 8 with SB_NNG_CPUS=4"
+grep -q "bad value for --nng-cpus: 'lots'" "$T/log.bad" || fail "--nng-cpus lots: no clear message"
+for p in "${pids[@]}"; do kill -TERM $p 2>/dev/null; done
+wait
+pids=()
+echo "ok: store $(( 2 * ncpu )) task threads, app 2, --nng-cpus 3 -> 6, SB_NNG_CPUS=4 -> 8"
