@@ -45,25 +45,32 @@ static pid_t spawn(const dproc *p, uint32_t size)
     _exit(127);
 }
 
+/* Starts sbd draw on a port below the ephemeral range (other processes'
+ * outgoing connections cannot take it between the check and the bind);
+ * a port another test took anyway makes sbd exit, and a new one is tried. */
 int dproc_start(dproc *p, uint32_t size)
 {
     Sb__Draw__StatusReply *s = NULL;
 
-    if ((p->port = sb_free_port()) < 0)
-        return -1;
-    snprintf(p->url, sizeof p->url, "tcp://127.0.0.1:%d", p->port);
-    if ((p->pid = spawn(p, size)) < 0)
-        return -1;
-    for (int i = 0; i < 200; i++) { /* 20 s: the sanitizer build is slow */
-        if (dproc_status(p->url, &s) == RPC_OK) {
-            sb_draw_Draw_free(s);
-            return 0;
-        }
-        if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
-            p->pid = 0;
+    for (int attempt = 0; attempt < 5; attempt++) {
+        if ((p->port = sb_free_port_range(1)) < 0)
             return -1;
+        snprintf(p->url, sizeof p->url, "tcp://127.0.0.1:%d", p->port);
+        if ((p->pid = spawn(p, size)) < 0)
+            return -1;
+        for (int i = 0; i < 200; i++) { /* 20 s: the sanitizer build is slow */
+            if (dproc_status(p->url, &s) == RPC_OK) {
+                sb_draw_Draw_free(s);
+                return 0;
+            }
+            if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
+                p->pid = 0;
+                break; /* exited: most likely the port was taken */
+            }
+            usleep(100000);
         }
-        usleep(100000);
+        if (p->pid > 0)
+            return -1; /* up but not answering for 20 s */
     }
     return -1;
 }
