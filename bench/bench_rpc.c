@@ -345,7 +345,7 @@ static void usage(void)
     printf("usage: sb-bench rpc [--clients C] [--seconds S] [--payload B]\n"
            "                    [--workers W] [--contexts N] [--rounds R]\n"
            "                    [--only framework|raw] [--on-workers]\n"
-           "                    [--sync] [--server-process] [--json]\n"
+           "                    [--sync] [--in-process] [--json]\n"
            "Echo calls through the RPC framework, then the same load over\n"
            "raw nng req/rep, both on 127.0.0.1; prints calls/s, latency\n"
            "p50/p90/p99/max and the framework/raw throughput ratio.\n"
@@ -361,9 +361,12 @@ static void usage(void)
            "to the W worker threads instead, as a blocking handler is.\n"
            "--sync: a thread per client making blocking calls (both\n"
            "sides) instead of async callbacks.\n"
-           "--server-process: both servers run in a child process (forked\n"
-           "first), so clients and servers do not share one process's\n"
-           "nng task threads; CPU per call then adds the child's.\n"
+           "Both servers run in a child process (forked first), as a\n"
+           "server runs apart from its clients in every deployment; CPU\n"
+           "per call adds the child's. --in-process runs them in this\n"
+           "process instead (the shape before 2026-11-22 07:40), where\n"
+           "clients' and servers' callbacks share nng's task threads.\n"
+           "(--server-process, the default, is still accepted.)\n"
            "Defaults: 16 clients, 5 seconds, 32-byte payload, 2 workers\n"
            "(one per core), 64 contexts, 3 rounds.\n");
 }
@@ -378,7 +381,7 @@ static int parse_args(int argc, char **argv, rpc_args *a)
 {
     *a = (rpc_args){.clients = 16, .seconds = 5, .payload = 32,
                     .workers = 2, .rounds = 3, .contexts = 64,
-                    .run_fw = 1, .run_rw = 1};
+                    .run_fw = 1, .run_rw = 1, .server_process = 1};
     for (int i = 1; i < argc; i++) {
         int r = 0;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -393,6 +396,10 @@ static int parse_args(int argc, char **argv, rpc_args *a)
                         : NULL;
         if (flag != NULL) {
             *flag = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--in-process") == 0) {
+            a->server_process = 0;
             continue;
         }
         if (strcmp(argv[i], "--only") == 0 && i + 1 < argc &&
