@@ -292,20 +292,19 @@ out:
     return rc;
 }
 
-/* The draw run; returns 0, 1 when a check failed or calls failed, -1 when
- * it could not start. */
-static int run_draw(const char *url, const draw_shape *sh, bench_result *r,
-                    uint64_t *numbers)
+/* One draw round against a pool of size, marking numbers in seen (kept
+ * across rounds, so a repeat between rounds is caught too); returns 0, 1
+ * when a check failed or calls failed, -1 when it could not start. */
+static int run_draw(const char *url, const draw_shape *sh, uint32_t size,
+                    _Atomic uint64_t *seen, bench_result *r, uint64_t *numbers)
 {
-    dload l = {.sh = *sh};
+    dload l = {.sh = *sh, .size = size, .seen = seen};
     int rc = -1;
     int64_t start = 0;
 
     pthread_mutex_init(&l.mu, NULL);
     pthread_cond_init(&l.cv, NULL);
-    if (pool_size_of(url, &l.size) != 0 ||
-        (l.seen = calloc(l.size / 64 + 1, sizeof *l.seen)) == NULL ||
-        (sh->nng_client ? run_nng(url, &l, &start) : run_wire(url, &l, &start)) != 0)
+    if ((sh->nng_client ? run_nng(url, &l, &start) : run_wire(url, &l, &start)) != 0)
         goto out;
     r->name = "draw";
     r->seconds = (double)(rpc_now_mono_us() - start) / 1e6;
@@ -330,12 +329,8 @@ static int run_draw(const char *url, const draw_shape *sh, bench_result *r,
     }
     if (rc == 0 && l.errors > 0)
         rc = 1;
-    if (rc == 0 && !sh->json)
-        fprintf(stderr, "draw: %llu numbers received, all distinct, all in "
-                        "1..%u\n", (unsigned long long)*numbers, l.size);
 out:
     bench_samples_free(&l.all);
-    free(l.seen);
     pthread_mutex_destroy(&l.mu);
     pthread_cond_destroy(&l.cv);
     return rc;
@@ -346,20 +341,25 @@ static void usage(void)
     printf(
         "usage: sb-bench draw [--endpoint URL] [--clients C] [--seconds S |\n"
         "                     --requests R] [--count K] [--pool-size N]\n"
-        "                     [--workers W] [--block B] [--block-max M]\n"
-        "                     [--vs-redis [--redis-port P]]\n"
+        "                     [--workers W] [--contexts X] [--block B]\n"
+        "                     [--block-max M]\n"
+        "                     [--vs-redis [--redis-port P]] [--rounds R]\n"
         "                     [--client wire|nng] [--json]\n"
         "C clients (default 50), one Draw(K) in flight each, for S seconds\n"
         "(default 5) or R calls in all. Without --endpoint a draw server is\n"
         "started in process on 127.0.0.1 with a temp dir and a pool of N\n"
-        "(default 100000000), W handler threads (2) and a reservation block\n"
+        "(default 100000000), W handler threads (2), X nng contexts (8)\n"
+        "and a reservation block\n"
         "adapting from B (1024) to M (the pool's default; M = B fixes it).\n"
         "Every number is checked: a repeat or one\n"
         "outside 1..N fails the run (exit 1) and is named. Prints draws/s,\n"
         "numbers/s, latency p50/p90/p99/max. --vs-redis runs the same shape\n"
         "as INCRBY K against redis-server on 127.0.0.1 (started by the\n"
         "bench, persistence off, then appendfsync always; or the one on\n"
-        "--redis-port as it is) and prints draw/Redis ratios.\n"
+        "--redis-port as it is) and prints draw/Redis ratios. The sides\n"
+        "alternate for R rounds of S seconds (3 with --vs-redis, else 1),\n"
+        "so that the machine's drift hits all alike: calls add up, the\n"
+        "latency figures are the worst round's.\n"
         "--client: the draw side's load generator. wire (default): every\n"
         "connection on one thread with poll(), speaking SP/TCP and the\n"
         "sb.rpc envelope over plain sockets, as the Redis side speaks RESP;\n"
@@ -371,7 +371,7 @@ static void usage(void)
 typedef struct draw_opts {
     draw_shape sh;
     const char *endpoint;
-    long pool_size, workers, redis_port, block, block_max;
+    long pool_size, workers, redis_port, block, block_max, contexts, rounds;
     int vs_redis;
 } draw_opts;
 
@@ -395,6 +395,8 @@ static int parse(int argc, char **argv, draw_opts *o)
             (r = bench_flag_int(argc, argv, &i, "--count", 1, DRAW_DEFAULT_MAX_COUNT, &count)) == 0 &&
             (r = bench_flag_int(argc, argv, &i, "--pool-size", 1, DRAW_MAX_SIZE, &o->pool_size)) == 0 &&
             (r = bench_flag_int(argc, argv, &i, "--workers", 1, 256, &o->workers)) == 0 &&
+            (r = bench_flag_int(argc, argv, &i, "--contexts", 1, 1024, &o->contexts)) == 0 &&
+            (r = bench_flag_int(argc, argv, &i, "--rounds", 1, 100, &o->rounds)) == 0 &&
             (r = bench_flag_int(argc, argv, &i, "--block", 1, 1 << 24, &o->block)) == 0 &&
             (r = bench_flag_int(argc, argv, &i, "--block-max", 1, 1 << 24, &o->block_max)) == 0 &&
             (r = bench_flag_int(argc, argv, &i, "--redis-port", 1, 65535, &o->redis_port)) == 0 &&
@@ -413,6 +415,13 @@ static int parse(int argc, char **argv, draw_opts *o)
         return -1;
     }
     o->sh.nng_client = client[0] == 'n';
+    if (o->rounds == 0) /* alternate with Redis so drift hits both alike */
+        o->rounds = o->vs_redis && requests == 0 ? 3 : 1;
+    if (requests > 0 && o->rounds > 1) {
+        fprintf(stderr, "sb-bench draw: --rounds goes with --seconds, not "
+                        "--requests\n");
+        return -1;
+    }
     o->sh.clients = (int)clients;
     o->sh.seconds = (int)seconds;
     o->sh.requests = requests;
@@ -445,39 +454,37 @@ static void print_draw(const bench_result *r, uint64_t numbers,
            r->seconds);
 }
 
-/* One Redis run (our own server, or the given one) and its ratio line. */
-static int redis_one(const draw_opts *o, int aof_always, const char *name,
-                     double draws_per_s)
+/* The draw rounds, alternating with the Redis servers' when there are
+ * any; fills r and numbers. 0, 1 (a check or calls failed), -1. */
+static int run_rounds(const char *url, const draw_opts *o,
+                      bench_redis_set *rs, bench_result *r, uint64_t *numbers)
 {
-    bench_redis rs = {.port = (int)o->redis_port};
-    bench_result r;
-    int rc;
+    uint32_t size = 0;
+    _Atomic uint64_t *seen = NULL;
+    int rc = -1;
 
-    if (o->redis_port == 0 && bench_redis_start(&rs, aof_always) != 0)
+    if (pool_size_of(url, &size) != 0 ||
+        (seen = calloc(size / 64 + 1, sizeof *seen)) == NULL)
         return -1;
-    rc = bench_redis_run(rs.port, &o->sh, name, &r);
-    bench_redis_stop(&rs);
-    if (rc != 0) {
-        fprintf(stderr, "sb-bench draw: the %s run failed\n", name);
-        return -1;
+    for (long k = 0; k < o->rounds; k++) {
+        bench_result one = {0};
+        uint64_t n = 0;
+        if ((rc = run_draw(url, &o->sh, size, seen, &one, &n)) < 0)
+            break;
+        bench_result_add_round(r, &one); /* a failed round's figures too */
+        *numbers += n;
+        if (rc != 0)
+            break;
+        if (rs != NULL && bench_redis_set_round(rs, &o->sh) != 0) {
+            rc = -1;
+            break;
+        }
     }
-    bench_result_print(&r, o->sh.json);
-    double ratio = r.calls_per_s > 0 ? draws_per_s / r.calls_per_s : 0;
-    if (o->sh.json)
-        printf("{\"name\":\"ratio\",\"vs\":\"%s\",\"draw_over_redis\":%.3f}\n",
-               name, ratio);
-    else
-        printf("ratio      draw/%s calls/s = %.3f\n", name, ratio);
-    return 0;
-}
-
-static int vs_redis(const draw_opts *o, double draws_per_s)
-{
-    if (o->redis_port != 0)
-        return redis_one(o, 0, "redis", draws_per_s);
-    if (redis_one(o, 0, "redis-nopersist", draws_per_s) != 0)
-        return -1;
-    return redis_one(o, 1, "redis-aof-always", draws_per_s);
+    if (rc == 0 && !o->sh.json)
+        fprintf(stderr, "draw: %llu numbers received, all distinct, all in "
+                        "1..%u\n", (unsigned long long)*numbers, size);
+    free(seen);
+    return rc;
 }
 
 int bench_draw_main(int argc, char **argv)
@@ -485,9 +492,10 @@ int bench_draw_main(int argc, char **argv)
     draw_opts o = {.pool_size = DRAW_MAX_SIZE, .workers = 2};
     char dir[] = "/tmp/sb-bench-draw.XXXXXX";
     draw_role *role = NULL;
+    bench_redis_set rs;
     bench_result r = {0};
     uint64_t numbers = 0;
-    int rc = 1, p;
+    int rc = 1, p, have_redis = 0;
 
     if ((p = parse(argc, argv, &o)) != 0)
         return p > 0 ? 0 : 2;
@@ -496,6 +504,7 @@ int bench_draw_main(int argc, char **argv)
         draw_role_config dc = {.listen_url = "tcp://127.0.0.1:0",
                                .pool_size = (uint32_t)o.pool_size,
                                .workers = (int)o.workers,
+                               .contexts = (int)o.contexts,
                                .block = (uint32_t)o.block,
                                .block_max = (uint32_t)o.block_max};
         if (mkdtemp(dir) == NULL || (dc.data_dir = dir,
@@ -505,11 +514,15 @@ int bench_draw_main(int argc, char **argv)
         }
         url = draw_role_url(role);
     }
+    if (o.vs_redis && bench_redis_set_start(&rs, (int)o.redis_port) != 0)
+        goto out;
+    have_redis = o.vs_redis;
     if (!o.sh.json)
-        printf("sb-bench draw: %d clients (%s client), count %u, %s on %s\n",
+        printf("sb-bench draw: %d clients (%s client), count %u, %s on %s%s\n",
                o.sh.clients, o.sh.nng_client ? "nng" : "wire", o.sh.count,
-               o.sh.requests ? "by requests" : "by time", url);
-    int dr = run_draw(url, &o.sh, &r, &numbers);
+               o.sh.requests ? "by requests" : "by time", url,
+               have_redis ? ", alternating with Redis" : "");
+    int dr = run_rounds(url, &o, have_redis ? &rs : NULL, &r, &numbers);
     if (role != NULL) {
         draw_pool_status ps;
         draw_pool_status_get(draw_role_pool(role), &ps);
@@ -518,16 +531,20 @@ int bench_draw_main(int argc, char **argv)
                 ps.block,
                 (unsigned long long)ps.reserves, (unsigned long long)ps.waits);
     }
+    if (dr < 0) {
+        fprintf(stderr, "sb-bench draw: the run could not start or a Redis "
+                        "round failed\n");
+        goto out;
+    }
+    print_draw(&r, numbers, &o.sh);
+    if (have_redis)
+        bench_redis_set_print(&rs, r.calls_per_s, o.sh.json);
+    rc = dr;
+out:
+    if (have_redis)
+        bench_redis_set_stop(&rs);
     draw_role_stop(role);
     if (role != NULL)
         bench_rmtree(dir);
-    if (dr < 0) {
-        fprintf(stderr, "sb-bench draw: the draw run could not start\n");
-        return 1;
-    }
-    print_draw(&r, numbers, &o.sh);
-    rc = dr;
-    if (o.vs_redis && vs_redis(&o, r.calls_per_s) != 0)
-        rc = 1;
     return rc;
 }

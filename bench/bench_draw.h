@@ -35,6 +35,26 @@ void bench_redis_stop(bench_redis *r);
 int bench_redis_run(int port, const draw_shape *sh, const char *name,
                     bench_result *r);
 
+/** The Redis side of --vs-redis: without persistence and with
+ * `appendfsync always` (both started by the bench), or the one server on
+ * a given port as it is; each accumulates its rounds. */
+typedef struct bench_redis_set {
+    int n;
+    bench_redis srv[2];
+    const char *names[2];
+    bench_result tot[2];
+} bench_redis_set;
+
+/** Starts the servers (port 0), or takes the one on port. 0 or -1. */
+int bench_redis_set_start(bench_redis_set *s, int port);
+/** One round: the shape against each server in turn. 0 or -1. */
+int bench_redis_set_round(bench_redis_set *s, const draw_shape *sh);
+/** Each server's figures over its rounds, and draws_per_s / its calls/s. */
+void bench_redis_set_print(const bench_redis_set *s, double draws_per_s,
+                           int json);
+/** Stops the servers the bench started and removes their temp dirs. */
+void bench_redis_set_stop(bench_redis_set *s);
+
 /** Removes dir and everything under it (temp dirs of the bench). */
 void bench_rmtree(const char *dir);
 

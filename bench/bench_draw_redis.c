@@ -222,3 +222,57 @@ out:
     free(pf);
     return rc;
 }
+
+int bench_redis_set_start(bench_redis_set *s, int port)
+{
+    memset(s, 0, sizeof *s);
+    if (port != 0) { /* the one given, as it is */
+        s->n = 1;
+        s->srv[0].port = port;
+        s->names[0] = "redis";
+        return 0;
+    }
+    s->names[0] = "redis-nopersist";
+    s->names[1] = "redis-aof-always";
+    for (; s->n < 2; s->n++)
+        if (bench_redis_start(&s->srv[s->n], s->n) != 0) {
+            bench_redis_set_stop(s);
+            return -1;
+        }
+    return 0;
+}
+
+int bench_redis_set_round(bench_redis_set *s, const draw_shape *sh)
+{
+    for (int i = 0; i < s->n; i++) {
+        bench_result r;
+        if (bench_redis_run(s->srv[i].port, sh, s->names[i], &r) != 0) {
+            fprintf(stderr, "sb-bench draw: the %s run failed\n", s->names[i]);
+            return -1;
+        }
+        bench_result_add_round(&s->tot[i], &r);
+    }
+    return 0;
+}
+
+void bench_redis_set_print(const bench_redis_set *s, double draws_per_s,
+                           int json)
+{
+    for (int i = 0; i < s->n; i++) {
+        const bench_result *r = &s->tot[i];
+        double ratio = r->calls_per_s > 0 ? draws_per_s / r->calls_per_s : 0;
+        bench_result_print(r, json);
+        if (json)
+            printf("{\"name\":\"ratio\",\"vs\":\"%s\",\"draw_over_redis\":"
+                   "%.3f}\n", s->names[i], ratio);
+        else
+            printf("ratio      draw/%s calls/s = %.3f\n", s->names[i], ratio);
+    }
+}
+
+void bench_redis_set_stop(bench_redis_set *s)
+{
+    for (int i = 0; i < 2; i++)
+        if (s->srv[i].pid > 0 || s->srv[i].dir[0] != '\0')
+            bench_redis_stop(&s->srv[i]);
+}

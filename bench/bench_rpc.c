@@ -307,26 +307,6 @@ static int run_raw(const char *url, int clients, int seconds, size_t payload,
     return 0;
 }
 
-/* Adds one round's figures into the total: calls and time add up; the
- * latency figures kept are the worst round's (conservative). */
-static void add_round(bench_result *tot, const bench_result *r)
-{
-    tot->name = r->name;
-    tot->seconds += r->seconds;
-    tot->calls += r->calls;
-    tot->errors += r->errors;
-    tot->calls_per_s = tot->seconds > 0 ? (double)tot->calls / tot->seconds
-                                        : 0;
-    if (r->p50_us > tot->p50_us)
-        tot->p50_us = r->p50_us;
-    if (r->p90_us > tot->p90_us)
-        tot->p90_us = r->p90_us;
-    if (r->p99_us > tot->p99_us)
-        tot->p99_us = r->p99_us;
-    if (r->max_us > tot->max_us)
-        tot->max_us = r->max_us;
-}
-
 static void print_cpu(const char *name, int64_t cpu, const bench_result *r,
                       int json)
 {
@@ -458,13 +438,13 @@ static int run_rounds(const rpc_args *a, const char *fw_url,
         if (a->run_fw) {
             bad |= run_framework(fw_url, (int)a->clients, (int)a->seconds,
                                  (size_t)a->payload, a->sync, &x);
-            add_round(fw, &x);
+            bench_result_add_round(fw, &x);
         }
         int64_t c1 = cpu_now(sp);
         if (a->run_rw) {
             bad |= run_raw(raw_url, (int)a->clients, (int)a->seconds,
                            (size_t)a->payload, (int)a->contexts, a->sync, &y);
-            add_round(raw, &y);
+            bench_result_add_round(raw, &y);
         }
         *fw_cpu += c1 - c0;
         *raw_cpu += cpu_now(sp) - c1;

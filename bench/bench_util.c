@@ -60,6 +60,24 @@ void bench_result_fill(bench_result *r, bench_samples *s)
     r->calls_per_s = r->seconds > 0 ? (double)r->calls / r->seconds : 0;
 }
 
+void bench_result_add_round(bench_result *tot, const bench_result *r)
+{
+    tot->name = r->name;
+    tot->seconds += r->seconds;
+    tot->calls += r->calls;
+    tot->errors += r->errors;
+    tot->calls_per_s = tot->seconds > 0 ? (double)tot->calls / tot->seconds
+                                        : 0;
+    if (r->p50_us > tot->p50_us)
+        tot->p50_us = r->p50_us;
+    if (r->p90_us > tot->p90_us)
+        tot->p90_us = r->p90_us;
+    if (r->p99_us > tot->p99_us)
+        tot->p99_us = r->p99_us;
+    if (r->max_us > tot->max_us)
+        tot->max_us = r->max_us;
+}
+
 void bench_result_print(const bench_result *r, int json)
 {
     if (json) {

@@ -28,6 +28,11 @@ typedef struct bench_result {
 
 /** Sorts the samples and fills the percentiles of r. */
 void bench_result_fill(bench_result *r, bench_samples *s);
+/** Adds one round's figures into tot (zeroed before the first round):
+ * calls and time add up; the latency figures kept are the worst round's
+ * (conservative). Used where two systems alternate in rounds so that a
+ * change in the machine's speed hits both alike. */
+void bench_result_add_round(bench_result *tot, const bench_result *r);
 /** "name: 51234 calls/s  p50 180us  p90 ..." (or a JSON object). */
 void bench_result_print(const bench_result *r, int json);
 

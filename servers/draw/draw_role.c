@@ -55,6 +55,11 @@ int draw_role_start(const draw_role_config *cfg, draw_role **out)
     if ((r = calloc(1, sizeof *r)) == NULL)
         return RPC_RESOURCE_EXHAUSTED;
     sc.workers = cfg->workers;
+    /* Draw runs inline and never holds its context (a parked draw takes
+     * its own), so a few contexts keep nng's task threads fed; 64 made
+     * 75 k draws/s where 8 made 86 k (sb-bench draw, 50 clients, 4
+     * alternating pairs; docs/benchmarks.md). */
+    sc.contexts = cfg->contexts > 0 ? cfg->contexts : DRAW_DEFAULT_CONTEXTS;
     if ((rv = open_pool(cfg, &r->pool)) != 0)
         goto fail;
     if ((rv = rpc_server_create(&r->srv, &sc)) != 0 ||

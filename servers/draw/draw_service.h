@@ -46,7 +46,11 @@ typedef struct draw_role_config {
     uint32_t block;         /**< smallest reservation unit; 0 = DRAW_DEFAULT_BLOCK */
     uint32_t block_max;     /**< largest (crash skip <= 2 x); 0 = default */
     int workers;            /**< RPC handler threads; 0 = the default */
+    int contexts;           /**< nng contexts receiving; 0 = DRAW_DEFAULT_CONTEXTS */
 } draw_role_config;
+
+/** nng contexts a draw server receives on (see draw_role.c for why few). */
+#define DRAW_DEFAULT_CONTEXTS 8
 
 /** Open (or create) the pool and serve it on cfg->listen_url.
  * @param[in] cfg settings; data_dir and listen_url are required.

@@ -27,6 +27,26 @@ grep -Eq "\(500 draws, [1-8] errors" "$T/out" || fail "exhaustion: not exactly t
 grep -q "RESOURCE_EXHAUSTED: Pool exhausted: 0 left" "$T/err" || fail "exhaustion: the server's message is missing"
 grep -q "DUPLICATE" "$T/err" && fail "exhaustion: a duplicate was reported"
 
+# --vs-redis: the draw rounds alternate with both Redis servers' rounds
+if command -v redis-server >/dev/null; then
+    before=$(pgrep -c -x redis-server)
+    timeout 120 "$B" draw --clients 4 --seconds 1 --rounds 2 --vs-redis \
+        >"$T/out" 2>"$T/err" || fail "draw --vs-redis exited $?"
+    grep -q "alternating with Redis" "$T/out" || fail "vs-redis: not alternating"
+    grep -Eq "^draw: 4 clients, count 1: .*, 0 errors, [0-9.]+ s\)" "$T/out" ||
+        fail "vs-redis: the draw side had errors"
+    for side in redis-nopersist redis-aof-always; do
+        grep -Eq "^$side +[0-9]+ calls/s .*, 0 errors, [0-9.]+ s\)" "$T/out" ||
+            fail "vs-redis: no clean $side line"
+        grep -Eq "^ratio +draw/$side calls/s = [0-9.]+" "$T/out" ||
+            fail "vs-redis: no ratio against $side"
+    done
+    grep -q "numbers received, all distinct" "$T/err" || fail "vs-redis: numbers not checked"
+    [ "$(pgrep -c -x redis-server)" = "$before" ] || fail "vs-redis left a redis-server running"
+else
+    echo "note: redis-server missing, --vs-redis not run (scripts/setup.sh installs it)"
+fi
+
 "$B" draw --client carrier-pigeon >"$T/out" 2>"$T/err"
 [ $? = 2 ] || fail "an unknown --client should exit 2"
 grep -q "wire or nng" "$T/err" || fail "an unknown --client should say which are known"
@@ -37,4 +57,4 @@ grep -Eq "^durable posts +[0-9]+ calls/s .*, 0 errors" "$T/out" || fail "social 
 grep -Eq "^durable sends +[0-9]+ calls/s .*, 0 errors" "$T/out" || fail "social sends had errors"
 n=$(grep -E "^durable posts " "$T/out" | sed -E 's/.*\(([0-9]+) calls.*/\1/')
 [ "${n:-0}" -gt 0 ] || fail "social made no posts"
-echo "ok: draw wire+nng, exhaustion, bad option, social ($n posts)"
+echo "ok: draw wire+nng, exhaustion, vs-redis, bad option, social ($n posts)"
