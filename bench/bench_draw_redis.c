@@ -2,7 +2,7 @@
  * starts redis-server on loopback (a free port, a temp dir) with or without
  * `appendfsync always`, and drives it with the draw bench's client shape:
  * C connections, one INCRBY in flight each, closed loop, all multiplexed
- * with poll() on one thread over a tiny RESP client (the only reply is an
+ * with epoll on one thread over a tiny RESP client (the only reply is an
  * integer). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -11,11 +11,11 @@
 #include <ftw.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,6 +26,7 @@
 
 typedef struct rconn {
     int fd;
+    int done; /* finished or failed: events on it are ignored */
     int64_t t0;
     char buf[128];
     size_t len;
@@ -148,6 +149,11 @@ static int read_reply(rconn *c)
     return c->buf[0] == ':' ? 1 : -1;
 }
 
+static int rconn_fd(void *arg, int i)
+{
+    return ((rconn *)arg)[i].fd;
+}
+
 int bench_redis_run(int port, const draw_shape *sh, const char *name,
                     bench_result *r)
 {
@@ -156,26 +162,28 @@ int bench_redis_run(int port, const draw_shape *sh, const char *name,
                      "*3\r\n$6\r\nINCRBY\r\n$10\r\nsb:counter\r\n$%d\r\n%u\r\n",
                      snprintf(NULL, 0, "%u", sh->count), sh->count);
     rconn *cs = calloc((size_t)sh->clients, sizeof *cs);
-    struct pollfd *pf = calloc((size_t)sh->clients, sizeof *pf);
+    struct epoll_event *evs = calloc((size_t)sh->clients, sizeof *evs);
     bench_samples s = {0};
-    int live = 0, rc = -1;
+    int live = 0, rc = -1, ep = -1;
     int64_t issued = 0, start = rpc_now_mono_us(), next_progress = start;
     int64_t end = start + (int64_t)sh->seconds * 1000000;
 
     memset(r, 0, sizeof *r);
     r->name = name;
-    if (cs == NULL || pf == NULL)
+    if (cs == NULL || evs == NULL)
         goto out;
+    for (int i = 0; i < sh->clients; i++)
+        cs[i].fd = -1;
     for (int i = 0; i < sh->clients; i++) {
         if ((cs[i].fd = dial(port)) < 0) {
             fprintf(stderr, "sb-bench draw: cannot connect to Redis on "
                             "127.0.0.1:%d\n", port);
             goto out;
         }
-        pf[i].fd = cs[i].fd;
-        pf[i].events = POLLIN;
         live++;
     }
+    if ((ep = bench_epoll_open(rconn_fd, cs, sh->clients)) < 0)
+        goto out;
     start = rpc_now_mono_us();
     end = start + (int64_t)sh->seconds * 1000000;
     next_progress = start + 1000000;
@@ -183,16 +191,18 @@ int bench_redis_run(int port, const draw_shape *sh, const char *name,
         if (send_incrby(&cs[i], cmd, (size_t)n) != 0)
             goto out;
     while (live > 0) {
-        if (poll(pf, (nfds_t)sh->clients, 1000) < 0 && errno != EINTR)
+        int k = epoll_wait(ep, evs, sh->clients, 1000);
+        if (k < 0 && errno != EINTR)
             goto out;
         int64_t now = rpc_now_mono_us();
-        for (int i = 0; i < sh->clients; i++) {
-            if (pf[i].fd < 0 || (pf[i].revents & (POLLIN | POLLERR | POLLHUP)) == 0)
+        for (int j = 0; j < k; j++) {
+            int i = (int)evs[j].data.u32;
+            if (cs[i].done)
                 continue;
             int got = read_reply(&cs[i]);
             if (got < 0) {
                 r->errors++;
-                pf[i].fd = -1, live--;
+                cs[i].done = 1, live--;
                 continue;
             }
             if (got == 0)
@@ -201,7 +211,7 @@ int bench_redis_run(int port, const draw_shape *sh, const char *name,
             bench_samples_add(&s, now - cs[i].t0);
             int more = sh->requests > 0 ? issued < sh->requests : now < end;
             if (!more || send_incrby(&cs[i], cmd, (size_t)n) != 0)
-                pf[i].fd = -1, live--;
+                cs[i].done = 1, live--;
             else
                 issued++;
         }
@@ -215,11 +225,13 @@ int bench_redis_run(int port, const draw_shape *sh, const char *name,
     rc = r->errors > 0 ? -1 : 0;
 out:
     for (int i = 0; cs != NULL && i < sh->clients; i++)
-        if (cs[i].fd > 0)
+        if (cs[i].fd >= 0)
             close(cs[i].fd);
+    if (ep >= 0)
+        close(ep);
     bench_samples_free(&s);
     free(cs);
-    free(pf);
+    free(evs);
     return rc;
 }
 

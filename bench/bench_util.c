@@ -1,7 +1,10 @@
 /* bench_util.c: latency samples, percentiles and flag parsing for
  * sb-bench (see bench_util.h). Percentiles are exact: every sample is
  * kept and sorted once at the end, outside the measured window. */
+#include <errno.h>
 #include <stdio.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,6 +61,22 @@ void bench_result_fill(bench_result *r, bench_samples *s)
     r->p99_us = pct(s, 0.99);
     r->max_us = s->n ? s->us[s->n - 1] : 0;
     r->calls_per_s = r->seconds > 0 ? (double)r->calls / r->seconds : 0;
+}
+
+int bench_epoll_open(int (*fd_of)(void *arg, int i), void *arg, int n)
+{
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+
+    for (int i = 0; ep >= 0 && i < n; i++) {
+        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+        if (epoll_ctl(ep, EPOLL_CTL_ADD, fd_of(arg, i), &ev) != 0) {
+            int e = errno;
+            close(ep);
+            errno = e;
+            return -1;
+        }
+    }
+    return ep;
 }
 
 void bench_result_add_round(bench_result *tot, const bench_result *r)

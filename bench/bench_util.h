@@ -28,6 +28,12 @@ typedef struct bench_result {
 
 /** Sorts the samples and fills the percentiles of r. */
 void bench_result_fill(bench_result *r, bench_samples *s);
+/** An epoll instance watching fd_of(arg, i) for input, i = 0..n-1, each
+ * registered with data.u32 = i: the load generators' event loop (one
+ * epoll_wait per wake-up instead of poll()'s walk over every connection).
+ * Returns the epoll fd, or -1 (errno set). */
+int bench_epoll_open(int (*fd_of)(void *arg, int i), void *arg, int n);
+
 /** Adds one round's figures into tot (zeroed before the first round):
  * calls and time add up; the latency figures kept are the worst round's
  * (conservative). Used where two systems alternate in rounds so that a

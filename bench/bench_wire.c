@@ -11,14 +11,15 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "bench_wire.h"
 #include "rpc.h"
 
@@ -35,7 +36,9 @@ typedef struct wconn {
 struct bench_wire {
     int n, open;
     wconn *c;
-    struct pollfd *pf;
+    int ep;            /* epoll over every connection, data.u32 = index */
+    int inflight;      /* connections with a call in flight */
+    struct epoll_event *evs;
     uint64_t errors;
     uint64_t rng[2]; /* xorshift128+ for request ids, seeded by getrandom */
 };
@@ -125,25 +128,34 @@ static int dial_url(const char *url, int i)
     return fd;
 }
 
+static int conn_fd(void *arg, int i)
+{
+    return ((bench_wire *)arg)->c[i].fd;
+}
+
 int bench_wire_open(bench_wire **out, const char *const *urls, int n)
 {
     bench_wire *w = calloc(1, sizeof *w);
 
     *out = NULL;
+    if (w != NULL)
+        w->ep = -1;
     if (w == NULL || n <= 0 ||
         (w->c = calloc((size_t)n, sizeof *w->c)) == NULL ||
-        (w->pf = calloc((size_t)n, sizeof *w->pf)) == NULL ||
+        (w->evs = calloc((size_t)n, sizeof *w->evs)) == NULL ||
         getrandom(w->rng, sizeof w->rng, 0) != (ssize_t)sizeof w->rng)
         goto fail;
     w->rng[0] |= 1;
+    for (int i = 0; i < n; i++)
+        w->c[i].fd = -1;
     for (int i = 0; i < n; i++, w->n++) {
         if ((w->c[i].fd = dial_url(urls[i], i)) < 0)
             goto fail;
         w->c[i].next_id = (uint32_t)next_rand(w);
-        w->pf[i].fd = w->c[i].fd;
-        w->pf[i].events = POLLIN;
         w->open++;
     }
+    if ((w->ep = bench_epoll_open(conn_fd, w, n)) < 0)
+        goto fail;
     *out = w;
     return 0;
 fail:
@@ -184,6 +196,7 @@ int bench_wire_send(bench_wire *w, int conn, const char *method,
     sb__rpc__call__pack(&call, frame + 12);
     if (full_io(c->fd, frame, total, 1) == 0) {
         c->busy = 1;
+        w->inflight++;
         rc = 0;
     }
     if (frame != stackbuf)
@@ -193,10 +206,10 @@ int bench_wire_send(bench_wire *w, int conn, const char *method,
 
 static void drop(bench_wire *w, int i)
 {
-    close(w->c[i].fd);
+    close(w->c[i].fd); /* closing also takes it out of the epoll set */
     w->c[i].fd = -1;
+    w->inflight -= w->c[i].busy;
     w->c[i].busy = 0;
-    w->pf[i].fd = -1;
     w->open--;
     w->errors++;
 }
@@ -220,6 +233,7 @@ static int deliver(bench_wire *w, int i, bench_wire_cb cb, void *arg)
         if (rep == NULL)
             return -1;
         c->busy = 0;
+        w->inflight--;
         cb(arg, i, rep);
         sb__rpc__reply__free_unpacked(rep, NULL);
         if (c->fd < 0)
@@ -252,13 +266,12 @@ static int read_some(bench_wire *w, int i, bench_wire_cb cb, void *arg)
 
 int bench_wire_poll(bench_wire *w, int timeout_ms, bench_wire_cb cb, void *arg)
 {
-    if (poll(w->pf, (nfds_t)w->n, timeout_ms) < 0)
+    int k = epoll_wait(w->ep, w->evs, w->n, timeout_ms);
+    if (k < 0)
         return errno == EINTR ? w->open : -1;
-    for (int i = 0; i < w->n; i++) {
-        if (w->pf[i].fd < 0 ||
-            (w->pf[i].revents & (POLLIN | POLLERR | POLLHUP)) == 0)
-            continue;
-        if (read_some(w, i, cb, arg) != 0 && w->c[i].fd >= 0)
+    for (int j = 0; j < k; j++) {
+        int i = (int)w->evs[j].data.u32;
+        if (w->c[i].fd >= 0 && read_some(w, i, cb, arg) != 0 && w->c[i].fd >= 0)
             drop(w, i);
     }
     return w->open;
@@ -266,10 +279,7 @@ int bench_wire_poll(bench_wire *w, int timeout_ms, bench_wire_cb cb, void *arg)
 
 int bench_wire_in_flight(const bench_wire *w)
 {
-    int k = 0;
-    for (int i = 0; i < w->n; i++)
-        k += w->c[i].fd >= 0 && w->c[i].busy;
-    return k;
+    return w->inflight;
 }
 
 uint64_t bench_wire_errors(const bench_wire *w)
@@ -286,7 +296,9 @@ void bench_wire_close(bench_wire *w)
             close(w->c[i].fd);
         free(w->c[i].buf);
     }
+    if (w->ep >= 0)
+        close(w->ep);
     free(w->c);
-    free(w->pf);
+    free(w->evs);
     free(w);
 }

@@ -1,7 +1,7 @@
 /* bench_wire.h: a load generator's RPC client as light as the Redis one.
  * It speaks the framework's wire format itself — SP's TCP handshake,
  * length-prefixed req0 frames, the sb.rpc Call/Reply envelope — over plain
- * sockets, all connections multiplexed with poll() on the caller's thread,
+ * sockets, all connections multiplexed with epoll on the caller's thread,
  * exactly like bench_draw_redis.c speaks RESP. Servers see an ordinary
  * nng req0 peer. Used so a benchmark on this 2-core machine measures the
  * server, not the load generator's own nng threads (see docs). */
