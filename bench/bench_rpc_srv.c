@@ -115,22 +115,6 @@ int64_t bench_cpu_us(void)
 
 /* ---- --server-process ---- */
 
-/* Writes or reads exactly n bytes; 0, or -1. */
-static int full_io(int fd, void *buf, size_t n, int wr)
-{
-    char *p = buf;
-    while (n > 0) {
-        ssize_t r = wr ? write(fd, p, n) : read(fd, p, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        p += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
-
 /* The child: both servers, then a CPU figure per request byte until
  * the parent closes its end. */
 static void child_serve(int cmd_fd, int reply_fd, const rpc_server_config *cfg,
@@ -146,11 +130,11 @@ static void child_serve(int cmd_fd, int reply_fd, const rpc_server_config *cfg,
         snprintf(urls, 64, "%s", rpc_server_url(s, 0));
         snprintf(urls + 64, 64, "%s", rs.url);
     }
-    if (full_io(reply_fd, urls, sizeof urls, 1) == 0 && raw_ok) {
+    if (bench_full_io(reply_fd, urls, sizeof urls, 1) == 0 && raw_ok) {
         char c;
-        while (full_io(cmd_fd, &c, 1, 0) == 0) {
+        while (bench_full_io(cmd_fd, &c, 1, 0) == 0) {
             int64_t cpu = bench_cpu_us();
-            if (full_io(reply_fd, &cpu, sizeof cpu, 1) != 0)
+            if (bench_full_io(reply_fd, &cpu, sizeof cpu, 1) != 0)
                 break;
         }
     }
@@ -192,7 +176,7 @@ int srv_proc_start(srv_proc *sp, const rpc_server_config *cfg, int on_workers,
     sp->pid = pid;
     sp->cmd_fd = cmd[1];
     sp->reply_fd = rep[0];
-    if (pid < 0 || full_io(sp->reply_fd, urls, sizeof urls, 0) != 0 ||
+    if (pid < 0 || bench_full_io(sp->reply_fd, urls, sizeof urls, 0) != 0 ||
         urls[0] == '\0') {
         srv_proc_stop(sp);
         return -1;
@@ -207,8 +191,8 @@ int64_t srv_proc_cpu_us(srv_proc *sp)
 {
     int64_t cpu;
     char c = 'c';
-    if (full_io(sp->cmd_fd, &c, 1, 1) != 0 ||
-        full_io(sp->reply_fd, &cpu, sizeof cpu, 0) != 0)
+    if (bench_full_io(sp->cmd_fd, &c, 1, 1) != 0 ||
+        bench_full_io(sp->reply_fd, &cpu, sizeof cpu, 0) != 0)
         return -1;
     return cpu;
 }

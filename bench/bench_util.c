@@ -63,6 +63,21 @@ void bench_result_fill(bench_result *r, bench_samples *s)
     r->calls_per_s = r->seconds > 0 ? (double)r->calls / r->seconds : 0;
 }
 
+int bench_full_io(int fd, void *buf, size_t n, int writing)
+{
+    char *p = buf;
+    while (n > 0) {
+        ssize_t r = writing ? write(fd, p, n) : read(fd, p, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
 int bench_epoll_open(int (*fd_of)(void *arg, int i), void *arg, int n)
 {
     int ep = epoll_create1(EPOLL_CLOEXEC);

@@ -28,6 +28,10 @@ typedef struct bench_result {
 
 /** Sorts the samples and fills the percentiles of r. */
 void bench_result_fill(bench_result *r, bench_samples *s);
+/** Writes (writing != 0) or reads exactly n bytes on fd, going on after
+ * EINTR. Returns 0, or -1 on an error or end of file. */
+int bench_full_io(int fd, void *buf, size_t n, int writing);
+
 /** An epoll instance watching fd_of(arg, i) for input, i = 0..n-1, each
  * registered with data.u32 = i: the load generators' event loop (one
  * epoll_wait per wake-up instead of poll()'s walk over every connection).

@@ -70,21 +70,6 @@ static int parse_url(const char *url, char *host, size_t hostsz, char *port,
     return 0;
 }
 
-static int full_io(int fd, void *buf, size_t n, int writing)
-{
-    uint8_t *p = buf;
-    while (n > 0) {
-        ssize_t r = writing ? write(fd, p, n) : read(fd, p, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        p += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
-
 /* Connects and exchanges SP headers; the peer must be rep0. */
 static int dial(const struct addrinfo *ai)
 {
@@ -95,8 +80,8 @@ static int dial(const struct addrinfo *ai)
     if (fd < 0)
         return -1;
     if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
-        full_io(fd, (void *)hello, sizeof hello, 1) != 0 ||
-        full_io(fd, peer, sizeof peer, 0) != 0 || peer[0] != 0 ||
+        bench_full_io(fd, (void *)hello, sizeof hello, 1) != 0 ||
+        bench_full_io(fd, peer, sizeof peer, 0) != 0 || peer[0] != 0 ||
         peer[1] != 'S' || peer[2] != 'P' || peer[4] != 0x00 || peer[5] != 0x31) {
         close(fd);
         return -1;
@@ -194,7 +179,7 @@ int bench_wire_send(bench_wire *w, int conn, const char *method,
     frame[8] = (uint8_t)(id >> 24), frame[9] = (uint8_t)(id >> 16);
     frame[10] = (uint8_t)(id >> 8), frame[11] = (uint8_t)id;
     sb__rpc__call__pack(&call, frame + 12);
-    if (full_io(c->fd, frame, total, 1) == 0) {
+    if (bench_full_io(c->fd, frame, total, 1) == 0) {
         c->busy = 1;
         w->inflight++;
         rc = 0;
