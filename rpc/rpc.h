@@ -89,6 +89,8 @@ int64_t rpc_now_mono_us(void);
 void rpc_nng_cpus(int n);
 /** The CPU count nng sizes itself for (the set one, or the machine's). */
 int rpc_nng_cpus_get(void);
+/** The task threads nng starts for that count (2 per CPU, 16 at most). */
+int rpc_nng_task_threads(void);
 
 /* ------------------------------------------------------------------ */
 /* TLS                                                                   */

@@ -1,12 +1,13 @@
 /* rpc_nng_cpus.c: how many CPUs nng 1.5.2 sizes its thread pools for.
  * nng starts 2 × sysconf(_SC_NPROCESSORS_ONLN) task threads per process
- * and has no API to change that (1.6+ has nng_init_set_parameter). A
+ * (16 at most) and has no API to change that (later versions added
+ * nng_init_set_parameter). A
  * message crosses to a task thread 3-6 times in nng (socket read, pipe,
  * protocol, context, our callback); with 4 task threads for 2 cores and a
  * light load, each crossing wakes a sleeping thread — a context switch —
  * where fewer threads would find the next task still running. Measured on
- * the social path: ~15% less CPU per post with nng sized for 1 CPU (see
- * docs/benchmarks.md). This file defines sysconf: the dynamic linker binds
+ * the social path: the app servers spend a quarter less CPU per post with
+ * nng sized for 1 CPU (docs/benchmarks.md). This file defines sysconf: the dynamic linker binds
  * libnng's call to the executable's definition first, and this one answers
  * _SC_NPROCESSORS_ONLN with the chosen count and passes every other name,
  * and the unchanged case, to glibc's __sysconf. */
@@ -38,6 +39,12 @@ int rpc_nng_cpus_get(void)
 {
 	int n = atomic_load(&nng_cpus);
 	return n > 0 ? n : (int)__sysconf(_SC_NPROCESSORS_ONLN);
+}
+
+int rpc_nng_task_threads(void)
+{
+	int t = 2 * rpc_nng_cpus_get();
+	return t < 1 ? 1 : t > 16 ? 16 : t; /* nng 1.5.2's own bounds */
 }
 
 long sysconf(int name)

@@ -227,7 +227,7 @@ int main(int argc, char **argv)
 		rpc_nng_cpus(o.nng_cpus >= 0 ? o.nng_cpus
 		                             : strcmp(role, "app") == 0 ? 1 : 0);
 		sb_info("sbd", "%s: nng sized for %d CPU(s), %d task threads", role,
-		        rpc_nng_cpus_get(), 2 * rpc_nng_cpus_get());
+		        rpc_nng_cpus_get(), rpc_nng_task_threads());
 		return roles[i].run(&o) == 0 ? 0 : 1;
 	}
 	return 2; /* not reached: parse_word only accepts table names */
