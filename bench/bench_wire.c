@@ -99,7 +99,8 @@ static int dial_url(const char *url, int i)
 
     if (parse_url(url, host, sizeof host, port, sizeof port) != 0) {
         fprintf(stderr, "sb-bench: the wire client takes tcp://HOST:PORT, "
-                        "not '%s'\n", url);
+                        "not '%s' (--client nng speaks every nng transport)\n",
+                url);
         return -1;
     }
     if (getaddrinfo(host, port, &hints, &ai) != 0 || ai == NULL) {
