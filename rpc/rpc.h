@@ -67,6 +67,11 @@ int rpc_status_set(rpc_status *st, int code, const char *fmt, ...)
 /** Fills buf with n cryptographically random bytes (getrandom). */
 void rpc_random_bytes(void *buf, size_t n);
 
+/** mkdir -p: creates every missing directory of path, then path (mode
+ * 0700). Returns 0 (also when it exists), ENAMETOOLONG for an empty or
+ * over-long path, or mkdir's errno. The daemons' data directories. */
+int rpc_mkdirs(const char *path);
+
 /** Puts the wall clock's Unix time in ms, big-endian, in the first 6 of
  * the 16 bytes of a request id whose bytes are random (the layout of a
  * UUIDv7, 80 random bits left). Ids made so sort by time: the store keys

@@ -8,12 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "fleet.h"
 #include "fleet_local.h"
 #include "orch_ec2.h"
 #include "orch_service.h"
+#include "rpc.h"
 #include "sb_log.h"
 #include "status.h"
 
@@ -24,26 +24,6 @@ struct orch_role {
     status_server *http;
     char url[256];
 };
-
-static int make_dirs(const char *path)
-{
-    char buf[4096];
-    size_t n = strlen(path);
-
-    if (n == 0 || n >= sizeof buf)
-        return ENAMETOOLONG;
-    memcpy(buf, path, n + 1);
-    for (char *p = buf + 1; *p != '\0'; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-                return errno;
-            *p = '/';
-        }
-    if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-        return errno;
-    return 0;
-}
 
 /* The driver named in c; *drv and *ctx on success. */
 static int make_driver(const orch_config *c, const char *url,
@@ -103,7 +83,7 @@ static int open_fleet(orch_role *r, const orch_config *c, const char *url)
         fo.idle_grace_ms = c->idle_grace_ms;
     if (c->launch_timeout_ms)
         fo.launch_timeout_ms = c->launch_timeout_ms;
-    if ((rv = make_dirs(c->data_dir)) != 0) {
+    if ((rv = rpc_mkdirs(c->data_dir)) != 0) {
         sb_error("orchestrator", "cannot create %s: %s", c->data_dir,
                  strerror(rv));
         return -1;

@@ -8,12 +8,12 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "app_service.h"
 #include "bus_role.h"
 #include "draw_service.h"
 #include "login_service.h"
+#include "rpc.h"
 #include "sb_log.h"
 #include "sbd.h"
 
@@ -48,34 +48,13 @@ void sbd_wait_signal(void)
 	sb_info("sbd", "%s received: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
 }
 
-/* mkdir -p for one path (parents included). */
-static int make_dir(const char *path)
-{
-	char buf[4096];
-	size_t n = strlen(path);
-
-	if (n == 0 || n >= sizeof buf)
-		return ENAMETOOLONG;
-	memcpy(buf, path, n + 1);
-	for (char *p = buf + 1; *p != '\0'; p++)
-		if (*p == '/') {
-			*p = '\0';
-			if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-				return errno;
-			*p = '/';
-		}
-	if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-		return errno;
-	return 0;
-}
-
 static int open_store(sbd_all *a)
 {
 	char dir[4096];
 	int rv;
 
 	snprintf(dir, sizeof dir, "%s/store", a->o->data_dir);
-	if ((rv = make_dir(dir)) != 0) {
+	if ((rv = rpc_mkdirs(dir)) != 0) {
 		sb_error("store", "cannot create %s: %s", dir, strerror(rv));
 		return rv;
 	}
@@ -135,7 +114,7 @@ static int start_draw(const sbd_opts *o, draw_role **out)
 
 	snprintf(url, sizeof url, "tcp://%s:%d", o->host, o->base_port + 1);
 	dc.listen_url = o->draw_listen != NULL ? o->draw_listen : url;
-	if ((rv = make_dir(o->data_dir)) != 0) {
+	if ((rv = rpc_mkdirs(o->data_dir)) != 0) {
 		sb_error("draw", "cannot create %s: %s", o->data_dir, strerror(rv));
 		return rv;
 	}

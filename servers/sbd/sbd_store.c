@@ -6,32 +6,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "rpc.h"
 #include "sb_log.h"
 #include "sbd.h"
 #include "store_service.h"
-
-/* mkdir -p: every missing directory of @path, then @path. */
-static int make_dirs(const char *path)
-{
-	char buf[4096];
-	size_t n = strlen(path);
-
-	if (n == 0 || n >= sizeof buf)
-		return ENAMETOOLONG;
-	memcpy(buf, path, n + 1);
-	for (char *p = buf + 1; *p != '\0'; p++)
-		if (*p == '/') {
-			*p = '\0';
-			if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-				return errno;
-			*p = '/';
-		}
-	if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-		return errno;
-	return 0;
-}
 
 int sbd_store_open(const char *data_dir, store_db **db, store_writer **w)
 {
@@ -42,7 +21,7 @@ int sbd_store_open(const char *data_dir, store_db **db, store_writer **w)
 	*w = NULL;
 	if (snprintf(dir, sizeof dir, "%s/store", data_dir) >= (int)sizeof dir)
 		return ENAMETOOLONG;
-	if ((rv = make_dirs(dir)) != 0) {
+	if ((rv = rpc_mkdirs(dir)) != 0) {
 		sb_error("store", "cannot create %s: %s", dir, strerror(rv));
 		return rv;
 	}
