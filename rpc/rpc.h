@@ -184,7 +184,17 @@ typedef struct rpc_server_config {
     int max_deferred;     /**< calls parked by RPC_DEFER at once; 4096 */
     int stop_grace_ms;    /**< graceful stop waits this long; 5000 */
     rpc_tls tls;          /**< for tls+tcp:// listeners */
+    int tcp_engine;       /**< who serves tcp:// listeners; RPC_TCP_NNG */
 } rpc_server_config;
+
+/** rpc_server_config.tcp_engine. Both speak the same SP REQ/REP wire
+ * protocol, so clients cannot tell them apart; tls+tcp://, ipc:// and
+ * inproc:// listeners are always nng's. */
+enum {
+    RPC_TCP_NNG = 0,   /**< nng's rep0 socket and its task threads */
+    RPC_TCP_EPOLL = 1, /**< one epoll thread per listener (rpc_sp_tcp.c):
+                            about half the CPU per call of nng 1.5.2 */
+};
 
 /** A method handler. req is decoded; reply is an initialised message of
  * the method's reply type, owned by the call: point its fields at memory

@@ -30,6 +30,8 @@ struct rpc_call {
     rpc_server *s;
     rpc_method *m;
     rpc_slot *slot; /* where it came in; NULL once deferred */
+    rpc_sp_loop *sp; /* or the epoll listener it came in on */
+    uint64_t sp_conn; /* and its connection there */
     rpc_call *next; /* the workers' queue */
     nng_ctx ctx;
     nng_aio *aio; /* only for a deferred call's reply */
@@ -277,7 +279,8 @@ static nng_msg *build_reply(rpc_call *call, int code)
 
 int64_t rpc_server_in_flight(rpc_server *s)
 {
-    int64_t n = __atomic_load_n(&s->deferred, __ATOMIC_ACQUIRE);
+    int64_t n = __atomic_load_n(&s->deferred, __ATOMIC_ACQUIRE) +
+                __atomic_load_n(&s->sp_in_flight, __ATOMIC_ACQUIRE);
     for (int i = 0; i < s->n_slots; i++)
         n += __atomic_load_n(&s->slots[i].busy, __ATOMIC_ACQUIRE);
     return n;
@@ -294,6 +297,8 @@ static void call_done(rpc_call *call, int code)
                  rpc_code_name(code), (long long)lat);
     if (call->slot != NULL)
         __atomic_store_n(&call->slot->busy, 0, __ATOMIC_RELEASE);
+    else if (call->sp != NULL) /* counted from its arrival */
+        __atomic_fetch_sub(&s->sp_in_flight, 1, __ATOMIC_RELEASE);
     else /* a deferred call: park() counted it */
         __atomic_fetch_sub(&s->deferred, 1, __ATOMIC_RELEASE);
     call_put(call);
@@ -341,6 +346,16 @@ static void send_on_slot(rpc_call *call, rpc_slot *slot, int code)
     nng_ctx_send(slot->ctx, slot->aio);
 }
 
+/* Answers a call that came in on an epoll listener: the loop writes the
+ * reply (at once when this is its thread, else after a hand-off). */
+static void send_sp(rpc_call *call, int code)
+{
+    nng_msg *msg = build_reply(call, code);
+    if (msg != NULL) /* else out of memory: the client's deadline covers it */
+        rpc_sp_reply(call->sp, call->sp_conn, msg);
+    call_done(call, code);
+}
+
 static void deferred_sent(void *arg)
 {
     rpc_call *call = arg;
@@ -363,6 +378,8 @@ void rpc_call_finish(rpc_call *call, int code)
                                     0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return; /* the handler has not returned RPC_DEFER yet: park sends */
     code = settle_code(call, code);
+    if (call->sp != NULL)
+        return send_sp(call, code);
     call->early_code = code;
     nng_msg *msg = build_reply(call, code);
     if (msg == NULL || nng_aio_alloc(&call->aio, deferred_sent, call) != 0) {
@@ -440,6 +457,14 @@ static int run_call(rpc_call *call)
  * the slot takes a new one. */
 static void park(rpc_call *call)
 {
+    if (call->sp != NULL) { /* no context to swap: the call keeps its conn */
+        int want = CALL_IN_HANDLER;
+        if (!__atomic_compare_exchange_n(&call->state, &want, CALL_DEFERRED,
+                                         0, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE))
+            send_sp(call, settle_code(call, call->early_code));
+        return;
+    }
     rpc_slot *slot = call->slot;
     rpc_server *s = slot->s;
     nng_ctx spare;
@@ -470,6 +495,8 @@ static void complete(rpc_call *call, int code)
 {
     if (code == RPC_DEFER)
         return park(call);
+    if (call->sp != NULL)
+        return send_sp(call, settle_code(call, code));
     send_on_slot(call, call->slot, settle_code(call, code));
 }
 
@@ -484,6 +511,17 @@ static void enqueue(rpc_server *s, rpc_call *call)
     s->q_tail = call;
     pthread_cond_signal(&s->q_cv);
     pthread_mutex_unlock(&s->q_mu);
+}
+
+/* Runs a received call: a non-blocking method's handler (and any error
+ * reply) right here, any other call on a worker. */
+static void dispatch(rpc_server *s, rpc_call *call, nng_msg *msg)
+{
+    int code = decode_call(s, call, msg);
+    call->msg = msg;
+    if (code == RPC_RUN && !call->m->nonblocking)
+        return enqueue(s, call);
+    complete(call, code == RPC_RUN ? run_call(call) : code);
 }
 
 /* nng's callback for a slot: never blocks. It runs non-blocking handlers
@@ -512,11 +550,23 @@ void rpc_slot_cb(void *arg)
         return;
     }
     __atomic_store_n(&slot->busy, 1, __ATOMIC_RELAXED);
-    int code = decode_call(s, call, msg);
-    call->msg = msg;
-    if (code == RPC_RUN && !call->m->nonblocking)
-        return enqueue(s, call);
-    complete(call, code == RPC_RUN ? run_call(call) : code);
+    dispatch(s, call, msg);
+}
+
+void rpc_server_sp_call(rpc_server *s, rpc_sp_loop *l, uint64_t conn,
+                        nng_msg *msg)
+{
+    rpc_call *call = calloc(1, sizeof *call);
+    if (call == NULL) { /* out of memory: the client retries */
+        nng_msg_free(msg);
+        return;
+    }
+    call->s = s;
+    call->sp = l;
+    call->sp_conn = conn;
+    call->t0_us = rpc_now_mono_us();
+    __atomic_fetch_add(&s->sp_in_flight, 1, __ATOMIC_RELAXED);
+    dispatch(s, call, msg);
 }
 
 void *rpc_worker_main(void *arg);

@@ -33,7 +33,12 @@ typedef struct rpc_slot {
     rpc_call *spare; /* the last finished call, reused with its arena */
 } rpc_slot;
 
+/* A tcp:// listener served by an epoll thread (rpc_sp_tcp.c). */
+typedef struct rpc_sp_loop rpc_sp_loop;
+
 typedef struct rpc_listen_ent {
+    rpc_sp_loop *sp; /* set: served by the epoll engine, l unused */
+    int sp_port;
     nng_listener l;
     nng_tls_config *tls;
     char url[320];
@@ -68,6 +73,7 @@ struct rpc_server {
     int quit;     /* workers leave their loop */
     int stopped;
     int64_t deferred; /* atomic: parked calls (the slots count the rest) */
+    int64_t sp_in_flight; /* atomic: calls from epoll listeners, to reply */
     int64_t start_ms;
     rpc_stats bad_calls; /* frames that named no known method */
     pthread_mutex_t mu;
@@ -85,5 +91,25 @@ int64_t rpc_server_in_flight(rpc_server *s);
  * once the socket is closed and the workers have left. */
 void rpc_server_drain(rpc_server *s);
 int rpc_builtin_register(rpc_server *s);
+
+/* ---- the epoll engine for tcp:// (rpc_sp_tcp.c) ----
+ * rpc_sp_listen binds url now (*port: the bound port) and serves frames
+ * of at most recv_max bytes once rpc_sp_start runs its thread;
+ * rpc_sp_stop ends the thread and closes the listener and every
+ * connection; rpc_sp_free (after stop, or instead) frees. Returns 0 or
+ * an nng error (NNG_EADDRINUSE, NNG_EADDRINVAL, NNG_ENOMEM). */
+int rpc_sp_listen(rpc_server *s, const char *url, size_t recv_max,
+                  rpc_sp_loop **out, int *port);
+int rpc_sp_start(rpc_sp_loop *l);
+void rpc_sp_stop(rpc_sp_loop *l);
+void rpc_sp_free(rpc_sp_loop *l);
+/* Sends msg (header: the caller's backtrace, body: the Reply) on
+ * connection conn, from any thread; takes msg. A closed connection drops
+ * it, as nng drops a reply to a gone pipe. */
+void rpc_sp_reply(rpc_sp_loop *l, uint64_t conn, nng_msg *msg);
+/* The loop's entry into the call path (rpc_server.c): msg's header is
+ * the backtrace, its body the Call frame; takes msg. */
+void rpc_server_sp_call(rpc_server *s, rpc_sp_loop *l, uint64_t conn,
+                        nng_msg *msg);
 
 #endif

@@ -55,18 +55,39 @@ static void bound_url(rpc_listen_ent *e, const char *url)
     if (strstr(url, "tcp://") == NULL)
         return;
     int port = 0;
-    if (nng_listener_get_int(e->l, NNG_OPT_TCP_BOUND_PORT, &port) != 0)
+    if (e->sp == NULL &&
+        nng_listener_get_int(e->l, NNG_OPT_TCP_BOUND_PORT, &port) != 0)
         return;
+    if (e->sp != NULL)
+        port = e->sp_port;
     char *colon = strrchr(e->url, ':');
     if (colon != NULL && colon > strstr(e->url, "://") + 2)
         snprintf(colon, sizeof e->url - (size_t)(colon - e->url), ":%d", port);
 }
 
+/* A tcp:// listener for the epoll engine; started with the server. */
+static int listen_sp(rpc_server *s, const char *url, rpc_listen_ent *e)
+{
+    size_t max = s->cfg.recv_max ? s->cfg.recv_max : RPC_DEFAULT_RECV_MAX;
+    int rv = rpc_sp_listen(s, url, max, &e->sp, &e->sp_port);
+    if (rv == 0 && s->started && !s->stopped &&
+        (rv = rpc_sp_start(e->sp)) != 0) {
+        rpc_sp_free(e->sp);
+        e->sp = NULL;
+    }
+    return rv;
+}
+
 int rpc_server_listen(rpc_server *s, const char *url)
 {
     rpc_listen_ent e = {0};
-    int rv = rpc_tls_config(url, &s->cfg.tls, 1, &e.tls);
-    if (rv != 0)
+    int rv;
+    if (s->cfg.tcp_engine == RPC_TCP_EPOLL && strncmp(url, "tcp://", 6) == 0) {
+        if ((rv = listen_sp(s, url, &e)) != 0)
+            goto fail;
+        goto bound;
+    }
+    if ((rv = rpc_tls_config(url, &s->cfg.tls, 1, &e.tls)) != 0)
         return rv;
     if ((rv = nng_listener_create(&e.l, s->sock, url)) != 0)
         goto fail;
@@ -75,6 +96,7 @@ int rpc_server_listen(rpc_server *s, const char *url)
         goto fail_l;
     if ((rv = nng_listener_start(e.l, 0)) != 0)
         goto fail_l;
+bound:
     bound_url(&e, url);
     rpc_listen_ent *nl =
         realloc(s->listeners, (s->n_listeners + 1) * sizeof *nl);
@@ -84,10 +106,14 @@ int rpc_server_listen(rpc_server *s, const char *url)
     }
     s->listeners = nl;
     s->listeners[s->n_listeners++] = e;
-    sb_info(s->name, "listening on %s", e.url);
+    sb_info(s->name, "listening on %s%s", e.url,
+            e.sp != NULL ? " (epoll engine)" : "");
     return 0;
 fail_l:
-    nng_listener_close(e.l);
+    if (e.sp != NULL)
+        rpc_sp_free(e.sp);
+    else
+        nng_listener_close(e.l);
 fail:
     if (e.tls != NULL)
         nng_tls_config_free(e.tls);
@@ -144,6 +170,9 @@ int rpc_server_start(rpc_server *s)
         s->n_slots++;
         nng_ctx_recv(sl->ctx, sl->aio);
     }
+    for (size_t i = 0; i < s->n_listeners && rv == 0; i++)
+        if (s->listeners[i].sp != NULL)
+            rv = rpc_sp_start(s->listeners[i].sp);
     if (rv != 0) {
         sb_error(s->name, "cannot start: %s", nng_strerror(rv));
         rpc_server_stop(s);
@@ -173,6 +202,8 @@ void rpc_server_stop(rpc_server *s)
     for (int i = 0; i < s->n_threads; i++)
         pthread_join(s->threads[i], NULL);
     nng_close(s->sock); /* fails receives and any deferred reply left */
+    for (size_t i = 0; i < s->n_listeners; i++)
+        rpc_sp_stop(s->listeners[i].sp); /* closes its connections */
     for (int i = 0; i < s->n_slots; i++)
         nng_aio_free(s->slots[i].aio); /* waits for its callback */
     rpc_server_drain(s); /* calls that arrived after the workers left */
@@ -188,9 +219,11 @@ void rpc_server_destroy(rpc_server *s)
         rpc_server_stop(s);
     else
         nng_close(s->sock);
-    for (size_t i = 0; i < s->n_listeners; i++)
+    for (size_t i = 0; i < s->n_listeners; i++) {
+        rpc_sp_free(s->listeners[i].sp);
         if (s->listeners[i].tls != NULL)
             nng_tls_config_free(s->listeners[i].tls);
+    }
     for (size_t i = 0; i < s->n_methods; i++) {
         free(s->methods[i]->name);
         free(s->methods[i]);

@@ -60,6 +60,9 @@ int draw_role_start(const draw_role_config *cfg, draw_role **out)
      * 75 k draws/s where 8 made 86 k (sb-bench draw, 50 clients, 4
      * alternating pairs; docs/benchmarks.md). */
     sc.contexts = cfg->contexts > 0 ? cfg->contexts : DRAW_DEFAULT_CONTEXTS;
+    /* tcp:// on one epoll thread: about half of nng 1.5.2's CPU per call,
+     * which the Redis comparison needs (docs/architecture.md) */
+    sc.tcp_engine = cfg->nng_tcp ? RPC_TCP_NNG : RPC_TCP_EPOLL;
     if ((rv = open_pool(cfg, &r->pool)) != 0)
         goto fail;
     if ((rv = rpc_server_create(&r->srv, &sc)) != 0 ||

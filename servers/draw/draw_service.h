@@ -47,6 +47,8 @@ typedef struct draw_role_config {
     uint32_t block_max;     /**< largest (crash skip <= 2 x); 0 = default */
     int workers;            /**< RPC handler threads; 0 = the default */
     int contexts;           /**< nng contexts receiving; 0 = DRAW_DEFAULT_CONTEXTS */
+    int nng_tcp;            /**< 1: nng serves tcp:// too; 0 = the epoll
+                                 engine (RPC_TCP_EPOLL, the default) */
 } draw_role_config;
 
 /** nng contexts a draw server receives on (see draw_role.c for why few). */

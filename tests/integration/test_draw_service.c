@@ -255,28 +255,42 @@ static void test_sb_draw(void **state)
     assert_int_equal(nums, 5);
 }
 
-/* `sbd all --base-port P` serves the draw role on P+1, pool in DIR/draw. */
+/* `sbd all --base-port P` serves the draw role on P+1, pool in DIR/draw.
+ * P is picked below the ephemeral range; a taken port makes sbd exit at
+ * once, and the test tries another P. */
 static void test_sbd_all_serves_draw(void **state)
 {
     dproc *p = *state;
     const char *bin = getenv("SB_BIN_DIR");
     char exe[512], bp[16], url[64];
     Sb__Draw__StatusReply *s = NULL;
-    int base = 20000 + (int)(getpid() % 20000), rv = -1;
+    int rv = -1;
 
     snprintf(exe, sizeof exe, "%s/sbd", bin ? bin : "bin");
-    snprintf(bp, sizeof bp, "%d", base);
-    snprintf(url, sizeof url, "tcp://127.0.0.1:%d", base + 1);
-    pid_t pid = fork();
-    if (pid == 0) {
-        execl(exe, "sbd", "all", "--host", "127.0.0.1", "--base-port", bp,
-              "--data-dir", p->dir, "--pool-size", "777", (char *)NULL);
-        _exit(127);
+    for (int attempt = 0; attempt < 5 && rv != RPC_OK; attempt++) {
+        int base = 20000 + (int)((getpid() * 7 + attempt * 1009) % 12000);
+        snprintf(bp, sizeof bp, "%d", base);
+        snprintf(url, sizeof url, "tcp://127.0.0.1:%d", base + 1);
+        pid_t pid = fork();
+        if (pid == 0) {
+            execl(exe, "sbd", "all", "--host", "127.0.0.1", "--base-port", bp,
+                  "--data-dir", p->dir, "--pool-size", "777", (char *)NULL);
+            _exit(127);
+        }
+        int exited = 0;
+        for (int i = 0; i < 200 && (rv = dproc_status(url, &s)) != RPC_OK;
+             i++) {
+            if (waitpid(pid, NULL, WNOHANG) == pid) {
+                exited = 1; /* a port was taken: try another base */
+                break;
+            }
+            usleep(100000);
+        }
+        if (!exited) {
+            kill(pid, SIGTERM);
+            waitpid(pid, NULL, 0);
+        }
     }
-    for (int i = 0; i < 200 && (rv = dproc_status(url, &s)) != RPC_OK; i++)
-        usleep(100000);
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
     assert_int_equal(rv, RPC_OK);
     assert_int_equal(s->size, 777);
     sb_draw_Draw_free(s);

@@ -7,6 +7,11 @@ sb_test(test_bus SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_bus.c
 # connection (see the .lsan file); scoped to this test only.
 set_property(TEST test_rpc APPEND PROPERTY ENVIRONMENT
   "LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/unit/test_rpc.lsan:print_suppressions=0")
+# The same tests with tcp:// served by the epoll engine (rpc_sp_tcp.c).
+sb_test(test_rpc_epoll SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_rpc.c
+        LIBS sb_echo TIMEOUT 300 ARGS epoll)
+set_property(TEST test_rpc_epoll APPEND PROPERTY ENVIRONMENT
+  "LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/unit/test_rpc.lsan:print_suppressions=0")
 # The hand-written envelope codec against protobuf-c (no sockets).
 sb_test(test_rpc_wire SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_rpc_wire.c
         LIBS sb_echo TIMEOUT 120)

@@ -20,6 +20,20 @@
 #include "health.sb.h"
 #include "rpc.pb-c.h"
 
+/* "epoll" as the first argument: every tcp:// server of these tests is
+ * served by the epoll engine (RPC_TCP_EPOLL) instead of nng's rep0, so
+ * the same behaviour is asserted of both (ctest: test_rpc_epoll). */
+static int g_tcp_engine = RPC_TCP_NNG;
+
+static int server_create(rpc_server **s, const rpc_server_config *cfg)
+{
+    rpc_server_config c = {0};
+    if (cfg != NULL)
+        c = *cfg;
+    c.tcp_engine = g_tcp_engine;
+    return rpc_server_create(s, &c);
+}
+
 typedef struct srv {
     rpc_server *s;
     echo_service *e;
@@ -27,7 +41,7 @@ typedef struct srv {
 
 static void srv_start(srv *x, const char *url, const rpc_server_config *cfg)
 {
-    assert_int_equal(rpc_server_create(&x->s, cfg), 0);
+    assert_int_equal(server_create(&x->s, cfg), 0);
     assert_int_equal(echo_service_register(x->s, &x->e), 0);
     assert_int_equal(rpc_server_listen(x->s, url), 0);
     assert_int_equal(rpc_server_start(x->s), 0);
@@ -373,7 +387,7 @@ static void test_redirect(void **state)
     rpc_client *c;
     rpc_status st;
     srv_start(&b, "tcp://127.0.0.1:0", NULL);
-    assert_int_equal(rpc_server_create(&a, NULL), 0);
+    assert_int_equal(server_create(&a, NULL), 0);
     assert_int_equal(rpc_server_add_method(a, sb_echo_Echo_Echo_METHOD,
                                            &sb__echo__echo_request__descriptor,
                                            &sb__echo__echo_reply__descriptor,
@@ -388,7 +402,7 @@ static void test_redirect(void **state)
     rpc_client_close(c);
     /* a server that redirects to itself: bounded hops, clear error */
     static char self[320];
-    assert_int_equal(rpc_server_create(&loop, NULL), 0);
+    assert_int_equal(server_create(&loop, NULL), 0);
     assert_int_equal(rpc_server_add_method(loop, sb_echo_Echo_Echo_METHOD,
                                            &sb__echo__echo_request__descriptor,
                                            &sb__echo__echo_reply__descriptor,
@@ -482,7 +496,7 @@ static void deferred_on(int nonblocking)
     rpc_client *c;
     rpc_status st;
     rpc_server_config cfg = {.workers = 2};
-    assert_int_equal(rpc_server_create(&s, &cfg), 0);
+    assert_int_equal(server_create(&s, &cfg), 0);
     assert_int_equal(rpc_server_add_method(s, sb_echo_Echo_Echo_METHOD,
                                            &sb__echo__echo_request__descriptor,
                                            &sb__echo__echo_reply__descriptor,
@@ -560,7 +574,7 @@ static void one_worker_busy(int echo_nonblocking)
     rpc_status st;
     sleep_wait w = {0, -1, PTHREAD_MUTEX_INITIALIZER};
     rpc_server_config cfg = {.workers = 1};
-    assert_int_equal(rpc_server_create(&x.s, &cfg), 0);
+    assert_int_equal(server_create(&x.s, &cfg), 0);
     assert_int_equal(echo_service_register(x.s, &x.e), 0);
     assert_int_equal(rpc_server_set_nonblocking(x.s, sb_echo_Echo_Echo_METHOD,
                                                 echo_nonblocking),
@@ -594,7 +608,7 @@ static void test_nonblocking(void **state)
     echo_service *e;
     one_worker_busy(1);
     one_worker_busy(0);
-    assert_int_equal(rpc_server_create(&s, NULL), 0);
+    assert_int_equal(server_create(&s, NULL), 0);
     assert_int_equal(echo_service_register(s, &e), 0);
     assert_int_equal(rpc_server_set_nonblocking(s, "sb.echo.Echo", 1), 0);
     assert_int_equal(rpc_server_set_nonblocking(s, "sb.echo.Ech", 1),
@@ -734,8 +748,10 @@ static void test_health_and_stats(void **state)
     srv_stop(&x);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "epoll") == 0)
+        g_tcp_engine = RPC_TCP_EPOLL;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_envelope_roundtrip),
         cmocka_unit_test(test_transports),
