@@ -344,12 +344,14 @@ static void usage(void)
         "                     [--workers W] [--contexts X] [--block B]\n"
         "                     [--block-max M]\n"
         "                     [--vs-redis [--redis-port P]] [--rounds R]\n"
-        "                     [--client wire|nng] [--json]\n"
+        "                     [--client wire|nng] [--engine epoll|nng]\n"
+        "                     [--json]\n"
         "C clients (default 50), one Draw(K) in flight each, for S seconds\n"
         "(default 5) or R calls in all. Without --endpoint a draw server is\n"
         "started in process on 127.0.0.1 with a temp dir and a pool of N\n"
-        "(default 100000000), W handler threads (2), X nng contexts (8)\n"
-        "and a reservation block\n"
+        "(default 100000000), W handler threads (2), its tcp:// listener\n"
+        "served by --engine (epoll, the draw role's default: one epoll\n"
+        "thread; or nng: rep0 with X contexts, 8), and a reservation block\n"
         "adapting from B (1024) to M (the pool's default; M = B fixes it).\n"
         "Every number is checked: a repeat or one\n"
         "outside 1..N fails the run (exit 1) and is named. Prints draws/s,\n"
@@ -372,13 +374,13 @@ typedef struct draw_opts {
     draw_shape sh;
     const char *endpoint;
     long pool_size, workers, redis_port, block, block_max, contexts, rounds;
-    int vs_redis;
+    int vs_redis, nng_engine;
 } draw_opts;
 
 static int parse(int argc, char **argv, draw_opts *o)
 {
     long clients = 50, seconds = 5, requests = 0, count = 1;
-    const char *client = "wire";
+    const char *client = "wire", *engine = "epoll";
     for (int i = 1; i < argc; i++) {
         int r;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -401,7 +403,8 @@ static int parse(int argc, char **argv, draw_opts *o)
             (r = bench_flag_int(argc, argv, &i, "--block-max", 1, 1 << 24, &o->block_max)) == 0 &&
             (r = bench_flag_int(argc, argv, &i, "--redis-port", 1, 65535, &o->redis_port)) == 0 &&
             (r = bench_flag_str(argc, argv, &i, "--endpoint", &o->endpoint)) == 0 &&
-            (r = bench_flag_str(argc, argv, &i, "--client", &client)) == 0) {
+            (r = bench_flag_str(argc, argv, &i, "--client", &client)) == 0 &&
+            (r = bench_flag_str(argc, argv, &i, "--engine", &engine)) == 0) {
             fprintf(stderr, "sb-bench draw: unknown option '%s' (try --help)\n",
                     argv[i]);
             return -1;
@@ -415,6 +418,12 @@ static int parse(int argc, char **argv, draw_opts *o)
         return -1;
     }
     o->sh.nng_client = client[0] == 'n';
+    if (strcmp(engine, "epoll") != 0 && strcmp(engine, "nng") != 0) {
+        fprintf(stderr, "sb-bench draw: --engine is epoll or nng, not '%s'\n",
+                engine);
+        return -1;
+    }
+    o->nng_engine = engine[0] == 'n';
     if (o->rounds == 0) /* alternate with Redis so drift hits both alike */
         o->rounds = o->vs_redis && requests == 0 ? 3 : 1;
     if (requests > 0 && o->rounds > 1) {
@@ -505,6 +514,7 @@ int bench_draw_main(int argc, char **argv)
                                .pool_size = (uint32_t)o.pool_size,
                                .workers = (int)o.workers,
                                .contexts = (int)o.contexts,
+                               .nng_tcp = o.nng_engine,
                                .block = (uint32_t)o.block,
                                .block_max = (uint32_t)o.block_max};
         if (mkdtemp(dir) == NULL || (dc.data_dir = dir,
@@ -518,9 +528,11 @@ int bench_draw_main(int argc, char **argv)
         goto out;
     have_redis = o.vs_redis;
     if (!o.sh.json)
-        printf("sb-bench draw: %d clients (%s client), count %u, %s on %s%s\n",
+        printf("sb-bench draw: %d clients (%s client), count %u, %s on %s%s%s\n",
                o.sh.clients, o.sh.nng_client ? "nng" : "wire", o.sh.count,
                o.sh.requests ? "by requests" : "by time", url,
+               role == NULL ? "" : o.nng_engine ? " (nng engine)"
+                                                : " (epoll engine)",
                have_redis ? ", alternating with Redis" : "");
     int dr = run_rounds(url, &o, have_redis ? &rs : NULL, &r, &numbers);
     if (role != NULL) {

@@ -32,6 +32,7 @@ typedef struct sbd_opts {
 	store_pwcost pwcost;  /* Argon2id cost */
 	const char *draw_listen; /* --listen (draw role); tcp://HOST:P+1 */
 	int pool_size;        /* --pool-size for a new draw pool; 0 = 100000 */
+	int draw_nng_tcp;     /* --draw-engine nng: draw's tcp:// on nng's rep0 */
 	const char *draw_url; /* --draw URL: app servers' draw service; all
 	                         passes its own draw role when unset */
 	int nng_cpus;         /* --nng-cpus: rpc_nng_cpus(); 0 = the machine's, -1 = by role */

@@ -109,7 +109,8 @@ static int start_draw(const sbd_opts *o, draw_role **out)
 {
 	char url[SBD_URL_MAX];
 	draw_role_config dc = {.data_dir = o->data_dir,
-	                       .pool_size = (uint32_t)o->pool_size};
+	                       .pool_size = (uint32_t)o->pool_size,
+	                       .nng_tcp = o->draw_nng_tcp};
 	int rv;
 
 	snprintf(url, sizeof url, "tcp://%s:%d", o->host, o->base_port + 1);

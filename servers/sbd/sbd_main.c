@@ -38,6 +38,9 @@ static void usage(FILE *f)
 	        "usage: sbd [ROLE] [--data-dir DIR] [--base-port P] [--host IP]\n"
 	        "           [--capacity N] [--pw-cost interactive|moderate|fast]\n"
 	        "           [--listen URL] [--pool-size N]   (draw)\n"
+	        "           [--draw-engine epoll|nng]  (draw) who serves a tcp://\n"
+	        "                           listener: one epoll thread (default) or\n"
+	        "                           nng's rep0; the same wire protocol\n"
 	        "           [--draw URL]   (app: the draw service; all: its own)\n"
 	        "           [--store URL] [--bus-in URL] [--bus-out URL] [--advertise HOST]\n"
 	        "           [--id ID]   (app)\n"
@@ -119,7 +122,10 @@ static int parse_opt(int argc, char **argv, int *i, sbd_opts *o)
 		bad = (o->draw_url = v)[0] == '\0';
 	else if (strcmp(k, "--pool-size") == 0)
 		bad = parse_int(v, 1, 100000000, &o->pool_size);
-	else if (strcmp(k, "--store") == 0)
+	else if (strcmp(k, "--draw-engine") == 0) {
+		o->draw_nng_tcp = strcmp(v, "nng") == 0;
+		bad = !o->draw_nng_tcp && strcmp(v, "epoll") != 0;
+	} else if (strcmp(k, "--store") == 0)
 		bad = (o->store_url = v)[0] == '\0';
 	else if (strcmp(k, "--bus-in") == 0)
 		bad = (o->bus_in = v)[0] == '\0';
