@@ -239,6 +239,16 @@ static void call_free(rpc_call *call)
 static void call_put(rpc_call *call)
 {
     rpc_slot *slot = call->slot;
+    rpc_sp_loop *sp = call->sp;
+    if (sp != NULL && call->msg == NULL) { /* the loop keeps it, if here */
+        rpc_arena_reset(&call->arena);
+        rpc_arena keep = call->arena;
+        memset(call, 0, sizeof *call);
+        call->arena = keep;
+        if (!rpc_sp_keep_spare(sp, call))
+            call_free(call);
+        return;
+    }
     if (slot == NULL || slot->spare != NULL || call->msg != NULL)
         return call_free(call);
     rpc_arena_reset(&call->arena);
@@ -556,8 +566,9 @@ void rpc_slot_cb(void *arg)
 void rpc_server_sp_call(rpc_server *s, rpc_sp_loop *l, uint64_t conn,
                         nng_msg *msg)
 {
-    rpc_call *call = calloc(1, sizeof *call);
-    if (call == NULL) { /* out of memory: the client retries */
+    rpc_call *call = rpc_sp_take_spare(l);
+    if (call == NULL && (call = calloc(1, sizeof *call)) == NULL) {
+        /* out of memory: the client retries */
         nng_msg_free(msg);
         return;
     }
@@ -598,6 +609,11 @@ void rpc_server_drain(rpc_server *s)
         call_free(call);
     }
     s->q_tail = NULL;
+    for (size_t i = 0; i < s->n_listeners; i++) {
+        rpc_call *call;
+        while ((call = rpc_sp_spare_left(s->listeners[i].sp)) != NULL)
+            call_free(call);
+    }
     for (int i = 0; i < s->n_slots; i++)
         if (s->slots[i].spare != NULL) {
             call_free(s->slots[i].spare);

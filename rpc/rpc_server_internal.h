@@ -107,6 +107,13 @@ void rpc_sp_free(rpc_sp_loop *l);
  * connection conn, from any thread; takes msg. A closed connection drops
  * it, as nng drops a reply to a gone pipe. */
 void rpc_sp_reply(rpc_sp_loop *l, uint64_t conn, nng_msg *msg);
+/* The loop's cache of finished call objects, used on its own thread only
+ * (elsewhere take gives NULL and keep 0): take one (NULL: none), keep
+ * one (1: kept). Once the loop is stopped, spare_left hands back what is
+ * left, for the server to free. */
+void *rpc_sp_take_spare(rpc_sp_loop *l);
+int rpc_sp_keep_spare(rpc_sp_loop *l, void *call);
+void *rpc_sp_spare_left(rpc_sp_loop *l);
 /* The loop's entry into the call path (rpc_server.c): msg's header is
  * the backtrace, its body the Call frame; takes msg. */
 void rpc_server_sp_call(rpc_server *s, rpc_sp_loop *l, uint64_t conn,

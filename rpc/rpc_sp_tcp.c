@@ -33,6 +33,7 @@
 #define SP_READ_CHUNK 65536      /* at least this much room per read */
 #define SP_OUT_PAUSE (4u << 20)  /* unsent bytes that stop a conn's reads */
 #define SP_ACCEPT_BACKOFF_MS 100 /* out of descriptors: retry accepting */
+#define SP_SPARE_CALLS 64        /* call objects kept for reuse */
 
 /* SP handshake: 0x00 'S' 'P' 0x00, our protocol (REP, 0x31), reserved. */
 static const uint8_t sp_hello[8] = {0, 'S', 'P', 0, 0x00, 0x31, 0, 0};
@@ -73,6 +74,8 @@ struct rpc_sp_loop {
     pthread_mutex_t mu; /* guards the reply queue */
     sp_reply *q_head, *q_tail;
     int q_signalled; /* the eventfd was written since the last drain */
+    void *spare[SP_SPARE_CALLS]; /* finished call objects (this thread's) */
+    int n_spare;
 };
 
 static uint64_t conn_id(const sp_conn *c, uint32_t idx)
@@ -194,9 +197,33 @@ out:
     nng_msg_free(msg);
 }
 
+static int on_loop(const rpc_sp_loop *l)
+{
+    return l->running && pthread_equal(pthread_self(), l->th);
+}
+
+void *rpc_sp_take_spare(rpc_sp_loop *l)
+{
+    return on_loop(l) && l->n_spare > 0 ? l->spare[--l->n_spare] : NULL;
+}
+
+int rpc_sp_keep_spare(rpc_sp_loop *l, void *call)
+{
+    if (!on_loop(l) || l->n_spare == SP_SPARE_CALLS)
+        return 0;
+    l->spare[l->n_spare++] = call;
+    return 1;
+}
+
+void *rpc_sp_spare_left(rpc_sp_loop *l)
+{
+    return l != NULL && !l->running && l->n_spare > 0 ? l->spare[--l->n_spare]
+                                                      : NULL;
+}
+
 void rpc_sp_reply(rpc_sp_loop *l, uint64_t conn, nng_msg *msg)
 {
-    if (pthread_equal(pthread_self(), l->th) && l->running)
+    if (on_loop(l))
         return conn_put_reply(l, conn, msg);
     sp_reply *r = malloc(sizeof *r);
     if (r == NULL) { /* the caller's deadline covers a lost reply */
