@@ -1,7 +1,7 @@
 #!/bin/bash
 # test_bench_runs.sh: sb-bench's load generators end to end on 127.0.0.1,
-# short runs: the draw bench over the wire client and over nng clients
-# receives exactly the numbers it asked for, all distinct; an exhausted
+# short runs: the draw bench over the wire client and over nng clients,
+# against the epoll and the nng server engine, receives exactly the numbers it asked for, all distinct; an exhausted
 # pool ends the run with exit 1 and the server's message after exactly the
 # pool's numbers; sb-bench social over the wire client completes posts and
 # sends with 0 errors through a child sbd and its app processes.
@@ -11,13 +11,19 @@ T=$(mktemp -d /tmp/test_bench_runs.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*"; echo "--- stdout"; cat "$T/out"; echo "--- stderr"; grep -v "calls/s$" "$T/err" | tail -20; exit 1; }
 
-for client in wire nng; do
+# both load generators against both server engines
+for shape in "wire epoll" "nng epoll" "wire nng" "nng nng"; do
+    set -- $shape
+    client=$1 engine=$2
     timeout 120 "$B" draw --clients 8 --requests 2000 --pool-size 100000 \
-        --client "$client" >"$T/out" 2>"$T/err" || fail "draw --client $client exited $?"
+        --client "$client" --engine "$engine" >"$T/out" 2>"$T/err" ||
+        fail "draw --client $client --engine $engine exited $?"
     grep -q "($client client)" "$T/out" || fail "draw did not say it used the $client client"
+    grep -q "($engine engine)" "$T/out" || fail "draw did not say it used the $engine engine"
     grep -q "2000 numbers received, all distinct, all in 1..100000" "$T/err" ||
-        fail "draw --client $client: not 2000 distinct numbers"
-    grep -q "(2000 draws, 0 errors" "$T/out" || fail "draw --client $client: not 2000 draws without errors"
+        fail "draw --client $client --engine $engine: not 2000 distinct numbers"
+    grep -q "(2000 draws, 0 errors" "$T/out" ||
+        fail "draw --client $client --engine $engine: not 2000 draws without errors"
 done
 
 timeout 120 "$B" draw --clients 8 --requests 1000 --pool-size 500 >"$T/out" 2>"$T/err"
@@ -50,6 +56,9 @@ fi
 "$B" draw --client carrier-pigeon >"$T/out" 2>"$T/err"
 [ $? = 2 ] || fail "an unknown --client should exit 2"
 grep -q "wire or nng" "$T/err" || fail "an unknown --client should say which are known"
+"$B" draw --engine steam >"$T/out" 2>"$T/err"
+[ $? = 2 ] || fail "an unknown --engine should exit 2"
+grep -q "epoll or nng" "$T/err" || fail "an unknown --engine should say which are known"
 
 timeout 150 "$B" social --clients 4 --seconds 1 >"$T/out" 2>"$T/err" || fail "social exited $?"
 grep -q "wire, one thread" "$T/out" || fail "social did not use the wire client"
@@ -57,4 +66,4 @@ grep -Eq "^durable posts +[0-9]+ calls/s .*, 0 errors" "$T/out" || fail "social 
 grep -Eq "^durable sends +[0-9]+ calls/s .*, 0 errors" "$T/out" || fail "social sends had errors"
 n=$(grep -E "^durable posts " "$T/out" | sed -E 's/.*\(([0-9]+) calls.*/\1/')
 [ "${n:-0}" -gt 0 ] || fail "social made no posts"
-echo "ok: draw wire+nng, exhaustion, vs-redis, bad option, social ($n posts)"
+echo "ok: draw wire+nng x epoll+nng, exhaustion, vs-redis, bad option, social ($n posts)"
