@@ -50,6 +50,7 @@ typedef struct sp_conn {
     uint32_t gen;  /* the id's high half: replies to a closed conn drop */
     int greeted;   /* the peer's handshake has been read and checked */
     int dirty;     /* on the loop's flush list */
+    uint64_t closed_turn;
     uint32_t ev;   /* the epoll events registered */
     uint8_t *in;   /* bytes read, not yet a whole frame */
     size_t in_len, in_cap;
@@ -76,6 +77,10 @@ struct rpc_sp_loop {
     int q_signalled; /* the eventfd was written since the last drain */
     void *spare[SP_SPARE_CALLS]; /* finished call objects (this thread's) */
     int n_spare;
+    uint64_t turn; /* loop turns: a slot closed this turn is not reused in
+                      it, so no event of this turn reaches a new peer */
+    uint8_t rbuf[SP_READ_CHUNK]; /* reads of connections with no partial
+                                    frame land here */
 };
 
 static uint64_t conn_id(const sp_conn *c, uint32_t idx)
@@ -131,6 +136,7 @@ static void conn_close(rpc_sp_loop *l, uint32_t idx, const char *why)
     epoll_ctl(l->ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     c->fd = -1;
+    c->closed_turn = l->turn;
     c->gen++; /* late replies to this id are dropped */
     free(c->in);
     free(c->out);
@@ -161,8 +167,14 @@ static void conn_flush(rpc_sp_loop *l, uint32_t idx)
         c->out_off += (size_t)n;
     }
     size_t left = c->out_len - c->out_off;
-    if (left == 0)
+    if (left == 0) {
         c->out_len = c->out_off = 0;
+        if (c->out_cap > SP_READ_CHUNK) { /* a burst's buffer: give it back */
+            free(c->out);
+            c->out = NULL;
+            c->out_cap = 0;
+        }
+    }
     else if (c->out_off > c->out_cap / 2) {
         memmove(c->out, c->out + c->out_off, left);
         c->out_len = left;
@@ -296,56 +308,80 @@ static int conn_frame(rpc_sp_loop *l, uint32_t idx, const uint8_t *p,
     return 0;
 }
 
-/* Consumes the handshake and every whole frame read so far. */
-static int conn_parse(rpc_sp_loop *l, uint32_t idx)
+/* Consumes the handshake and every whole frame in buf[0..len): returns
+ * how many bytes were used, or -1 when the peer must be dropped. The
+ * connection may be closed on return (a reply it could not buffer). */
+static ssize_t conn_parse(rpc_sp_loop *l, uint32_t idx, const uint8_t *buf,
+                          size_t len)
 {
     sp_conn *c = l->conns[idx];
     size_t off = 0;
     if (!c->greeted) {
-        if (c->in_len < 8)
+        if (len < 8)
             return 0;
-        if (memcmp(c->in, sp_hello, 4) != 0 || c->in[4] != 0 ||
-            c->in[5] != SP_PEER_REQ || c->in[6] != 0 || c->in[7] != 0)
+        if (memcmp(buf, sp_hello, 4) != 0 || buf[4] != 0 ||
+            buf[5] != SP_PEER_REQ || buf[6] != 0 || buf[7] != 0)
             return -1;
         c->greeted = 1;
         off = 8;
     }
-    while (c->in_len - off >= 8 && c->fd >= 0) {
-        uint64_t len = get_be64(c->in + off);
-        if (len > l->recv_max)
+    while (len - off >= 8 && c->fd >= 0) {
+        uint64_t flen = get_be64(buf + off);
+        if (flen > l->recv_max)
             return -1; /* as nng: a frame over the limit drops the peer */
-        if (c->in_len - off - 8 < len)
+        if (len - off - 8 < flen)
             break;
-        if (conn_frame(l, idx, c->in + off + 8, (size_t)len) != 0)
+        if (conn_frame(l, idx, buf + off + 8, (size_t)flen) != 0)
             return -1;
-        off += 8 + (size_t)len;
+        off += 8 + (size_t)flen;
     }
-    if (c->fd < 0)
-        return 0;
-    memmove(c->in, c->in + off, c->in_len - off);
-    c->in_len -= off;
-    return 0;
+    return (ssize_t)off;
 }
 
+/* Reads what the socket has. A connection with no partial frame reads
+ * into the loop's own buffer and keeps only a frame's unread tail, so an
+ * idle connection holds no input memory; one with a partial frame reads
+ * onto it. */
 static void conn_readable(rpc_sp_loop *l, uint32_t idx)
 {
     sp_conn *c = l->conns[idx];
     /* a few reads at most: one busy peer must not starve the others */
     for (int rounds = 0; rounds < 4 && c->fd >= 0; rounds++) {
-        if (grow(&c->in, &c->in_cap, c->in_len + SP_READ_CHUNK) != 0)
+        int shared = c->in_len == 0;
+        if (!shared && grow(&c->in, &c->in_cap, c->in_len + SP_READ_CHUNK) != 0)
             return conn_close(l, idx, "out of memory");
-        size_t room = c->in_cap - c->in_len;
-        ssize_t n = recv(c->fd, c->in + c->in_len, room, 0);
+        uint8_t *dst = shared ? l->rbuf : c->in + c->in_len;
+        size_t room = shared ? sizeof l->rbuf : c->in_cap - c->in_len;
+        ssize_t n = recv(c->fd, dst, room, 0);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return;
         if (n <= 0)
             return conn_close(l, idx, n == 0 ? "peer closed" : strerror(errno));
-        c->in_len += (size_t)n;
-        if (conn_parse(l, idx) != 0)
+        if (!shared)
+            c->in_len += (size_t)n;
+        const uint8_t *buf = shared ? l->rbuf : c->in;
+        size_t len = shared ? (size_t)n : c->in_len;
+        ssize_t used = conn_parse(l, idx, buf, len);
+        if (used < 0)
             return conn_close(l, idx, c->greeted ? "bad or oversized frame"
                                                  : "not an SP REQ peer");
+        if (c->fd < 0)
+            return;
+        size_t left = len - (size_t)used;
+        if (shared && left > 0) {
+            if (grow(&c->in, &c->in_cap, left) != 0)
+                return conn_close(l, idx, "out of memory");
+            memcpy(c->in, buf + used, left);
+        } else if (!shared)
+            memmove(c->in, c->in + used, left);
+        c->in_len = left;
+        if (left == 0) { /* nothing partial: give the memory back */
+            free(c->in);
+            c->in = NULL;
+            c->in_cap = 0;
+        }
         if ((size_t)n < room)
             return; /* a short read: the socket is empty for now */
     }
@@ -355,7 +391,8 @@ static void conn_readable(rpc_sp_loop *l, uint32_t idx)
 static uint32_t conn_slot(rpc_sp_loop *l)
 {
     for (uint32_t i = 0; i < l->n_conns; i++)
-        if (l->conns[i]->fd < 0 && !l->conns[i]->dirty)
+        if (l->conns[i]->fd < 0 && !l->conns[i]->dirty &&
+            l->conns[i]->closed_turn != l->turn)
             return i;
     if (l->n_conns == l->cap_conns) {
         uint32_t cap = l->cap_conns ? l->cap_conns * 2 : 64;
@@ -441,6 +478,7 @@ static void *loop_main(void *arg)
                 timeout = (int)left;
         }
         int n = epoll_wait(l->ep, evs, 256, timeout);
+        l->turn++;
         if (n < 0 && errno != EINTR) {
             sb_error(l->s->name, "%s: epoll_wait: %s", l->url,
                      strerror(errno));
