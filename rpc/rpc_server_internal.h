@@ -98,6 +98,11 @@ int rpc_builtin_register(rpc_server *s);
  * rpc_sp_stop ends the thread and closes the listener and every
  * connection; rpc_sp_free (after stop, or instead) frees. Returns 0 or
  * an nng error (NNG_EADDRINUSE, NNG_EADDRINVAL, NNG_ENOMEM). */
+/* Binds url ("tcp://host:port", port 0 = any) with SO_REUSEADDR and
+ * listens: *fd (non-blocking, close-on-exec) and *port (the bound one).
+ * Returns 0, NNG_EADDRINVAL (not such a URL, or an unknown host),
+ * NNG_EADDRINUSE or NNG_ENOMEM (rpc_tcp_listen.c). */
+int rpc_tcp_listen_fd(const char *url, int *fd, int *port);
 int rpc_sp_listen(rpc_server *s, const char *url, size_t recv_max,
                   rpc_sp_loop **out, int *port);
 int rpc_sp_start(rpc_sp_loop *l);

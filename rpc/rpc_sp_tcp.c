@@ -14,7 +14,6 @@
  * replies made on other threads come back through a queue and an eventfd. */
 #define _GNU_SOURCE /* accept4 */
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -209,9 +208,13 @@ out:
     nng_msg_free(msg);
 }
 
+/* The loop this thread runs, if it is a loop's thread: set by the thread
+ * itself, so no other thread reads a half-written id. */
+static __thread const rpc_sp_loop *this_loop;
+
 static int on_loop(const rpc_sp_loop *l)
 {
-    return l->running && pthread_equal(pthread_self(), l->th);
+    return this_loop == l;
 }
 
 void *rpc_sp_take_spare(rpc_sp_loop *l)
@@ -465,6 +468,7 @@ static void *loop_main(void *arg)
 {
     rpc_sp_loop *l = arg;
     struct epoll_event evs[256];
+    this_loop = l;
     while (!__atomic_load_n(&l->quit, __ATOMIC_ACQUIRE)) {
         int timeout = -1;
         if (l->accept_paused) {
@@ -512,73 +516,8 @@ static void *loop_main(void *arg)
             conn_flush(l, l->dirty[i]);
         l->n_dirty = 0;
     }
+    this_loop = NULL;
     return NULL;
-}
-
-/* Splits "tcp://host:port" ("", "*" or "[v6]" host allowed); 0 or -1. */
-static int split_url(const char *url, char *host, size_t hn, char *port,
-                     size_t pn)
-{
-    if (strncmp(url, "tcp://", 6) != 0)
-        return -1;
-    const char *h = url + 6, *colon = strrchr(h, ':');
-    if (colon == NULL || colon[1] == '\0' || strlen(colon + 1) >= pn)
-        return -1;
-    size_t len = (size_t)(colon - h);
-    if (len >= 2 && h[0] == '[' && h[len - 1] == ']') {
-        h++;
-        len -= 2;
-    }
-    if (len >= hn)
-        return -1;
-    memcpy(host, h, len);
-    host[len] = '\0';
-    if (strcmp(host, "*") == 0)
-        host[0] = '\0';
-    snprintf(port, pn, "%s", colon + 1);
-    return 0;
-}
-
-static int bind_listener(const char *url, int *out_fd, int *out_port)
-{
-    char host[256], port[16];
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV},
-                    *res = NULL;
-    if (split_url(url, host, sizeof host, port, sizeof port) != 0)
-        return NNG_EADDRINVAL;
-    if (getaddrinfo(host[0] ? host : NULL, port, &hints, &res) != 0 ||
-        res == NULL)
-        return NNG_EADDRINVAL;
-    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    0), one = 1, rv = 0;
-    if (fd < 0) {
-        rv = NNG_ENOMEM;
-        goto out;
-    }
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
-        rv = errno == EADDRINUSE ? NNG_EADDRINUSE : NNG_EADDRINVAL;
-        goto out;
-    }
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    if (listen(fd, SOMAXCONN) != 0 ||
-        getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
-        rv = NNG_EADDRINUSE;
-        goto out;
-    }
-    *out_port = ntohs(ss.ss_family == AF_INET6
-                          ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                          : ((struct sockaddr_in *)&ss)->sin_port);
-    *out_fd = fd;
-    fd = -1;
-out:
-    if (fd >= 0)
-        close(fd);
-    freeaddrinfo(res);
-    return rv;
 }
 
 int rpc_sp_listen(rpc_server *s, const char *url, size_t recv_max,
@@ -593,7 +532,7 @@ int rpc_sp_listen(rpc_server *s, const char *url, size_t recv_max,
     l->recv_max = recv_max;
     snprintf(l->url, sizeof l->url, "%s", url);
     pthread_mutex_init(&l->mu, NULL);
-    if ((rv = bind_listener(url, &l->lfd, port)) != 0)
+    if ((rv = rpc_tcp_listen_fd(url, &l->lfd, port)) != 0)
         goto fail;
     l->ep = epoll_create1(EPOLL_CLOEXEC);
     l->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
