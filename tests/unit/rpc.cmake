@@ -15,3 +15,10 @@ set_property(TEST test_rpc_epoll APPEND PROPERTY ENVIRONMENT
 # The hand-written envelope codec against protobuf-c (no sockets).
 sb_test(test_rpc_wire SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_rpc_wire.c
         LIBS sb_echo TIMEOUT 120)
+# The epoll engine against raw TCP peers that misspeak SP (handshakes,
+# limits, backtraces, split/pipelined frames, a peer that never reads,
+# churn, late replies to closed connections, stop with connections open).
+sb_test(test_rpc_sp SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_rpc_sp.c
+        LIBS sb_echo TIMEOUT 120)
+set_property(TEST test_rpc_sp APPEND PROPERTY ENVIRONMENT
+  "LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/unit/test_rpc.lsan:print_suppressions=0")
