@@ -176,7 +176,8 @@ void *rpc_call_alloc(rpc_call *call, size_t size)
 char *rpc_call_strndup(rpc_call *call, const char *str, size_t n)
 {
     char *p = rpc_arena_alloc(&call->arena, n + 1);
-    memcpy(p, str, n);
+    if (n > 0) /* a Call with no method field: str is NULL */
+        memcpy(p, str, n);
     p[n] = '\0';
     return p;
 }
