@@ -238,9 +238,13 @@ void rpc_server_set_serving(rpc_server *s, const char *service, int serving);
 /** Starts the worker threads. Health, ListMethods and Admin/Stats are
  * always served. Returns 0 or an error code. */
 int rpc_server_start(rpc_server *s);
-/** Graceful stop: no new calls, in-flight ones finish (bounded by
- * stop_grace_ms), deferred ones still open get UNAVAILABLE. */
+/** Graceful stop: new calls get UNAVAILABLE, in-flight ones (deferred
+ * ones too) may finish for up to stop_grace_ms, then the listeners and
+ * connections close; a reply made after that is dropped, and the caller
+ * sees its connection close (its client retries or fails). */
 void rpc_server_stop(rpc_server *s);
+/** Stops (if running) and frees the server. Every deferred call must be
+ * finished (rpc_call_finish) before this: a call holds the server. */
 void rpc_server_destroy(rpc_server *s);
 
 /* Inside a handler. */

@@ -33,6 +33,8 @@
 #define SP_OUT_PAUSE (4u << 20)  /* unsent bytes that stop a conn's reads */
 #define SP_ACCEPT_BACKOFF_MS 100 /* out of descriptors: retry accepting */
 #define SP_SPARE_CALLS 64        /* call objects kept for reuse */
+#define SP_HELLO_MS 10000        /* nng's limit for a peer's handshake */
+#define SP_WARN_EVERY_MS 10000   /* one accept warning per this at most */
 
 /* SP handshake: 0x00 'S' 'P' 0x00, our protocol (REP, 0x31), reserved. */
 static const uint8_t sp_hello[8] = {0, 'S', 'P', 0, 0x00, 0x31, 0, 0};
@@ -50,6 +52,7 @@ typedef struct sp_conn {
     int greeted;   /* the peer's handshake has been read and checked */
     int dirty;     /* on the loop's flush list */
     uint64_t closed_turn;
+    int64_t hello_by; /* monotonic ms: the handshake must be in by then */
     uint32_t ev;   /* the epoll events registered */
     uint8_t *in;   /* bytes read, not yet a whole frame */
     size_t in_len, in_cap;
@@ -67,6 +70,9 @@ struct rpc_sp_loop {
     int quit;           /* atomic */
     int accept_paused;  /* EMFILE: the listener is out of the epoll set */
     int64_t accept_at;  /* when to re-add it (monotonic ms) */
+    int64_t warned_at;  /* the last accept warning (monotonic ms) */
+    uint32_t ungreeted; /* open conns whose handshake has not come */
+    int64_t sweep_at;   /* next look for handshakes overdue */
     sp_conn **conns;    /* by index; NULL = free */
     uint32_t n_conns, cap_conns;
     uint32_t *dirty;    /* indices of conns with output to write */
@@ -132,6 +138,8 @@ static void conn_close(rpc_sp_loop *l, uint32_t idx, const char *why)
     if (c->fd < 0)
         return;
     sb_debug(l->s->name, "%s: connection %u closed: %s", l->url, idx, why);
+    if (!c->greeted)
+        l->ungreeted--;
     epoll_ctl(l->ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     c->fd = -1;
@@ -326,6 +334,7 @@ static ssize_t conn_parse(rpc_sp_loop *l, uint32_t idx, const uint8_t *buf,
             buf[5] != SP_PEER_REQ || buf[6] != 0 || buf[7] != 0)
             return -1;
         c->greeted = 1;
+        l->ungreeted--;
         off = 8;
     }
     while (len - off >= 8 && c->fd >= 0) {
@@ -426,12 +435,17 @@ static void accept_all(rpc_sp_loop *l)
                 continue;
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
                 errno == ENOMEM) {
-                sb_warn(l->s->name, "%s: cannot accept: %s (retrying in "
-                        "%d ms)", l->url, strerror(errno),
-                        SP_ACCEPT_BACKOFF_MS);
+                int64_t now = rpc_now_mono_ms();
+                if (l->warned_at == 0 || now - l->warned_at >= SP_WARN_EVERY_MS) {
+                    sb_warn(l->s->name, "%s: cannot accept: %s (retrying "
+                            "every %d ms; said at most every %d s)", l->url,
+                            strerror(errno), SP_ACCEPT_BACKOFF_MS,
+                            SP_WARN_EVERY_MS / 1000);
+                    l->warned_at = now;
+                }
                 epoll_ctl(l->ep, EPOLL_CTL_DEL, l->lfd, NULL);
                 l->accept_paused = 1;
-                l->accept_at = rpc_now_mono_ms() + SP_ACCEPT_BACKOFF_MS;
+                l->accept_at = now + SP_ACCEPT_BACKOFF_MS;
             }
             return;
         }
@@ -445,6 +459,8 @@ static void accept_all(rpc_sp_loop *l)
         sp_conn *c = l->conns[idx];
         c->fd = fd;
         c->greeted = 0;
+        c->hello_by = rpc_now_mono_ms() + SP_HELLO_MS;
+        l->ungreeted++;
         c->ev = EPOLLIN | EPOLLRDHUP;
         struct epoll_event e = {.events = c->ev, .data.u64 = idx};
         if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &e) != 0 ||
@@ -464,23 +480,49 @@ static void accept_all(rpc_sp_loop *l)
 #define EV_LISTENER UINT64_MAX
 #define EV_WAKE (UINT64_MAX - 1)
 
+/* Closes connections whose handshake is overdue (nng gives a peer 10 s
+ * too): a socket that connects and says nothing must not hold a
+ * descriptor for ever. Looked at once a second while any are waiting. */
+static void sweep_hellos(rpc_sp_loop *l, int64_t now)
+{
+    for (uint32_t i = 0; i < l->n_conns && l->ungreeted > 0; i++) {
+        sp_conn *c = l->conns[i];
+        if (c->fd >= 0 && !c->greeted && now >= c->hello_by)
+            conn_close(l, i, "no handshake within 10 s");
+    }
+    l->sweep_at = now + 1000;
+}
+
+/* epoll_wait's timeout: the listener's back-off and the handshake
+ * sweep, whichever comes first; -1 when neither is pending. */
+static int loop_timeout(rpc_sp_loop *l)
+{
+    int64_t now = rpc_now_mono_ms(), next = -1;
+    if (l->accept_paused) {
+        if (now >= l->accept_at) {
+            struct epoll_event e = {.events = EPOLLIN, .data.u64 = EV_LISTENER};
+            epoll_ctl(l->ep, EPOLL_CTL_ADD, l->lfd, &e);
+            l->accept_paused = 0;
+        } else
+            next = l->accept_at;
+    }
+    if (l->ungreeted > 0) {
+        if (now >= l->sweep_at)
+            sweep_hellos(l, now);
+        if (l->ungreeted > 0 && (next < 0 || l->sweep_at < next))
+            next = l->sweep_at;
+    }
+    return next < 0 ? -1 : (int)(next - now);
+}
+
 static void *loop_main(void *arg)
 {
     rpc_sp_loop *l = arg;
     struct epoll_event evs[256];
     this_loop = l;
     while (!__atomic_load_n(&l->quit, __ATOMIC_ACQUIRE)) {
-        int timeout = -1;
-        if (l->accept_paused) {
-            int64_t left = l->accept_at - rpc_now_mono_ms();
-            if (left <= 0) {
-                struct epoll_event e = {.events = EPOLLIN,
-                                        .data.u64 = EV_LISTENER};
-                epoll_ctl(l->ep, EPOLL_CTL_ADD, l->lfd, &e);
-                l->accept_paused = 0;
-            } else
-                timeout = (int)left;
-        }
+        int timeout = l->accept_paused || l->ungreeted > 0 ? loop_timeout(l)
+                                                           : -1;
         int n = epoll_wait(l->ep, evs, 256, timeout);
         l->turn++;
         if (n < 0 && errno != EINTR) {
@@ -534,6 +576,9 @@ int rpc_sp_listen(rpc_server *s, const char *url, size_t recv_max,
     pthread_mutex_init(&l->mu, NULL);
     if ((rv = rpc_tcp_listen_fd(url, &l->lfd, port)) != 0)
         goto fail;
+    char *colon = strrchr(l->url, ':'); /* logs name the bound port */
+    if (colon != NULL)
+        snprintf(colon, sizeof l->url - (size_t)(colon - l->url), ":%d", *port);
     l->ep = epoll_create1(EPOLL_CLOEXEC);
     l->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     struct epoll_event el = {.events = EPOLLIN, .data.u64 = EV_LISTENER},

@@ -425,6 +425,41 @@ static void test_handshake(void **state)
     assert_true(wait_fds(base) <= base);
 }
 
+/* A peer that connects and never finishes its handshake is closed after
+ * 10 s, as nng does; a greeted connection idle as long stays open. */
+static void test_hello_timeout(void **state)
+{
+    fx *f = *state;
+    int good = sp_open(f->port);
+    int mute = tcp_connect(f->port), half = tcp_connect(f->port);
+    assert_int_equal(put(half, req_hello, 5), 0); /* 5 of the 8 bytes */
+    uint8_t h[8];
+    assert_int_equal(get(mute, h, 8), 1); /* the server greets at once */
+    assert_int_equal(get(half, h, 8), 1);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct pollfd pf[2] = {{.fd = mute, .events = POLLIN},
+                           {.fd = half, .events = POLLIN}};
+    int closed = 0;
+    while (closed < 2) { /* both must close, within 9..13 s */
+        assert_true(poll(pf, 2, 13000) > 0);
+        for (int i = 0; i < 2; i++)
+            if (pf[i].fd >= 0 && (pf[i].revents & (POLLIN | POLLHUP))) {
+                assert_int_equal(get(pf[i].fd, h, 1), 0);
+                close(pf[i].fd);
+                pf[i].fd = -1;
+                closed++;
+            }
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) +
+               (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    assert_true(s >= 8.5 && s <= 13.0);
+    send_echo(good, sb_echo_Echo_Echo_METHOD, 0x80000002u, "idle", 2);
+    expect_echo(good, 0x80000002u, "idle", 2);
+    close(good);
+}
+
 /* recv_max is a frame's limit: at it served, one byte over (or a length
  * no machine has) closes the connection. */
 static void test_frame_limit(void **state)
@@ -1025,6 +1060,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_handshake),
+        cmocka_unit_test(test_hello_timeout),
         cmocka_unit_test(test_frame_limit),
         cmocka_unit_test(test_backtrace),
         cmocka_unit_test(test_bad_calls),
