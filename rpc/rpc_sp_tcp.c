@@ -73,7 +73,7 @@ struct rpc_sp_loop {
     int64_t warned_at;  /* the last accept warning (monotonic ms) */
     uint32_t ungreeted; /* open conns whose handshake has not come */
     int64_t sweep_at;   /* next look for handshakes overdue */
-    sp_conn **conns;    /* by index; NULL = free */
+    sp_conn **conns;    /* by index; fd < 0 = free for reuse */
     uint32_t n_conns, cap_conns;
     uint32_t *dirty;    /* indices of conns with output to write */
     uint32_t n_dirty;
