@@ -236,27 +236,22 @@ static void call_free(rpc_call *call)
 }
 
 /* Recycles a finished call into its slot (only ever from the thread that
- * serves the slot: a deferred call has left its slot), else frees it. */
+ * serves the slot: a deferred call has left its slot) or into its epoll
+ * loop's cache (only on the loop's thread), else frees it. */
 static void call_put(rpc_call *call)
 {
     rpc_slot *slot = call->slot;
     rpc_sp_loop *sp = call->sp;
-    if (sp != NULL && call->msg == NULL) { /* the loop keeps it, if here */
-        rpc_arena_reset(&call->arena);
-        rpc_arena keep = call->arena;
-        memset(call, 0, sizeof *call);
-        call->arena = keep;
-        if (!rpc_sp_keep_spare(sp, call))
-            call_free(call);
-        return;
-    }
-    if (slot == NULL || slot->spare != NULL || call->msg != NULL)
+    if (call->msg != NULL || (sp == NULL && (slot == NULL || slot->spare)))
         return call_free(call);
     rpc_arena_reset(&call->arena);
     rpc_arena keep = call->arena;
     memset(call, 0, sizeof *call);
     call->arena = keep;
-    slot->spare = call;
+    if (sp == NULL)
+        slot->spare = call;
+    else if (!rpc_sp_keep_spare(sp, call))
+        call_free(call);
 }
 
 /* ---- replies ---- */

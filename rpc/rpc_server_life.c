@@ -55,11 +55,10 @@ static void bound_url(rpc_listen_ent *e, const char *url)
     if (strstr(url, "tcp://") == NULL)
         return;
     int port = 0;
-    if (e->sp == NULL &&
-        nng_listener_get_int(e->l, NNG_OPT_TCP_BOUND_PORT, &port) != 0)
-        return;
     if (e->sp != NULL)
         port = e->sp_port;
+    else if (nng_listener_get_int(e->l, NNG_OPT_TCP_BOUND_PORT, &port) != 0)
+        return;
     char *colon = strrchr(e->url, ':');
     if (colon != NULL && colon > strstr(e->url, "://") + 2)
         snprintf(colon, sizeof e->url - (size_t)(colon - e->url), ":%d", port);
