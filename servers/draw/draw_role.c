@@ -55,8 +55,10 @@ int draw_role_start(const draw_role_config *cfg, draw_role **out)
     if ((r = calloc(1, sizeof *r)) == NULL)
         return RPC_RESOURCE_EXHAUSTED;
     sc.workers = cfg->workers;
-    /* Draw runs inline and never holds its context (a parked draw takes
-     * its own), so a few contexts keep nng's task threads fed; 64 made
+    /* For nng's rep0 (--draw-engine nng, and any ipc:// or tls+tcp://
+     * listener): Draw runs inline and never holds its context (a parked
+     * draw takes its own), so a few contexts keep nng's task threads fed;
+     * 64 made
      * 75 k draws/s where 8 made 86 k (sb-bench draw, 50 clients, 4
      * alternating pairs; docs/benchmarks.md). */
     sc.contexts = cfg->contexts > 0 ? cfg->contexts : DRAW_DEFAULT_CONTEXTS;
