@@ -17,6 +17,7 @@
 #include <nng/protocol/reqrep0/req.h>
 
 #include "echo_service.h"
+#include "rpc_raw.h"
 #include "health.sb.h"
 #include "rpc.pb-c.h"
 
@@ -252,24 +253,6 @@ static void test_deadline_and_unknown(void **state)
     srv_stop(&x);
 }
 
-/* Sends raw bytes on a plain req0 socket; returns the Reply or NULL. */
-static Sb__Rpc__Reply *raw_call(nng_socket s, const void *buf, size_t len)
-{
-    nng_msg *m;
-    assert_int_equal(nng_msg_alloc(&m, len), 0);
-    memcpy(nng_msg_body(m), buf, len);
-    if (nng_sendmsg(s, m, 0) != 0) {
-        nng_msg_free(m);
-        return NULL;
-    }
-    if (nng_recvmsg(s, &m, 0) != 0)
-        return NULL;
-    Sb__Rpc__Reply *r =
-        sb__rpc__reply__unpack(NULL, nng_msg_len(m), nng_msg_body(m));
-    nng_msg_free(m);
-    return r;
-}
-
 static void test_bad_frames(void **state)
 {
     srv x;
@@ -284,7 +267,7 @@ static void test_bad_frames(void **state)
     uint8_t junk[512];
     rpc_random_bytes(junk, sizeof junk);
     junk[0] = 0xff; /* field 31, wire type 7: never valid */
-    Sb__Rpc__Reply *r = raw_call(raw, junk, sizeof junk);
+    Sb__Rpc__Reply *r = rpc_raw_call(raw, junk, sizeof junk);
     assert_non_null(r);
     assert_int_equal(r->code, RPC_INVALID_ARGUMENT);
     sb__rpc__reply__free_unpacked(r, NULL);
@@ -296,7 +279,7 @@ static void test_bad_frames(void **state)
     call.body.data = body;
     call.body.len = sizeof body;
     size_t n = sb__rpc__call__pack(&call, frame);
-    r = raw_call(raw, frame, n - 10);
+    r = rpc_raw_call(raw, frame, n - 10);
     assert_non_null(r);
     assert_int_equal(r->code, RPC_INVALID_ARGUMENT);
     sb__rpc__reply__free_unpacked(r, NULL);
@@ -305,7 +288,7 @@ static void test_bad_frames(void **state)
     add.delta = 5;
     call.body.len = sb__echo__add_request__pack(&add, body);
     n = sb__rpc__call__pack(&call, frame);
-    r = raw_call(raw, frame, n);
+    r = rpc_raw_call(raw, frame, n);
     assert_non_null(r);
     assert_int_equal(r->code, RPC_INVALID_ARGUMENT);
     assert_non_null(strstr(r->message, "sb.echo.EchoRequest"));
@@ -327,7 +310,7 @@ static void test_bad_frames(void **state)
         call.method = "sb.health.Health/Check";
         call.body.len = 2 + strs[i].len;
         n = sb__rpc__call__pack(&call, frame);
-        r = raw_call(raw, frame, n);
+        r = rpc_raw_call(raw, frame, n);
         assert_non_null(r);
         assert_int_equal(r->code, strs[i].code);
         if (strs[i].code != RPC_OK)
@@ -337,7 +320,7 @@ static void test_bad_frames(void **state)
     /* 2 MiB is over the 1 MiB limit: dropped, no reply */
     size_t big = 2 * 1024 * 1024;
     uint8_t *huge = calloc(1, big);
-    assert_null(raw_call(raw, huge, big));
+    assert_null(rpc_raw_call(raw, huge, big));
     free(huge);
     nng_close(raw);
     /* and the server still serves good calls */

@@ -28,6 +28,7 @@
 #include <nng/protocol/reqrep0/req.h>
 
 #include "echo_service.h"
+#include "rpc_raw.h"
 #include "rpc.pb-c.h"
 
 #define IO_MS 2000 /* every wait on a socket is bounded by this */
@@ -564,24 +565,6 @@ static void test_backtrace(void **state)
     assert_true(wait_fds(base) <= base);
 }
 
-/* Sends payload as one REQ message on s; the Reply, or NULL. */
-static Sb__Rpc__Reply *nng_raw_call(nng_socket s, const void *p, size_t n)
-{
-    nng_msg *m;
-    assert_int_equal(nng_msg_alloc(&m, n), 0);
-    memcpy(nng_msg_body(m), p, n);
-    if (nng_sendmsg(s, m, 0) != 0) {
-        nng_msg_free(m);
-        return NULL;
-    }
-    if (nng_recvmsg(s, &m, 0) != 0)
-        return NULL;
-    Sb__Rpc__Reply *r =
-        sb__rpc__reply__unpack(NULL, nng_msg_len(m), nng_msg_body(m));
-    nng_msg_free(m);
-    return r;
-}
-
 /* Calls that do not decode or name no method get the same Reply (code
  * and message) from the epoll engine as from nng's rep0. */
 static void test_bad_calls(void **state)
@@ -619,7 +602,7 @@ static void test_bad_calls(void **state)
         assert_int_equal(put(fd, buf, len), 0);
         free(buf);
         Sb__Rpc__Reply *r = read_reply(fd, &bt, 1);
-        Sb__Rpc__Reply *want = nng_raw_call(req, cases[i].p, cases[i].n);
+        Sb__Rpc__Reply *want = rpc_raw_call(req, cases[i].p, cases[i].n);
         assert_non_null(r);
         assert_non_null(want);
         assert_int_equal(bt, id);
