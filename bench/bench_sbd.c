@@ -23,20 +23,6 @@ void bench_sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Whether something accepts on 127.0.0.1:port. */
-static int port_accepts(int port)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET,
-	                        .sin_port = htons((uint16_t)port)};
-	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
-	if (fd < 0)
-		return 0;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-	close(fd);
-	return ok;
-}
-
 pid_t bench_start_sbd(const char *sbd, const char *dir, int *port)
 {
 	char data[300], ps[16], log[300];
@@ -64,7 +50,7 @@ pid_t bench_start_sbd(const char *sbd, const char *dir, int *port)
 	for (int i = 0; i < 300; i++) {
 		if (waitpid(pid, NULL, WNOHANG) == pid)
 			return -1;
-		if (port_accepts(*port))
+		if (sb_port_accepts(*port))
 			return pid;
 		bench_sleep_ms(100);
 	}

@@ -19,20 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static int port_accepts(int port)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET,
-	                        .sin_port = htons((uint16_t)port)};
-	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
-
-	if (fd < 0)
-		return 0;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-	close(fd);
-	return ok;
-}
-
 static void sleep_ms(int ms)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -92,7 +78,7 @@ int tsp_start(tsp_sbd *s)
 			s->pid = 0;
 			return -1;
 		}
-		if (port_accepts(s->port))
+		if (sb_port_accepts(s->port))
 			return 0;
 		sleep_ms(100);
 	}

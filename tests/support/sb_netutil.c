@@ -23,8 +23,9 @@ int sb_free_port(void)
     return port;
 }
 
-/* Whether port can be bound on 127.0.0.1 right now. */
-static int port_free(int port)
+/* Whether a fresh TCP socket can bind (connect = 0) or connect (1) to
+ * 127.0.0.1:port right now. */
+static int loopback_try(int port, int connect_it)
 {
     struct sockaddr_in a = {.sin_family = AF_INET,
                             .sin_port = htons((uint16_t)port)};
@@ -33,7 +34,8 @@ static int port_free(int port)
     if (fd < 0)
         return 0;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    ok = (connect_it ? connect(fd, (struct sockaddr *)&a, sizeof a)
+                     : bind(fd, (struct sockaddr *)&a, sizeof a)) == 0;
     close(fd);
     return ok;
 }
@@ -46,9 +48,14 @@ int sb_free_port_range(int n)
         int p = 10000 + (int)(rand_r(&seed) % 22000u), ok = 1;
 
         for (int i = 0; i < n && ok; i++)
-            ok = port_free(p + i);
+            ok = loopback_try(p + i, 0);
         if (ok)
             return p;
     }
     return -1;
+}
+
+int sb_port_accepts(int port)
+{
+    return loopback_try(port, 1);
 }

@@ -17,4 +17,8 @@ int sb_free_port(void);
  * random tries found none. */
 int sb_free_port_range(int n);
 
+/** Whether something accepts a TCP connection on 127.0.0.1:port right
+ * now (a server started by the caller is up): 1 or 0. */
+int sb_port_accepts(int port);
+
 #endif

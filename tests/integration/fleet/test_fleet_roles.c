@@ -24,6 +24,7 @@
 #include "fleet_proc.h"
 #include "sb.h"
 #include "test_social_proc.h"
+#include "sb_netutil.h"
 
 typedef struct roles {
 	tsp_sbd s;          /* temp dir and base port P */
@@ -47,26 +48,12 @@ static pid_t spawn(const roles *r, const char *name, char *const argv[])
 	_exit(127);
 }
 
-static int accepts(int port)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET,
-	                        .sin_port = htons((uint16_t)port)};
-	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
-
-	if (fd < 0)
-		return 0;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-	close(fd);
-	return ok;
-}
-
 /* Waits (<= 20 s) until 127.0.0.1:port accepts. */
 static void wait_port(int port)
 {
-	for (int i = 0; i < 200 && !accepts(port); i++)
+	for (int i = 0; i < 200 && !sb_port_accepts(port); i++)
 		fp_sleep_ms(100);
-	assert_true(accepts(port));
+	assert_true(sb_port_accepts(port));
 }
 
 static void stop(pid_t pid)

@@ -23,20 +23,7 @@
 #include "fleet_proc.h"
 #include "sb.h"
 #include "test_social_proc.h"
-
-static int accepts(int port)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET,
-	                        .sin_port = htons((uint16_t)port)};
-	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
-
-	if (fd < 0)
-		return 0;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-	close(fd);
-	return ok;
-}
+#include "sb_netutil.h"
 
 /* sbd all with a 1 s idle grace; s->pid leads its own process group. */
 static int start_sbd_idle(tsp_sbd *s, const char *idle_ms,
@@ -67,7 +54,7 @@ static int start_sbd_idle(tsp_sbd *s, const char *idle_ms,
 	for (int i = 0; i < 300; i++) {
 		if (waitpid(s->pid, NULL, WNOHANG) == s->pid)
 			return -1;
-		if (accepts(s->port))
+		if (sb_port_accepts(s->port))
 			return 0;
 		fp_sleep_ms(100);
 	}
