@@ -313,6 +313,15 @@ static void test_every_kind_local_and_remote(void **state)
 
 /* ---- retries ------------------------------------------------------------- */
 
+/* ann and ben registered, logged in (tokens "Tann", "Tben") and friends. */
+static void ann_and_ben_friends(svc *s)
+{
+	assert_int_equal(reg_login(&s->t, "ann"), STORE_OK);
+	assert_int_equal(reg_login(&s->t, "ben"), STORE_OK);
+	assert_int_equal(wr(&s->t, STORE_OP_INVITE, "Tann", "ben", NULL), STORE_OK);
+	assert_int_equal(wr(&s->t, STORE_OP_ACCEPT, "Tben", "ann", NULL), STORE_OK);
+}
+
 static void test_same_request_id_applied_once(void **state)
 {
 	svc s;
@@ -321,10 +330,7 @@ static void test_same_request_id_applied_once(void **state)
 
 	(void)state;
 	svc_start(&s);
-	assert_int_equal(reg_login(&s.t, "ann"), STORE_OK);
-	assert_int_equal(reg_login(&s.t, "ben"), STORE_OK);
-	assert_int_equal(wr(&s.t, STORE_OP_INVITE, "Tann", "ben", NULL), STORE_OK);
-	assert_int_equal(wr(&s.t, STORE_OP_ACCEPT, "Tben", "ann", NULL), STORE_OK);
+	ann_and_ben_friends(&s);
 	rpc_random_bytes(id, sizeof id);
 	uint64_t seq = 0;
 	for (int i = 0; i < 3; i++) {
@@ -379,10 +385,7 @@ static void test_async_writes_share_commits(void **state)
 
 	(void)state;
 	svc_start(&s);
-	assert_int_equal(reg_login(&s.t, "ann"), STORE_OK);
-	assert_int_equal(reg_login(&s.t, "ben"), STORE_OK);
-	assert_int_equal(wr(&s.t, STORE_OP_INVITE, "Tann", "ben", NULL), STORE_OK);
-	assert_int_equal(wr(&s.t, STORE_OP_ACCEPT, "Tben", "ann", NULL), STORE_OK);
+	ann_and_ben_friends(&s);
 	store_writer_get_stats(s.t.w, &st);
 	uint64_t b0 = st.batches;
 	for (int i = 0; i < NASYNC; i++) {
@@ -438,10 +441,7 @@ static void test_write_batch(void **state)
 
 	(void)state;
 	svc_start(&s);
-	assert_int_equal(reg_login(&s.t, "ann"), STORE_OK);
-	assert_int_equal(reg_login(&s.t, "ben"), STORE_OK);
-	assert_int_equal(wr(&s.t, STORE_OP_INVITE, "Tann", "ben", NULL), STORE_OK);
-	assert_int_equal(wr(&s.t, STORE_OP_ACCEPT, "Tben", "ann", NULL), STORE_OK);
+	ann_and_ben_friends(&s);
 	assert_int_equal(rpc_client_open(&c, rpc_server_url(s.srv, 0), NULL), 0);
 	memset(big, 'a', sizeof big - 1);
 	const char *tokens[4] = {"Tann", "Tnobody", "Tann", "Tann"};
@@ -524,10 +524,7 @@ static void test_async_batch_results(void **state)
 
 	(void)state;
 	svc_start(&s);
-	assert_int_equal(reg_login(&s.t, "ann"), STORE_OK);
-	assert_int_equal(reg_login(&s.t, "ben"), STORE_OK);
-	assert_int_equal(wr(&s.t, STORE_OP_INVITE, "Tann", "ben", NULL), STORE_OK);
-	assert_int_equal(wr(&s.t, STORE_OP_ACCEPT, "Tben", "ann", NULL), STORE_OK);
+	ann_and_ben_friends(&s);
 	for (int i = 0; i < 64; i++) {
 		ops[i] = (store_wop){.kind = STORE_OP_POST, .token = store_s("Tann"),
 		                     .text = store_s("ok"), .done = async_done,
