@@ -70,7 +70,8 @@ static void check_numbers(dload *l, const uint32_t *nums, size_t n)
     for (size_t i = 0; i < n; i++) {
         uint32_t v = nums[i], zero = 0;
         if (v == 0 || v > l->size) {
-            atomic_compare_exchange_strong(&l->out_of_range, &zero, v == 0 ? UINT32_MAX : v);
+            atomic_compare_exchange_strong(&l->out_of_range, &zero,
+                                           v == 0 ? UINT32_MAX : v);
             atomic_store(&l->stop, 1);
             continue;
         }
@@ -192,7 +193,8 @@ static void wire_reply(void *arg, int conn, const Sb__Rpc__Reply *rep)
     Sb__Draw__DrawReply *dr = NULL;
 
     if (rep->code == SB__RPC__CODE__OK &&
-        (dr = sb__draw__draw_reply__unpack(NULL, rep->body.len, rep->body.data)) != NULL &&
+        (dr = sb__draw__draw_reply__unpack(NULL, rep->body.len,
+                                           rep->body.data)) != NULL &&
         dr->n_numbers == l->sh.count) {
         l->calls++;
         atomic_fetch_add(&l->calls_live, 1);
@@ -304,7 +306,8 @@ static int run_draw(const char *url, const draw_shape *sh, uint32_t size,
 
     pthread_mutex_init(&l.mu, NULL);
     pthread_cond_init(&l.cv, NULL);
-    if ((sh->nng_client ? run_nng(url, &l, &start) : run_wire(url, &l, &start)) != 0)
+    if ((sh->nng_client ? run_nng(url, &l, &start)
+                        : run_wire(url, &l, &start)) != 0)
         goto out;
     r->name = "draw";
     r->seconds = (double)(rpc_now_mono_us() - start) / 1e6;
@@ -317,14 +320,20 @@ static int run_draw(const char *url, const draw_shape *sh, uint32_t size,
         fprintf(stderr, "sb-bench draw: %llu failed calls, first: %s\n",
                 (unsigned long long)l.errors, l.first_error);
     if (atomic_load(&l.dup) != 0) {
-        fprintf(stderr, "sb-bench draw: DUPLICATE: number %u was received "
-                        "twice\n", atomic_load(&l.dup));
+        fprintf(stderr,
+                "sb-bench draw: DUPLICATE: number %u was received "
+                "twice\n",
+                atomic_load(&l.dup));
         rc = 1;
     }
     if (atomic_load(&l.out_of_range) != 0) {
-        fprintf(stderr, "sb-bench draw: OUT OF RANGE: number %u is not in "
-                        "1..%u\n", atomic_load(&l.out_of_range) == UINT32_MAX
-                        ? 0 : atomic_load(&l.out_of_range), l.size);
+        fprintf(stderr,
+                "sb-bench draw: OUT OF RANGE: number %u is not in "
+                "1..%u\n",
+                atomic_load(&l.out_of_range) == UINT32_MAX
+                    ? 0
+                    : atomic_load(&l.out_of_range),
+                l.size);
         rc = 1;
     }
     if (rc == 0 && l.errors > 0)
@@ -387,22 +396,35 @@ static int parse(int argc, char **argv, draw_opts *o)
             usage();
             return 1;
         }
-        if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "--vs-redis") == 0) {
+        if (strcmp(argv[i], "--json") == 0 ||
+            strcmp(argv[i], "--vs-redis") == 0) {
             *(argv[i][2] == 'j' ? &o->sh.json : &o->vs_redis) = 1;
             continue;
         }
-        if ((r = bench_flag_int(argc, argv, &i, "--clients", 1, 1024, &clients)) == 0 &&
-            (r = bench_flag_int(argc, argv, &i, "--seconds", 1, 3600, &seconds)) == 0 &&
-            (r = bench_flag_int(argc, argv, &i, "--requests", 1, 1000000000, &requests)) == 0 &&
-            (r = bench_flag_int(argc, argv, &i, "--count", 1, DRAW_DEFAULT_MAX_COUNT, &count)) == 0 &&
-            (r = bench_flag_int(argc, argv, &i, "--pool-size", 1, DRAW_MAX_SIZE, &o->pool_size)) == 0 &&
-            (r = bench_flag_int(argc, argv, &i, "--workers", 1, 256, &o->workers)) == 0 &&
-            (r = bench_flag_int(argc, argv, &i, "--contexts", 1, 1024, &o->contexts)) == 0 &&
-            (r = bench_flag_int(argc, argv, &i, "--rounds", 1, 100, &o->rounds)) == 0 &&
-            (r = bench_flag_int(argc, argv, &i, "--block", 1, 1 << 24, &o->block)) == 0 &&
-            (r = bench_flag_int(argc, argv, &i, "--block-max", 1, 1 << 24, &o->block_max)) == 0 &&
-            (r = bench_flag_int(argc, argv, &i, "--redis-port", 1, 65535, &o->redis_port)) == 0 &&
-            (r = bench_flag_str(argc, argv, &i, "--endpoint", &o->endpoint)) == 0 &&
+        if ((r = bench_flag_int(argc, argv, &i, "--clients", 1, 1024,
+                                &clients)) == 0 &&
+            (r = bench_flag_int(argc, argv, &i, "--seconds", 1, 3600,
+                                &seconds)) == 0 &&
+            (r = bench_flag_int(argc, argv, &i, "--requests", 1, 1000000000,
+                                &requests)) == 0 &&
+            (r = bench_flag_int(argc, argv, &i, "--count", 1,
+                                DRAW_DEFAULT_MAX_COUNT, &count)) == 0 &&
+            (r = bench_flag_int(argc, argv, &i, "--pool-size", 1, DRAW_MAX_SIZE,
+                                &o->pool_size)) == 0 &&
+            (r = bench_flag_int(argc, argv, &i, "--workers", 1, 256,
+                                &o->workers)) == 0 &&
+            (r = bench_flag_int(argc, argv, &i, "--contexts", 1, 1024,
+                                &o->contexts)) == 0 &&
+            (r = bench_flag_int(argc, argv, &i, "--rounds", 1, 100,
+                                &o->rounds)) == 0 &&
+            (r = bench_flag_int(argc, argv, &i, "--block", 1, 1 << 24,
+                                &o->block)) == 0 &&
+            (r = bench_flag_int(argc, argv, &i, "--block-max", 1, 1 << 24,
+                                &o->block_max)) == 0 &&
+            (r = bench_flag_int(argc, argv, &i, "--redis-port", 1, 65535,
+                                &o->redis_port)) == 0 &&
+            (r = bench_flag_str(argc, argv, &i, "--endpoint", &o->endpoint)) ==
+                0 &&
             (r = bench_flag_str(argc, argv, &i, "--client", &client)) == 0 &&
             (r = bench_flag_str(argc, argv, &i, "--engine", &engine)) == 0) {
             fprintf(stderr, "sb-bench draw: unknown option '%s' (try --help)\n",
@@ -443,15 +465,15 @@ static void print_draw(const bench_result *r, uint64_t numbers,
 {
     double nps = r->seconds > 0 ? (double)numbers / r->seconds : 0;
     if (sh->json) {
-        printf("{\"name\":\"draw\",\"clients\":%d,\"count\":%u,\"seconds\":%.3f,"
-               "\"draws\":%llu,\"errors\":%llu,\"draws_per_s\":%.1f,"
-               "\"numbers\":%llu,\"numbers_per_s\":%.1f,\"p50_us\":%lld,"
-               "\"p90_us\":%lld,\"p99_us\":%lld,\"max_us\":%lld}\n",
-               sh->clients, sh->count, r->seconds,
-               (unsigned long long)r->calls, (unsigned long long)r->errors,
-               r->calls_per_s, (unsigned long long)numbers, nps,
-               (long long)r->p50_us, (long long)r->p90_us,
-               (long long)r->p99_us, (long long)r->max_us);
+        printf(
+            "{\"name\":\"draw\",\"clients\":%d,\"count\":%u,\"seconds\":%.3f,"
+            "\"draws\":%llu,\"errors\":%llu,\"draws_per_s\":%.1f,"
+            "\"numbers\":%llu,\"numbers_per_s\":%.1f,\"p50_us\":%lld,"
+            "\"p90_us\":%lld,\"p99_us\":%lld,\"max_us\":%lld}\n",
+            sh->clients, sh->count, r->seconds, (unsigned long long)r->calls,
+            (unsigned long long)r->errors, r->calls_per_s,
+            (unsigned long long)numbers, nps, (long long)r->p50_us,
+            (long long)r->p90_us, (long long)r->p99_us, (long long)r->max_us);
         return;
     }
     printf("draw: %d clients, count %u: %.0f draws/s, %.0f numbers/s, p50 "
@@ -465,8 +487,8 @@ static void print_draw(const bench_result *r, uint64_t numbers,
 
 /* The draw rounds, alternating with the Redis servers' when there are
  * any; fills r and numbers. 0, 1 (a check or calls failed), -1. */
-static int run_rounds(const char *url, const draw_opts *o,
-                      bench_redis_set *rs, bench_result *r, uint64_t *numbers)
+static int run_rounds(const char *url, const draw_opts *o, bench_redis_set *rs,
+                      bench_result *r, uint64_t *numbers)
 {
     uint32_t size = 0;
     _Atomic uint64_t *seen = NULL;
@@ -490,8 +512,10 @@ static int run_rounds(const char *url, const draw_opts *o,
         }
     }
     if (rc == 0 && !o->sh.json)
-        fprintf(stderr, "draw: %llu numbers received, all distinct, all in "
-                        "1..%u\n", (unsigned long long)*numbers, size);
+        fprintf(stderr,
+                "draw: %llu numbers received, all distinct, all in "
+                "1..%u\n",
+                (unsigned long long)*numbers, size);
     free(seen);
     return rc;
 }
@@ -517,8 +541,8 @@ int bench_draw_main(int argc, char **argv)
                                .nng_tcp = o.nng_engine,
                                .block = (uint32_t)o.block,
                                .block_max = (uint32_t)o.block_max};
-        if (mkdtemp(dir) == NULL || (dc.data_dir = dir,
-                                     draw_role_start(&dc, &role)) != 0) {
+        if (mkdtemp(dir) == NULL ||
+            (dc.data_dir = dir, draw_role_start(&dc, &role)) != 0) {
             fprintf(stderr, "sb-bench draw: cannot start the draw server\n");
             return 1;
         }
@@ -528,20 +552,23 @@ int bench_draw_main(int argc, char **argv)
         goto out;
     have_redis = o.vs_redis;
     if (!o.sh.json)
-        printf("sb-bench draw: %d clients (%s client), count %u, %s on %s%s%s\n",
-               o.sh.clients, o.sh.nng_client ? "nng" : "wire", o.sh.count,
-               o.sh.requests ? "by requests" : "by time", url,
-               role == NULL ? "" : o.nng_engine ? " (nng engine)"
-                                                : " (epoll engine)",
-               have_redis ? ", alternating with Redis" : "");
+        printf(
+            "sb-bench draw: %d clients (%s client), count %u, %s on %s%s%s\n",
+            o.sh.clients, o.sh.nng_client ? "nng" : "wire", o.sh.count,
+            o.sh.requests ? "by requests" : "by time", url,
+            role == NULL   ? ""
+            : o.nng_engine ? " (nng engine)"
+                           : " (epoll engine)",
+            have_redis ? ", alternating with Redis" : "");
     int dr = run_rounds(url, &o, have_redis ? &rs : NULL, &r, &numbers);
     if (role != NULL) {
         draw_pool_status ps;
         draw_pool_status_get(draw_role_pool(role), &ps);
-        fprintf(stderr, "draw: server pool: block %u (max %u), %llu mark "
-                "commits (fsyncs), %llu draws waited for one\n", ps.block_now,
-                ps.block,
-                (unsigned long long)ps.reserves, (unsigned long long)ps.waits);
+        fprintf(stderr,
+                "draw: server pool: block %u (max %u), %llu mark "
+                "commits (fsyncs), %llu draws waited for one\n",
+                ps.block_now, ps.block, (unsigned long long)ps.reserves,
+                (unsigned long long)ps.waits);
     }
     if (dr < 0) {
         fprintf(stderr, "sb-bench draw: the run could not start or a Redis "

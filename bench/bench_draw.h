@@ -14,7 +14,7 @@ typedef struct draw_shape {
     int64_t requests; /* total calls over all clients; 0 = by time */
     uint32_t count;   /* numbers per call (INCRBY amount for Redis) */
     int json;
-    int nng_client;   /* draw side: nng clients instead of the wire client */
+    int nng_client; /* draw side: nng clients instead of the wire client */
 } draw_shape;
 
 /** A redis-server this process started (pid > 0), or one it was given. */

@@ -55,8 +55,10 @@ int bench_redis_start(bench_redis *r, int aof_always)
     memset(r, 0, sizeof *r);
     snprintf(r->dir, sizeof r->dir, "/tmp/sb-bench-redis.XXXXXX");
     if (mkdtemp(r->dir) == NULL || (r->port = sb_free_port()) < 0) {
-        fprintf(stderr, "sb-bench draw: cannot make a temp dir or find a "
-                        "free port: %s\n", strerror(errno));
+        fprintf(stderr,
+                "sb-bench draw: cannot make a temp dir or find a "
+                "free port: %s\n",
+                strerror(errno));
         return -1;
     }
     snprintf(port, sizeof port, "%d", r->port);
@@ -176,8 +178,10 @@ int bench_redis_run(int port, const draw_shape *sh, const char *name,
         cs[i].fd = -1;
     for (int i = 0; i < sh->clients; i++) {
         if ((cs[i].fd = dial(port)) < 0) {
-            fprintf(stderr, "sb-bench draw: cannot connect to Redis on "
-                            "127.0.0.1:%d\n", port);
+            fprintf(stderr,
+                    "sb-bench draw: cannot connect to Redis on "
+                    "127.0.0.1:%d\n",
+                    port);
             goto out;
         }
         live++;
@@ -276,7 +280,8 @@ void bench_redis_set_print(const bench_redis_set *s, double draws_per_s,
         bench_result_print(r, json);
         if (json)
             printf("{\"name\":\"ratio\",\"vs\":\"%s\",\"draw_over_redis\":"
-                   "%.3f}\n", s->names[i], ratio);
+                   "%.3f}\n",
+                   s->names[i], ratio);
         else
             printf("ratio      draw/%s calls/s = %.3f\n", s->names[i], ratio);
     }

@@ -312,8 +312,7 @@ static void print_cpu(const char *name, int64_t cpu, const bench_result *r,
 {
     double per = r->calls ? (double)cpu / (double)r->calls : 0;
     if (json)
-        printf("{\"name\":\"%s-cpu\",\"cpu_us_per_call\":%.2f}\n", name,
-               per);
+        printf("{\"name\":\"%s-cpu\",\"cpu_us_per_call\":%.2f}\n", name, per);
     else
         printf("%-15s %.2f us CPU per call (CPU time of the clients and the "
                "server together)\n",
@@ -359,9 +358,15 @@ typedef struct rpc_args {
 /* Returns -1 to go on, else the exit code (help shown, or a bad flag). */
 static int parse_args(int argc, char **argv, rpc_args *a)
 {
-    *a = (rpc_args){.clients = 16, .seconds = 5, .payload = 32,
-                    .workers = 2, .rounds = 3, .contexts = 64,
-                    .run_fw = 1, .run_rw = 1, .server_process = 1};
+    *a = (rpc_args){.clients = 16,
+                    .seconds = 5,
+                    .payload = 32,
+                    .workers = 2,
+                    .rounds = 3,
+                    .contexts = 64,
+                    .run_fw = 1,
+                    .run_rw = 1,
+                    .server_process = 1};
     for (int i = 1; i < argc; i++) {
         int r = 0;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -401,8 +406,7 @@ static int parse_args(int argc, char **argv, rpc_args *a)
                                 &a->contexts)) == 0 &&
             (r = bench_flag_int(argc, argv, &i, "--rounds", 1, 100,
                                 &a->rounds)) == 0) {
-            fprintf(stderr,
-                    "sb-bench rpc: unknown option '%s' (try --help)\n",
+            fprintf(stderr, "sb-bench rpc: unknown option '%s' (try --help)\n",
                     argv[i]);
             return 2;
         }
@@ -491,9 +495,9 @@ int bench_rpc_main(int argc, char **argv)
                              .workers = (int)a.workers,
                              .contexts = (int)a.contexts};
     /* the child is forked before this process starts any nng thread */
-    rv = a.server_process ? srv_proc_start(&sp, &cfg, a.on_workers,
-                                           (int)a.contexts)
-                          : bench_fw_server_start(&s, &e, &cfg, a.on_workers);
+    rv = a.server_process
+             ? srv_proc_start(&sp, &cfg, a.on_workers, (int)a.contexts)
+             : bench_fw_server_start(&s, &e, &cfg, a.on_workers);
     if (rv == 1)
         return 0; /* the servers' child, done serving */
     if (rv != 0) {
@@ -506,15 +510,14 @@ int bench_rpc_main(int argc, char **argv)
         printf("sb-bench rpc: %ld clients, %ld rounds of %ld s, %ld-byte "
                "payload, %ld workers, %ld contexts, Echo on %s, %s "
                "clients, servers in %s\n",
-               a.clients, a.rounds, a.seconds, a.payload, a.workers,
-               a.contexts, a.on_workers ? "the workers" : "nng's thread",
+               a.clients, a.rounds, a.seconds, a.payload, a.workers, a.contexts,
+               a.on_workers ? "the workers" : "nng's thread",
                a.sync ? "sync (a thread each)" : "async",
                a.server_process ? "a child process" : "this process");
-    int bad = a.server_process
-                  ? run_rounds(&a, sp.fw_url, sp.raw_url, &sp, &fw, &raw,
-                               &fw_cpu, &raw_cpu)
-                  : run_rounds(&a, rpc_server_url(s, 0), NULL, NULL, &fw,
-                               &raw, &fw_cpu, &raw_cpu);
+    int bad = a.server_process ? run_rounds(&a, sp.fw_url, sp.raw_url, &sp, &fw,
+                                            &raw, &fw_cpu, &raw_cpu)
+                               : run_rounds(&a, rpc_server_url(s, 0), NULL,
+                                            NULL, &fw, &raw, &fw_cpu, &raw_cpu);
     if (a.server_process) {
         srv_proc_stop(&sp);
     } else {

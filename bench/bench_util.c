@@ -100,8 +100,7 @@ void bench_result_add_round(bench_result *tot, const bench_result *r)
     tot->seconds += r->seconds;
     tot->calls += r->calls;
     tot->errors += r->errors;
-    tot->calls_per_s = tot->seconds > 0 ? (double)tot->calls / tot->seconds
-                                        : 0;
+    tot->calls_per_s = tot->seconds > 0 ? (double)tot->calls / tot->seconds : 0;
     if (r->p50_us > tot->p50_us)
         tot->p50_us = r->p50_us;
     if (r->p90_us > tot->p90_us)
@@ -120,14 +119,14 @@ void bench_result_print(const bench_result *r, int json)
                "\"p90_us\":%lld,\"p99_us\":%lld,\"max_us\":%lld}\n",
                r->name, r->seconds, (unsigned long long)r->calls,
                (unsigned long long)r->errors, r->calls_per_s,
-               (long long)r->p50_us, (long long)r->p90_us,
-               (long long)r->p99_us, (long long)r->max_us);
+               (long long)r->p50_us, (long long)r->p90_us, (long long)r->p99_us,
+               (long long)r->max_us);
         return;
     }
     printf("%-10s %10.0f calls/s  p50 %6lld us  p90 %6lld us  p99 %6lld us"
            "  max %7lld us  (%llu calls, %llu errors, %.1f s)\n",
-           r->name, r->calls_per_s, (long long)r->p50_us,
-           (long long)r->p90_us, (long long)r->p99_us, (long long)r->max_us,
+           r->name, r->calls_per_s, (long long)r->p50_us, (long long)r->p90_us,
+           (long long)r->p99_us, (long long)r->max_us,
            (unsigned long long)r->calls, (unsigned long long)r->errors,
            r->seconds);
 }

@@ -27,17 +27,17 @@
 
 typedef struct wconn {
     int fd;
-    int busy;       /* a call in flight */
+    int busy; /* a call in flight */
     uint32_t next_id;
-    uint8_t *buf;   /* received bytes not yet consumed */
+    uint8_t *buf; /* received bytes not yet consumed */
     size_t len, cap;
 } wconn;
 
 struct bench_wire {
     int n, open;
     wconn *c;
-    int ep;            /* epoll over every connection, data.u32 = index */
-    int inflight;      /* connections with a call in flight */
+    int ep;       /* epoll over every connection, data.u32 = index */
+    int inflight; /* connections with a call in flight */
     struct epoll_event *evs;
     uint64_t errors;
     uint64_t rng[2]; /* xorshift128+ for request ids, seeded by getrandom */
@@ -82,7 +82,8 @@ static int dial(const struct addrinfo *ai)
     if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
         bench_full_io(fd, (void *)hello, sizeof hello, 1) != 0 ||
         bench_full_io(fd, peer, sizeof peer, 0) != 0 || peer[0] != 0 ||
-        peer[1] != 'S' || peer[2] != 'P' || peer[4] != 0x00 || peer[5] != 0x31) {
+        peer[1] != 'S' || peer[2] != 'P' || peer[4] != 0x00 ||
+        peer[5] != 0x31) {
         close(fd);
         return -1;
     }
@@ -98,8 +99,9 @@ static int dial_url(const char *url, int i)
     int fd;
 
     if (parse_url(url, host, sizeof host, port, sizeof port) != 0) {
-        fprintf(stderr, "sb-bench: the wire client takes tcp://HOST:PORT, "
-                        "not '%s' (--client nng speaks every nng transport)\n",
+        fprintf(stderr,
+                "sb-bench: the wire client takes tcp://HOST:PORT, "
+                "not '%s' (--client nng speaks every nng transport)\n",
                 url);
         return -1;
     }
@@ -108,8 +110,10 @@ static int dial_url(const char *url, int i)
         return -1;
     }
     if ((fd = dial(ai)) < 0)
-        fprintf(stderr, "sb-bench: cannot open connection %d to %s as an SP "
-                        "req0 peer: %s\n", i + 1, url, strerror(errno));
+        fprintf(stderr,
+                "sb-bench: cannot open connection %d to %s as an SP "
+                "req0 peer: %s\n",
+                i + 1, url, strerror(errno));
     freeaddrinfo(ai);
     return fd;
 }
@@ -213,8 +217,8 @@ static int deliver(bench_wire *w, int i, bench_wire_cb cb, void *arg)
             return -1;
         if (c->len - off < 8 + flen)
             break;
-        Sb__Rpc__Reply *rep = sb__rpc__reply__unpack(NULL, (size_t)flen - 4,
-                                                      c->buf + off + 12);
+        Sb__Rpc__Reply *rep =
+            sb__rpc__reply__unpack(NULL, (size_t)flen - 4, c->buf + off + 12);
         off += 8 + (size_t)flen;
         if (rep == NULL)
             return -1;
@@ -236,7 +240,8 @@ static int read_some(bench_wire *w, int i, bench_wire_cb cb, void *arg)
     if (c->cap - c->len < 4096) {
         size_t ncap = c->cap ? c->cap * 2 : 16384;
         uint8_t *nb;
-        if (ncap > 2 * WIRE_MAX_FRAME + 16 || (nb = realloc(c->buf, ncap)) == NULL)
+        if (ncap > 2 * WIRE_MAX_FRAME + 16 ||
+            (nb = realloc(c->buf, ncap)) == NULL)
             return -1;
         c->buf = nb;
         c->cap = ncap;

@@ -34,7 +34,7 @@ typedef struct sb_user {
     char token[SB_TOKEN_MAX];
     char endpoint[SB_ENDPOINT_MAX]; /**< the user's app server */
     char server_id[64];
-    int64_t login_time_ms;          /**< server time at login */
+    int64_t login_time_ms; /**< server time at login */
 } sb_user;
 
 typedef struct sb_session sb_session;
@@ -112,8 +112,8 @@ int sb_register(sb_session *s, const char *name, const char *password,
  * @return RPC_OK; RPC_UNAUTHENTICATED "No such user or password error";
  *         RPC_RESOURCE_EXHAUSTED when no app server can take the user;
  *         transport failures. */
-int sb_login(sb_session *s, const char *name, const char *password,
-             sb_user *u, rpc_status *st);
+int sb_login(sb_session *s, const char *name, const char *password, sb_user *u,
+             rpc_status *st);
 
 /** Ends u's session ("Bye!"); u's token is stale afterwards.
  * @return RPC_OK; RPC_UNAUTHENTICATED "Not login yet"; transport failures. */
@@ -143,7 +143,7 @@ typedef struct sb_clock {
     int64_t server_ms;
     int64_t offset_ms;
     int64_t rtt_ms;
-    int samples;    /**< samples that answered */
+    int samples; /**< samples that answered */
 } sb_clock;
 
 /** Cristian's method over @samples (1..64) Time calls: keeps the sample
@@ -175,8 +175,7 @@ int sb_list_invite(sb_session *s, sb_user *u, Sb__Social__NameList **reply,
                    rpc_status *st);
 
 /** Accepts id's invitation. RPC_NOT_FOUND "<id> did not invite you". */
-int sb_accept_invite(sb_session *s, sb_user *u, const char *id,
-                     rpc_status *st);
+int sb_accept_invite(sb_session *s, sb_user *u, const char *id, rpc_status *st);
 
 /** u's friends, oldest friendship first (empty: "No friends"). */
 int sb_list_friend(sb_session *s, sb_user *u, Sb__Social__NameList **reply,
@@ -209,8 +208,7 @@ int sb_list_joined(sb_session *s, sb_user *u, Sb__Social__NameList **reply,
 
 /** Joins group. RPC_NOT_FOUND "<g> does not exist"; RPC_ALREADY_EXISTS
  * "Already a member of <g>". */
-int sb_join_group(sb_session *s, sb_user *u, const char *group,
-                  rpc_status *st);
+int sb_join_group(sb_session *s, sb_user *u, const char *group, rpc_status *st);
 
 /** Sends text to every member of group. RPC_NOT_FOUND "No such group
  * exist"; RPC_PERMISSION_DENIED "You are not the member of <g>". */
@@ -241,9 +239,8 @@ int sb_draw(sb_session *s, sb_user *u, uint32_t count,
  * in the mailbox until acknowledged with sb_ack().
  * @return RPC_OK with *reply (possibly no deliveries);
  *         RPC_UNAUTHENTICATED "Not login yet"; transport failures. */
-int sb_receive(sb_session *s, sb_user *u, uint64_t after_seq,
-               uint32_t wait_ms, Sb__Social__ReceiveReply **reply,
-               rpc_status *st);
+int sb_receive(sb_session *s, sb_user *u, uint64_t after_seq, uint32_t wait_ms,
+               Sb__Social__ReceiveReply **reply, rpc_status *st);
 
 /** Deletes u's deliveries with seq <= upto_seq.
  * @return RPC_OK; RPC_UNAUTHENTICATED; transport failures. */

@@ -25,8 +25,7 @@ static int call_empty(sb_session *s, sb_user *u, const char *method,
     ProtobufCMessage *reply = NULL;
     int rc;
 
-    rc = sb_call(s, u, method, req, &sb__social__empty__descriptor, &reply,
-                 st);
+    rc = sb_call(s, u, method, req, &sb__social__empty__descriptor, &reply, st);
     sb_free(reply);
     return rc;
 }
@@ -55,8 +54,7 @@ int sb_list_invite(sb_session *s, sb_user *u, Sb__Social__NameList **reply,
     return call_names(s, u, sb_social_App_ListInvite_METHOD, reply, st);
 }
 
-int sb_accept_invite(sb_session *s, sb_user *u, const char *id,
-                     rpc_status *st)
+int sb_accept_invite(sb_session *s, sb_user *u, const char *id, rpc_status *st)
 {
     Sb__Social__AcceptInviteRequest req =
         SB__SOCIAL__ACCEPT_INVITE_REQUEST__INIT;
@@ -120,8 +118,7 @@ int sb_list_joined(sb_session *s, sb_user *u, Sb__Social__NameList **reply,
     return call_names(s, u, sb_social_App_ListJoined_METHOD, reply, st);
 }
 
-int sb_join_group(sb_session *s, sb_user *u, const char *group,
-                  rpc_status *st)
+int sb_join_group(sb_session *s, sb_user *u, const char *group, rpc_status *st)
 {
     Sb__Social__GroupRequest req = SB__SOCIAL__GROUP_REQUEST__INIT;
 
@@ -150,9 +147,8 @@ int sb_draw(sb_session *s, sb_user *u, uint32_t count,
                    (ProtobufCMessage **)reply, st);
 }
 
-int sb_receive(sb_session *s, sb_user *u, uint64_t after_seq,
-               uint32_t wait_ms, Sb__Social__ReceiveReply **reply,
-               rpc_status *st)
+int sb_receive(sb_session *s, sb_user *u, uint64_t after_seq, uint32_t wait_ms,
+               Sb__Social__ReceiveReply **reply, rpc_status *st)
 {
     Sb__Social__ReceiveRequest req = SB__SOCIAL__RECEIVE_REQUEST__INIT;
 
@@ -182,11 +178,15 @@ int sb_format_delivery(char *buf, size_t n, const Sb__Social__Delivery *d)
                         d->text);
     case SB__SOCIAL__DELIVERY__KIND__ROOM_CLOSED:
         if (strcmp(d->text, "deleted") == 0)
-            return snprintf(buf, n, "<<<ROOM<%s> deleted by %s; you are in "
-                            "lobby>>>", d->group, d->from);
+            return snprintf(buf, n,
+                            "<<<ROOM<%s> deleted by %s; you are in "
+                            "lobby>>>",
+                            d->group, d->from);
         if (strcmp(d->text, "session ended") == 0)
-            return snprintf(buf, n, "<<<ROOM<%s> closed: %s's session ended; "
-                            "you are in lobby>>>", d->group, d->from);
+            return snprintf(buf, n,
+                            "<<<ROOM<%s> closed: %s's session ended; "
+                            "you are in lobby>>>",
+                            d->group, d->from);
         return snprintf(buf, n, "<<<ROOM<%s> closed (%s); you are in lobby>>>",
                         d->group, d->text);
     default:

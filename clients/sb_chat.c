@@ -171,7 +171,10 @@ static void show_delivery(sb_chat *c, char *line)
     }
     sb_chat_print(c, "%s", line);
 }
-static void run_line(sb_chat *c, char *line) { sb_chat_line(c, line); }
+static void run_line(sb_chat *c, char *line)
+{
+    sb_chat_line(c, line);
+}
 
 static char *prompt_fn(EditLine *el)
 {
@@ -311,10 +314,9 @@ int sb_chat_run(const char *host, int port)
         return 2;
     }
     if (!c.tty) {
-        setvbuf(stdin, NULL, _IONBF, 0); /* the form and poll share fd 0 */
+        setvbuf(stdin, NULL, _IONBF, 0);  /* the form and poll share fd 0 */
         setvbuf(stdout, NULL, _IOLBF, 0); /* a reader sees each line now */
-    }
-    else if (edit_open(&c) != 0) {
+    } else if (edit_open(&c) != 0) {
         fprintf(stderr, "sb chat: cannot set up line editing\n");
         goto out;
     }

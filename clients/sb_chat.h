@@ -14,16 +14,16 @@
 typedef struct sb_chat {
     sb_session *s;
     sb_user u;
-    sb_clock clock;  /* offset to the server's clock (Cristian) */
-    int tty;         /* stdin is a terminal: libedit, async redraw */
-    int done;        /* #exit or end of input */
-    EditLine *el;    /* line editing on a terminal, else NULL */
-    History *hist;   /* typed lines, for the up arrow */
-    const char *prompt; /* what el's prompt shows (static storage) */
-    char room[SB_NAME_MAX];          /* where plain text goes */
+    sb_clock clock;         /* offset to the server's clock (Cristian) */
+    int tty;                /* stdin is a terminal: libedit, async redraw */
+    int done;               /* #exit or end of input */
+    EditLine *el;           /* line editing on a terminal, else NULL */
+    History *hist;          /* typed lines, for the up arrow */
+    const char *prompt;     /* what el's prompt shows (static storage) */
+    char room[SB_NAME_MAX]; /* where plain text goes */
     char room_prompt[SB_NAME_MAX + 3]; /* "<room>> " */
-    int editing;     /* a line is open in el (not while one runs) */
-    FILE *in;        /* the login form reads here when not a tty */
+    int editing; /* a line is open in el (not while one runs) */
+    FILE *in;    /* the login form reads here when not a tty */
 } sb_chat;
 
 /** Prints one line above the line being typed (thread: main only). */

@@ -40,8 +40,10 @@ void sb_chat_format(char *buf, size_t n, const Sb__Social__Delivery *d)
             snprintf(buf, n, "%s * room %s was deleted by %s; you are in lobby",
                      ts, d->group, d->from);
         else if (strcmp(d->text, "session ended") == 0)
-            snprintf(buf, n, "%s * room %s closed: %s's session ended; you "
-                     "are in lobby", ts, d->group, d->from);
+            snprintf(buf, n,
+                     "%s * room %s closed: %s's session ended; you "
+                     "are in lobby",
+                     ts, d->group, d->from);
         else
             snprintf(buf, n, "%s * room %s closed (%s); you are in lobby", ts,
                      d->group, d->text);
@@ -114,7 +116,7 @@ static char *ask(sb_chat *c, const char *prompt, int secret)
 static int do_register(sb_chat *c)
 {
     static const char *const q[] = {"First name: ", "Last name: ", "Login: ",
-                                    "Password: ", "Age: ", "Gender: "};
+                                    "Password: ",   "Age: ",       "Gender: "};
     char *a[6] = {0};
     Sb__Social__RegisterRequest req = SB__SOCIAL__REGISTER_REQUEST__INIT;
     Sb__Social__Profile prof = SB__SOCIAL__PROFILE__INIT;

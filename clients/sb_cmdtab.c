@@ -156,8 +156,7 @@ static void p_bye(sb_script *sc, const sb_line *ln, const ProtobufCMessage *m)
     fputs("Bye!\n", sb_script_out(sc));
 }
 
-static void p_login(sb_script *sc, const sb_line *ln,
-                    const ProtobufCMessage *m)
+static void p_login(sb_script *sc, const sb_line *ln, const ProtobufCMessage *m)
 {
     const Sb__Social__LoginReply *r = (const Sb__Social__LoginReply *)m;
     sb_user u;
@@ -174,8 +173,7 @@ static void p_login(sb_script *sc, const sb_line *ln,
         fputs("Success!\n", sb_script_out(sc));
 }
 
-static void p_names(sb_script *sc, const sb_line *ln,
-                    const ProtobufCMessage *m)
+static void p_names(sb_script *sc, const sb_line *ln, const ProtobufCMessage *m)
 {
     const Sb__Social__NameList *r = (const Sb__Social__NameList *)m;
     FILE *out = sb_script_out(sc);
@@ -186,8 +184,7 @@ static void p_names(sb_script *sc, const sb_line *ln,
         fprintf(out, "%s\n", r->names[i]);
 }
 
-static void p_posts(sb_script *sc, const sb_line *ln,
-                    const ProtobufCMessage *m)
+static void p_posts(sb_script *sc, const sb_line *ln, const ProtobufCMessage *m)
 {
     const Sb__Social__PostList *r = (const Sb__Social__PostList *)m;
     FILE *out = sb_script_out(sc);
@@ -198,8 +195,7 @@ static void p_posts(sb_script *sc, const sb_line *ln,
         fprintf(out, "%s: %s\n", r->posts[i]->author, r->posts[i]->text);
 }
 
-static void p_rooms(sb_script *sc, const sb_line *ln,
-                    const ProtobufCMessage *m)
+static void p_rooms(sb_script *sc, const sb_line *ln, const ProtobufCMessage *m)
 {
     const Sb__Social__RoomList *r = (const Sb__Social__RoomList *)m;
     FILE *out = sb_script_out(sc);
@@ -207,12 +203,10 @@ static void p_rooms(sb_script *sc, const sb_line *ln,
     if (r->n_rooms == 0)
         fprintf(out, "%s\n", ln->cmd->empty);
     for (size_t i = 0; i < r->n_rooms; i++)
-        fprintf(out, "%s %" PRIu32 "\n", r->rooms[i]->name,
-                r->rooms[i]->count);
+        fprintf(out, "%s %" PRIu32 "\n", r->rooms[i]->name, r->rooms[i]->count);
 }
 
-static void p_users(sb_script *sc, const sb_line *ln,
-                    const ProtobufCMessage *m)
+static void p_users(sb_script *sc, const sb_line *ln, const ProtobufCMessage *m)
 {
     const Sb__Social__UserList *r = (const Sb__Social__UserList *)m;
     FILE *out = sb_script_out(sc);
@@ -311,10 +305,10 @@ static const sb_cmd table[] = {
      LOGIN(RegisterUser), D(empty), b_register, p_success, NULL},
     {"login", 2, 0, 1, "Usage: login <id> <password>", LOGIN(Login),
      D(login_reply), b_login, p_login, NULL},
-    {"delete", 1, 0, 0, "Usage: delete <user>", LOGIN(Delete), D(empty),
-     b_none, p_success, NULL},
-    {"logout", 1, 0, 0, "Usage: logout <user>", LOGIN(Logout), D(empty),
-     b_none, p_bye, NULL},
+    {"delete", 1, 0, 0, "Usage: delete <user>", LOGIN(Delete), D(empty), b_none,
+     p_success, NULL},
+    {"logout", 1, 0, 0, "Usage: logout <user>", LOGIN(Logout), D(empty), b_none,
+     p_bye, NULL},
     {"invite", 2, 0, 0, "Usage: invite <user> <id>", APP(Invite), D(empty),
      b_invite, p_success, NULL},
     {"list-invite", 1, 0, 0, "Usage: list-invite <user>", APP(ListInvite),
@@ -335,8 +329,8 @@ static const sb_cmd table[] = {
      D(name_list), b_none, p_names, "No groups"},
     {"list-joined", 1, 0, 0, "Usage: list-joined <user>", APP(ListJoined),
      D(name_list), b_none, p_names, "No groups"},
-    {"join-group", 2, 0, 0, "Usage: join-group <user> <group>",
-     APP(JoinGroup), D(empty), b_group, p_success, NULL},
+    {"join-group", 2, 0, 0, "Usage: join-group <user> <group>", APP(JoinGroup),
+     D(empty), b_group, p_success, NULL},
     {"send-group", 3, 1, 0, "Usage: send-group <user> <group> <message>",
      APP(SendGroup), D(empty), b_send_group, p_success, NULL},
     /* Beyond the course: same token rule and priority. */
@@ -357,17 +351,16 @@ static const sb_cmd table[] = {
     {"list-users", 1, 0, 0, "Usage: list-users <user>", LOGIN(ListUsers),
      D(user_list), b_none, p_users, "No users"},
     {"set-profile", 5, 0, 0,
-     "Usage: set-profile <user> <first> <last> <age> <gender>",
-     APP(SetProfile), D(empty), b_set_profile, p_success, NULL},
+     "Usage: set-profile <user> <first> <last> <age> <gender>", APP(SetProfile),
+     D(empty), b_set_profile, p_success, NULL},
     {"show-profile", 2, 0, 0, "Usage: show-profile <user> <id>",
-     APP(ShowProfile), D(show_profile_reply), b_show_profile, p_profile,
-     NULL},
-    {"time", 1, 0, 0, "Usage: time <user>", LOGIN(Time), D(time_reply),
-     b_none, p_time, NULL},
+     APP(ShowProfile), D(show_profile_reply), b_show_profile, p_profile, NULL},
+    {"time", 1, 0, 0, "Usage: time <user>", LOGIN(Time), D(time_reply), b_none,
+     p_time, NULL},
     {"draw", 2, 0, 0, "Usage: draw <user> <count>", APP(Draw), D(draw_reply),
      b_draw, p_draw, "No numbers left"},
-    {"whoami", 1, 0, 0, "Usage: whoami <user>", LOGIN(WhoAmI),
-     D(session_info), b_none, p_whoami, NULL},
+    {"whoami", 1, 0, 0, "Usage: whoami <user>", LOGIN(WhoAmI), D(session_info),
+     b_none, p_whoami, NULL},
 };
 
 const sb_cmd *sb_cmd_table(size_t *n)

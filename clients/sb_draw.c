@@ -67,7 +67,6 @@ int sb_draw_run(const char *host, int port)
     rpc_client *c = NULL;
     uint32_t count;
 
-
     snprintf(url, sizeof url, "tcp://%s:%d", host, port);
     if (rpc_client_open(&c, url, NULL) != 0) {
         fprintf(stderr, "sb: cannot open a client for %s\n", url);

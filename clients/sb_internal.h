@@ -8,7 +8,8 @@
 
 #include "rpc.h"
 
-/** Sets st (if not NULL) like rpc_status_set, clearing endpoint; returns code. */
+/** Sets st (if not NULL) like rpc_status_set, clearing endpoint; returns code.
+ */
 int sb_status(rpc_status *st, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /** Copies src (NULL = "") into dst of size n, truncating, always NUL-ended. */

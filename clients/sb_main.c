@@ -43,8 +43,10 @@ out:
 int sb_draw_run(const char *host, int port); /* sb_draw.c */
 
 static const mode modes[] = {
-    {NULL, "sb HOST PORT        script mode: commands on stdin, replies on "
-           "stdout", run_script},
+    {NULL,
+     "sb HOST PORT        script mode: commands on stdin, replies on "
+     "stdout",
+     run_script},
     {"chat", "sb chat HOST PORT   interactive chat rooms", sb_chat_run},
     {"draw", "sb draw HOST PORT   loot-box draws", sb_draw_run},
 };
@@ -76,8 +78,8 @@ int main(int argc, char **argv)
     const mode *m = &modes[0];
     int first = 1, port;
 
-    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
-                      strcmp(argv[1], "-h") == 0)) {
+    if (argc >= 2 &&
+        (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         usage(stdout);
         return 0;
     }

@@ -53,9 +53,18 @@ void sb_script_free(sb_script *sc)
     free(sc);
 }
 
-FILE *sb_script_out(sb_script *sc) { return sc->out; }
-sb_session *sb_script_session(sb_script *sc) { return sc->s; }
-size_t sb_script_nheld(const sb_script *sc) { return sc->nheld; }
+FILE *sb_script_out(sb_script *sc)
+{
+    return sc->out;
+}
+sb_session *sb_script_session(sb_script *sc)
+{
+    return sc->s;
+}
+size_t sb_script_nheld(const sb_script *sc)
+{
+    return sc->nheld;
+}
 const sb_user *sb_script_held(const sb_script *sc, size_t i)
 {
     return i < sc->nheld ? &sc->held[i]->u : NULL;

@@ -54,17 +54,22 @@ typedef struct sb_cmd {
 
 /** A parsed input line. */
 struct sb_line {
-    enum { SB_LINE_BLANK, SB_LINE_EXIT, SB_LINE_UNKNOWN, SB_LINE_USAGE,
-           SB_LINE_CALL } kind;
-    const sb_cmd *cmd;  /**< NULL for BLANK, EXIT, UNKNOWN */
-    char **words;       /**< every word of the line, words[0] the command */
+    enum {
+        SB_LINE_BLANK,
+        SB_LINE_EXIT,
+        SB_LINE_UNKNOWN,
+        SB_LINE_USAGE,
+        SB_LINE_CALL
+    } kind;
+    const sb_cmd *cmd; /**< NULL for BLANK, EXIT, UNKNOWN */
+    char **words;      /**< every word of the line, words[0] the command */
     int nwords;
-    sb_user *user;      /**< the held user named by words[1], or NULL */
-    char **args;        /**< request arguments (after <user>, or after the
-                             command for login_form rows), text joined */
+    sb_user *user; /**< the held user named by words[1], or NULL */
+    char **args;   /**< request arguments (after <user>, or after the
+                        command for login_form rows), text joined */
     int nargs;
-    char *text;         /**< the joined free text (owned), or NULL */
-    char *buf;          /**< the line's copy that words point into */
+    char *text; /**< the joined free text (owned), or NULL */
+    char *buf;  /**< the line's copy that words point into */
 };
 
 /** The table, and a row by name (NULL if none). */

@@ -32,13 +32,23 @@ int sb_status(rpc_status *st, int code, const char *fmt, ...)
 
 const char *sb_code_name(int code)
 {
-    static const char *const names[] = {
-        "OK",        "CANCELLED",         "UNKNOWN",
-        "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-        "ALREADY_EXISTS",   "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-        "FAILED_PRECONDITION", "ABORTED",        "OUT_OF_RANGE",
-        "UNIMPLEMENTED",    "INTERNAL",          "UNAVAILABLE",
-        "DATA_LOSS",        "UNAUTHENTICATED"};
+    static const char *const names[] = {"OK",
+                                        "CANCELLED",
+                                        "UNKNOWN",
+                                        "INVALID_ARGUMENT",
+                                        "DEADLINE_EXCEEDED",
+                                        "NOT_FOUND",
+                                        "ALREADY_EXISTS",
+                                        "PERMISSION_DENIED",
+                                        "RESOURCE_EXHAUSTED",
+                                        "FAILED_PRECONDITION",
+                                        "ABORTED",
+                                        "OUT_OF_RANGE",
+                                        "UNIMPLEMENTED",
+                                        "INTERNAL",
+                                        "UNAVAILABLE",
+                                        "DATA_LOSS",
+                                        "UNAUTHENTICATED"};
 
     if (code < 0 || (size_t)code >= sizeof(names) / sizeof(names[0]))
         return "UNKNOWN_CODE";
@@ -180,8 +190,8 @@ int sb_register(sb_session *s, const char *name, const char *password,
     return rc;
 }
 
-int sb_login(sb_session *s, const char *name, const char *password,
-             sb_user *u, rpc_status *st)
+int sb_login(sb_session *s, const char *name, const char *password, sb_user *u,
+             rpc_status *st)
 {
     Sb__Social__LoginRequest req = SB__SOCIAL__LOGIN_REQUEST__INIT;
     ProtobufCMessage *reply = NULL;

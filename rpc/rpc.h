@@ -120,7 +120,8 @@ typedef struct rpc_client_config {
     size_t recv_max;        /**< largest reply accepted; 1 MiB */
     int timeout_ms;         /**< per-call budget when rpc_opts has none; 5000 */
     int max_retries;        /**< retries on UNAVAILABLE; 4 */
-    int backoff_initial_ms; /**< first retry delay (then doubled, jittered); 20 */
+    int backoff_initial_ms; /**< first retry delay (then doubled, jittered); 20
+                             */
     int backoff_max_ms;     /**< retry delay cap; 1000 */
     int max_redirects;      /**< REDIRECT hops followed per call; 4 */
     rpc_tls tls;            /**< for tls+tcp:// */
@@ -128,11 +129,11 @@ typedef struct rpc_client_config {
 
 /** Per-call options; NULL means all defaults. */
 typedef struct rpc_opts {
-    int timeout_ms;             /**< 0 = the client's default */
-    const char *token;          /**< auth token, NULL = none */
-    const uint8_t *request_id;  /**< RPC_REQUEST_ID_LEN bytes; NULL = fresh */
-    int no_retry;               /**< 1 = do not retry on UNAVAILABLE */
-    const char *endpoint;       /**< send here instead of the client's URLs */
+    int timeout_ms;            /**< 0 = the client's default */
+    const char *token;         /**< auth token, NULL = none */
+    const uint8_t *request_id; /**< RPC_REQUEST_ID_LEN bytes; NULL = fresh */
+    int no_retry;              /**< 1 = do not retry on UNAVAILABLE */
+    const char *endpoint;      /**< send here instead of the client's URLs */
 } rpc_opts;
 
 /** Opens a client on one URL or a comma-separated list of URLs
@@ -177,14 +178,14 @@ typedef struct rpc_call rpc_call;
 
 /** Server settings; a zeroed struct (or NULL) means the defaults shown. */
 typedef struct rpc_server_config {
-    const char *name;     /**< for logs and Health; "server" */
-    size_t recv_max;      /**< largest Call frame accepted; 1 MiB */
-    int workers;          /**< threads for blocking handlers; 4 */
-    int contexts;         /**< nng contexts receiving calls at once; 64 */
-    int max_deferred;     /**< calls parked by RPC_DEFER at once; 4096 */
-    int stop_grace_ms;    /**< graceful stop waits this long; 5000 */
-    rpc_tls tls;          /**< for tls+tcp:// listeners */
-    int tcp_engine;       /**< who serves tcp:// listeners; RPC_TCP_NNG */
+    const char *name;  /**< for logs and Health; "server" */
+    size_t recv_max;   /**< largest Call frame accepted; 1 MiB */
+    int workers;       /**< threads for blocking handlers; 4 */
+    int contexts;      /**< nng contexts receiving calls at once; 64 */
+    int max_deferred;  /**< calls parked by RPC_DEFER at once; 4096 */
+    int stop_grace_ms; /**< graceful stop waits this long; 5000 */
+    rpc_tls tls;       /**< for tls+tcp:// listeners */
+    int tcp_engine;    /**< who serves tcp:// listeners; RPC_TCP_NNG */
 } rpc_server_config;
 
 /** rpc_server_config.tcp_engine. Both speak the same SP REQ/REP wire

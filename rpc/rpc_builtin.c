@@ -27,7 +27,8 @@ static int h_check(rpc_call *call, const Sb__Health__CheckRequest *req,
     int serving = !stopping;
     if (*svc != '\0') {
         if (!has_service(s, svc)) {
-            reply->status = SB__HEALTH__CHECK_REPLY__SERVING_STATUS__SERVICE_UNKNOWN;
+            reply->status =
+                SB__HEALTH__CHECK_REPLY__SERVING_STATUS__SERVICE_UNKNOWN;
             return RPC_OK;
         }
         pthread_mutex_lock(&s->mu);
@@ -93,8 +94,8 @@ static int h_stats(rpc_call *call, const Sb__Health__StatsRequest *req,
 
 int rpc_builtin_register(rpc_server *s)
 {
-    static const sb_health_Health_handlers health = {
-        .Check = h_check, .ListMethods = h_list};
+    static const sb_health_Health_handlers health = {.Check = h_check,
+                                                     .ListMethods = h_list};
     static const sb_health_Admin_handlers admin = {.Stats = h_stats};
     int rv = sb_health_Health_register(s, &health, s);
     if (rv == 0)

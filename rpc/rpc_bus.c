@@ -225,10 +225,9 @@ static void *sub_main(void *arg)
         const uint8_t *b = nng_msg_body(msg);
         size_t len = nng_msg_len(msg);
         const uint8_t *z = memchr(b, '\0', len);
-        Sb__Rpc__BusEvent *ev =
-            z ? sb__rpc__bus_event__unpack(NULL, len - (size_t)(z + 1 - b),
-                                           z + 1)
-              : NULL;
+        Sb__Rpc__BusEvent *ev = z ? sb__rpc__bus_event__unpack(
+                                        NULL, len - (size_t)(z + 1 - b), z + 1)
+                                  : NULL;
         if (ev != NULL && ev->topic && ev->publisher && ev->type) {
             __atomic_fetch_add(&s->received, 1, __ATOMIC_RELAXED);
             deliver(s, ev);

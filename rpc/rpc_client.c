@@ -55,9 +55,9 @@ struct rpc_op {
     nng_ctx ctx;
     rpc_ep *ctx_ep; /* the socket ctx belongs to */
     int ctx_open;
-    nng_aio *aio;       /* the machine's aio: one of the two below */
-    nng_aio *cb_aio;    /* async calls: steps run op_cb on nng's threads */
-    nng_aio *wait_aio;  /* sync calls: no callback, the caller steps */
+    nng_aio *aio;      /* the machine's aio: one of the two below */
+    nng_aio *cb_aio;   /* async calls: steps run op_cb on nng's threads */
+    nng_aio *wait_aio; /* sync calls: no callback, the caller steps */
     int state;
     rpc_wire_call env; /* its fields point at the op's own copies */
     uint8_t reqid[RPC_REQUEST_ID_LEN];
@@ -267,8 +267,8 @@ static void op_fail(rpc_op *op, int code, const char *fmt, const char *s)
 /* A new frame holding the Call, or NULL. Its own function, never
  * inlined: the LeakSanitizer suppressions (tests/lsan.supp and the
  * tests' .lsan files) name it as the site of nng 1.5.2's lost request. */
-__attribute__((noinline)) static nng_msg *rpc_client_frame(
-    const rpc_wire_call *env)
+__attribute__((noinline)) static nng_msg *
+rpc_client_frame(const rpc_wire_call *env)
 {
     nng_msg *msg = NULL;
     if (nng_msg_alloc(&msg, rpc_wire_call_size(env)) != 0)
@@ -319,8 +319,8 @@ static void op_retry(rpc_op *op)
 {
     if (op->no_retry || op->attempt >= op->c->cfg.max_retries)
         return op_finish(op, NULL);
-    int cap = op->c->cfg.backoff_initial_ms << (op->attempt < 16 ? op->attempt
-                                                                  : 16);
+    int cap = op->c->cfg.backoff_initial_ms
+              << (op->attempt < 16 ? op->attempt : 16);
     if (cap > op->c->cfg.backoff_max_ms || cap <= 0)
         cap = op->c->cfg.backoff_max_ms;
     uint32_t r;
@@ -427,8 +427,8 @@ static void op_cb(void *arg)
             /* Seen with nng 1.5.2 (a receive that succeeds without a
              * frame, after UNAVAILABLE retries of a long call): answer
              * as a dropped connection rather than crash. */
-            rpc_status_set(&op->st, RPC_UNAVAILABLE,
-                           "no reply frame from %s", op->ep->url);
+            rpc_status_set(&op->st, RPC_UNAVAILABLE, "no reply frame from %s",
+                           op->ep->url);
             return op_retry(op);
         }
         return op_got_reply(op, reply);
@@ -471,8 +471,8 @@ static int op_init(rpc_op *op, const char *method, const ProtobufCMessage *req,
     }
     op->env.request_id.data = op->reqid;
     op->env.request_id.len = RPC_REQUEST_ID_LEN;
-    int tmo = opts && opts->timeout_ms > 0 ? opts->timeout_ms
-                                           : op->c->cfg.timeout_ms;
+    int tmo =
+        opts && opts->timeout_ms > 0 ? opts->timeout_ms : op->c->cfg.timeout_ms;
     op->deadline_ms = now + tmo;
     op->no_retry = opts ? opts->no_retry : 0;
     op->attempt = op->hops = 0;
@@ -615,8 +615,8 @@ int rpc_client_call(rpc_client *c, const char *method,
     if (st == NULL)
         st = &local;
     *reply = NULL;
-    int rv = call_start(c, method, req, reply_desc, sync_done, &w, opts, 1,
-                        &op);
+    int rv =
+        call_start(c, method, req, reply_desc, sync_done, &w, opts, 1, &op);
     if (rv != 0) {
         rpc_status_set(st, rv, "cannot start call %s", method);
         st->endpoint[0] = '\0';

@@ -70,7 +70,7 @@ void rpc_wire_call_write(const rpc_wire_call *c, uint8_t *out);
  * is packed in place (r->body.len must be its packed size), else
  * r->body's bytes are copied. */
 size_t rpc_wire_reply_size(const rpc_wire_reply *r);
-void rpc_wire_reply_write(const rpc_wire_reply *r,
-                          const ProtobufCMessage *body, uint8_t *out);
+void rpc_wire_reply_write(const rpc_wire_reply *r, const ProtobufCMessage *body,
+                          uint8_t *out);
 
 #endif

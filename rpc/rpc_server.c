@@ -29,10 +29,10 @@ enum { CALL_IN_HANDLER = 0, CALL_DEFERRED = 1, CALL_FINISHED_EARLY = 2 };
 struct rpc_call {
     rpc_server *s;
     rpc_method *m;
-    rpc_slot *slot; /* where it came in; NULL once deferred */
-    rpc_sp_loop *sp; /* or the epoll listener it came in on */
+    rpc_slot *slot;   /* where it came in; NULL once deferred */
+    rpc_sp_loop *sp;  /* or the epoll listener it came in on */
     uint64_t sp_conn; /* and its connection there */
-    rpc_call *next; /* the workers' queue */
+    rpc_call *next;   /* the workers' queue */
     nng_ctx ctx;
     nng_aio *aio; /* only for a deferred call's reply */
     nng_msg *msg; /* the received frame, reused for the reply */
@@ -46,7 +46,7 @@ struct rpc_call {
     const char *message;
     const char *redirect;
     int64_t t0_us, t1_us; /* received; reply settled (0 = not yet) */
-    int64_t deadline_ms; /* monotonic; 0 = none */
+    int64_t deadline_ms;  /* monotonic; 0 = none */
     int state;
     int early_code;
 };
@@ -417,17 +417,17 @@ static int decode_call(rpc_server *s, rpc_call *call, nng_msg *msg)
         call->request_id.len = w.request_id.len;
         memcpy(call->request_id.data, w.request_id.data, w.request_id.len);
     }
-    call->token = w.token.len == 0 ? ""
-                                   : rpc_call_strndup(call,
-                                                      (const char *)w.token.data,
-                                                      w.token.len);
+    call->token =
+        w.token.len == 0
+            ? ""
+            : rpc_call_strndup(call, (const char *)w.token.data, w.token.len);
     call->body = w.body;
     if (w.timeout_ms != 0)
         call->deadline_ms = call->t0_us / 1000 + w.timeout_ms;
     call->m = find_n(s, (const char *)w.method.data, w.method.len);
     if (call->m == NULL) {
-        call->method = rpc_call_strndup(call, (const char *)w.method.data,
-                                        w.method.len);
+        call->method =
+            rpc_call_strndup(call, (const char *)w.method.data, w.method.len);
         return rpc_call_fail(call, RPC_UNIMPLEMENTED, "unknown method '%.200s'",
                              call->method);
     }
@@ -465,9 +465,8 @@ static void park(rpc_call *call)
 {
     if (call->sp != NULL) { /* no context to swap: the call keeps its conn */
         int want = CALL_IN_HANDLER;
-        if (!__atomic_compare_exchange_n(&call->state, &want, CALL_DEFERRED,
-                                         0, __ATOMIC_ACQ_REL,
-                                         __ATOMIC_ACQUIRE))
+        if (!__atomic_compare_exchange_n(&call->state, &want, CALL_DEFERRED, 0,
+                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
             send_sp(call, settle_code(call, call->early_code));
         return;
     }

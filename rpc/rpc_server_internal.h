@@ -72,7 +72,7 @@ struct rpc_server {
     int stopping; /* new calls get UNAVAILABLE */
     int quit;     /* workers leave their loop */
     int stopped;
-    int64_t deferred; /* atomic: parked calls (the slots count the rest) */
+    int64_t deferred;     /* atomic: parked calls (the slots count the rest) */
     int64_t sp_in_flight; /* atomic: calls from epoll listeners, to reply */
     int64_t start_ms;
     rpc_stats bad_calls; /* frames that named no known method */

@@ -48,13 +48,13 @@ typedef struct sp_reply {
 
 typedef struct sp_conn {
     int fd;
-    uint32_t gen;  /* the id's high half: replies to a closed conn drop */
-    int greeted;   /* the peer's handshake has been read and checked */
-    int dirty;     /* on the loop's flush list */
+    uint32_t gen; /* the id's high half: replies to a closed conn drop */
+    int greeted;  /* the peer's handshake has been read and checked */
+    int dirty;    /* on the loop's flush list */
     uint64_t closed_turn;
     int64_t hello_by; /* monotonic ms: the handshake must be in by then */
-    uint32_t ev;   /* the epoll events registered */
-    uint8_t *in;   /* bytes read, not yet a whole frame */
+    uint32_t ev;      /* the epoll events registered */
+    uint8_t *in;      /* bytes read, not yet a whole frame */
     size_t in_len, in_cap;
     uint8_t *out; /* frames not yet written; out_off of them are */
     size_t out_len, out_off, out_cap;
@@ -75,7 +75,7 @@ struct rpc_sp_loop {
     int64_t sweep_at;   /* next look for handshakes overdue */
     sp_conn **conns;    /* by index; fd < 0 = free for reuse */
     uint32_t n_conns, cap_conns;
-    uint32_t *dirty;    /* indices of conns with output to write */
+    uint32_t *dirty; /* indices of conns with output to write */
     uint32_t n_dirty;
     pthread_mutex_t mu; /* guards the reply queue */
     sp_reply *q_head, *q_tail;
@@ -181,8 +181,7 @@ static void conn_flush(rpc_sp_loop *l, uint32_t idx)
             c->out = NULL;
             c->out_cap = 0;
         }
-    }
-    else if (c->out_off > c->out_cap / 2) {
+    } else if (c->out_off > c->out_cap / 2) {
         memmove(c->out, c->out + c->out_off, left);
         c->out_len = left;
         c->out_off = 0;
@@ -377,8 +376,9 @@ static void conn_readable(rpc_sp_loop *l, uint32_t idx)
         size_t len = shared ? (size_t)n : c->in_len;
         ssize_t used = conn_parse(l, idx, buf, len);
         if (used < 0)
-            return conn_close(l, idx, c->greeted ? "bad or oversized frame"
-                                                 : "not an SP REQ peer");
+            return conn_close(l, idx,
+                              c->greeted ? "bad or oversized frame"
+                                         : "not an SP REQ peer");
         if (c->fd < 0)
             return;
         size_t left = len - (size_t)used;
@@ -436,10 +436,12 @@ static void accept_all(rpc_sp_loop *l)
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
                 errno == ENOMEM) {
                 int64_t now = rpc_now_mono_ms();
-                if (l->warned_at == 0 || now - l->warned_at >= SP_WARN_EVERY_MS) {
-                    sb_warn(l->s->name, "%s: cannot accept: %s (retrying "
-                            "every %d ms; said at most every %d s)", l->url,
-                            strerror(errno), SP_ACCEPT_BACKOFF_MS,
+                if (l->warned_at == 0 ||
+                    now - l->warned_at >= SP_WARN_EVERY_MS) {
+                    sb_warn(l->s->name,
+                            "%s: cannot accept: %s (retrying "
+                            "every %d ms; said at most every %d s)",
+                            l->url, strerror(errno), SP_ACCEPT_BACKOFF_MS,
                             SP_WARN_EVERY_MS / 1000);
                     l->warned_at = now;
                 }
@@ -521,13 +523,12 @@ static void *loop_main(void *arg)
     struct epoll_event evs[256];
     this_loop = l;
     while (!__atomic_load_n(&l->quit, __ATOMIC_ACQUIRE)) {
-        int timeout = l->accept_paused || l->ungreeted > 0 ? loop_timeout(l)
-                                                           : -1;
+        int timeout =
+            l->accept_paused || l->ungreeted > 0 ? loop_timeout(l) : -1;
         int n = epoll_wait(l->ep, evs, 256, timeout);
         l->turn++;
         if (n < 0 && errno != EINTR) {
-            sb_error(l->s->name, "%s: epoll_wait: %s", l->url,
-                     strerror(errno));
+            sb_error(l->s->name, "%s: epoll_wait: %s", l->url, strerror(errno));
             break;
         }
         for (int i = 0; i < n; i++) {

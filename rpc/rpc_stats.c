@@ -2,7 +2,7 @@
 #include "rpc_stats.h"
 
 const uint64_t rpc_stats_bounds_us[RPC_STATS_BUCKETS - 1] = {
-    25,   50,    100,   200,   500,    1000,   2000,   5000,
+    25,    50,    100,   200,    500,    1000,    2000,   5000,
     10000, 20000, 50000, 100000, 250000, 1000000, 5000000};
 
 void rpc_stats_record(rpc_stats *s, int64_t latency_us, int is_error)
@@ -16,9 +16,9 @@ void rpc_stats_record(rpc_stats *s, int64_t latency_us, int is_error)
         __atomic_fetch_add(&s->errors, 1, __ATOMIC_RELAXED);
     __atomic_fetch_add(&s->buckets[b], 1, __ATOMIC_RELAXED);
     uint64_t cur = __atomic_load_n(&s->max_us, __ATOMIC_RELAXED);
-    while (us > cur && !__atomic_compare_exchange_n(&s->max_us, &cur, us, 1,
-                                                    __ATOMIC_RELAXED,
-                                                    __ATOMIC_RELAXED))
+    while (us > cur &&
+           !__atomic_compare_exchange_n(&s->max_us, &cur, us, 1,
+                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED))
         ;
 }
 

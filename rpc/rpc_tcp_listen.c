@@ -50,7 +50,8 @@ int rpc_tcp_listen_fd(const char *url, int *out_fd, int *out_port)
         res == NULL)
         return NNG_EADDRINVAL;
     int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    0), one = 1, rv = 0;
+                    0),
+        one = 1, rv = 0;
     if (fd < 0) {
         rv = NNG_ENOMEM;
         goto out;
@@ -67,9 +68,9 @@ int rpc_tcp_listen_fd(const char *url, int *out_fd, int *out_port)
         rv = NNG_EADDRINUSE;
         goto out;
     }
-    *out_port = ntohs(ss.ss_family == AF_INET6
-                          ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                          : ((struct sockaddr_in *)&ss)->sin_port);
+    *out_port =
+        ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                       : ((struct sockaddr_in *)&ss)->sin_port);
     *out_fd = fd;
     fd = -1;
 out:

@@ -70,29 +70,29 @@ void rpc_random_bytes(void *buf, size_t n)
 
 int rpc_mkdirs(const char *path)
 {
-	char buf[4096];
-	size_t n = strlen(path);
+    char buf[4096];
+    size_t n = strlen(path);
 
-	if (n == 0 || n >= sizeof buf)
-		return ENAMETOOLONG;
-	memcpy(buf, path, n + 1);
-	for (char *p = buf + 1; *p != '\0'; p++)
-		if (*p == '/') {
-			*p = '\0';
-			if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-				return errno;
-			*p = '/';
-		}
-	if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-		return errno;
-	return 0;
+    if (n == 0 || n >= sizeof buf)
+        return ENAMETOOLONG;
+    memcpy(buf, path, n + 1);
+    for (char *p = buf + 1; *p != '\0'; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+                return errno;
+            *p = '/';
+        }
+    if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+        return errno;
+    return 0;
 }
 
 void rpc_request_id_stamp(uint8_t *id)
 {
-	uint64_t ms = (uint64_t)rpc_now_wall_ms();
-	for (int i = 5; i >= 0; i--, ms >>= 8)
-		id[i] = (uint8_t)ms;
+    uint64_t ms = (uint64_t)rpc_now_wall_ms();
+    for (int i = 5; i >= 0; i--, ms >>= 8)
+        id[i] = (uint8_t)ms;
 }
 
 static int64_t clock_us(clockid_t id)

@@ -209,8 +209,10 @@ int fleet_open(const fleet_options *o, struct fleet **out, rpc_status *st)
         if (s != NULL)
             s->users++;
     }
-    sb_info("fleet", "fleet %s: loaded %zu servers and %zu sessions from %s "
-            "(driver %s)", f->name, f->nsrv, f->nsess, f->data_dir,
+    sb_info("fleet",
+            "fleet %s: loaded %zu servers and %zu sessions from %s "
+            "(driver %s)",
+            f->name, f->nsrv, f->nsess, f->data_dir,
             o->driver->name(o->driver_ctx));
     fleet_reconcile(f);
     *out = f;
@@ -288,15 +290,14 @@ void fleet_set_on_change(struct fleet *f, fleet_change_fn fn, void *arg)
     pthread_mutex_unlock(&f->mu);
 }
 
-static int check_id(const char *what, const char *v, size_t max,
-                    rpc_status *st)
+static int check_id(const char *what, const char *v, size_t max, rpc_status *st)
 {
     size_t n = v != NULL ? strlen(v) : 0;
 
     if (n == 0 || n >= max)
         return fleet_status(st, RPC_INVALID_ARGUMENT,
-                            "%s must be 1..%zu bytes (got %zu)", what,
-                            max - 1, n);
+                            "%s must be 1..%zu bytes (got %zu)", what, max - 1,
+                            n);
     return RPC_OK;
 }
 
@@ -315,8 +316,8 @@ static int reregister(struct fleet *f, fleet_srv *s, rpc_status *st)
     }
     return fleet_status(st, RPC_FAILED_PRECONDITION,
                         "server %s is %s (since %lld ms ago); start it again "
-                        "with a new id", s->rec.id,
-                        fleet_state_name(s->rec.state),
+                        "with a new id",
+                        s->rec.id, fleet_state_name(s->rec.state),
                         (long long)(fleet_now(f) - s->rec.since_ms));
 }
 
@@ -339,16 +340,14 @@ fleet_srv *fleet_add_srv(struct fleet *f, const char *id)
     return s;
 }
 
-int fleet_register(struct fleet *f, const char *server_id,
-                   const char *endpoint, uint32_t capacity,
-                   const char *instance_id, rpc_status *st)
+int fleet_register(struct fleet *f, const char *server_id, const char *endpoint,
+                   uint32_t capacity, const char *instance_id, rpc_status *st)
 {
     fleet_srv *s;
     int rc;
 
     if ((rc = check_id("server id", server_id, FLEET_ID_MAX, st)) != RPC_OK ||
-        (rc = check_id("endpoint", endpoint, FLEET_ENDPOINT_MAX, st)) !=
-            RPC_OK)
+        (rc = check_id("endpoint", endpoint, FLEET_ENDPOINT_MAX, st)) != RPC_OK)
         return rc;
     if (instance_id != NULL && strlen(instance_id) >= FLEET_INSTANCE_MAX)
         return fleet_status(st, RPC_INVALID_ARGUMENT,
@@ -366,8 +365,10 @@ int fleet_register(struct fleet *f, const char *server_id,
         if (instance_id != NULL)
             snprintf(s->rec.instance_id, sizeof(s->rec.instance_id), "%s",
                      instance_id);
-        sb_info("fleet", "%s registered at %s; not launched by this fleet, "
-                "so it is never terminated by it", server_id, endpoint);
+        sb_info("fleet",
+                "%s registered at %s; not launched by this fleet, "
+                "so it is never terminated by it",
+                server_id, endpoint);
     } else if ((rc = reregister(f, s, st)) != RPC_OK) {
         goto out;
     } else {

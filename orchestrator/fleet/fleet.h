@@ -50,21 +50,21 @@ typedef void (*fleet_change_fn)(void *arg);
 
 /** Options; fleet_options_init() sets the defaults shown. */
 typedef struct fleet_options {
-    const char *data_dir;        /**< LMDB directory of the record; required */
-    const char *name;            /**< fleet tag; "switchboard" */
-    uint32_t capacity;           /**< users per server; 10 */
-    uint32_t min_servers;        /**< kept up even when idle; 0 */
-    uint32_t max_servers;        /**< never more live at once; 100 */
-    uint32_t spare_slots;        /**< free slots kept warm; 0 */
-    uint32_t heartbeat_ms;       /**< servers' heartbeat period; 1000 */
-    uint32_t missed_heartbeats;  /**< missed before dead; 3 */
-    uint32_t idle_grace_ms;      /**< empty this long → terminated; 30000 */
-    uint32_t launch_timeout_ms;  /**< launch must register by then, and
-                                      fleet_assign_wait's bound; 15000 */
-    uint32_t forget_ms;          /**< dead/terminated rows kept; 300000 */
-    const fleet_driver *driver;  /**< required */
-    void *driver_ctx;            /**< owned by the fleet once open succeeds */
-    fleet_clock_fn clock;        /**< NULL: wall clock */
+    const char *data_dir;       /**< LMDB directory of the record; required */
+    const char *name;           /**< fleet tag; "switchboard" */
+    uint32_t capacity;          /**< users per server; 10 */
+    uint32_t min_servers;       /**< kept up even when idle; 0 */
+    uint32_t max_servers;       /**< never more live at once; 100 */
+    uint32_t spare_slots;       /**< free slots kept warm; 0 */
+    uint32_t heartbeat_ms;      /**< servers' heartbeat period; 1000 */
+    uint32_t missed_heartbeats; /**< missed before dead; 3 */
+    uint32_t idle_grace_ms;     /**< empty this long → terminated; 30000 */
+    uint32_t launch_timeout_ms; /**< launch must register by then, and
+                                     fleet_assign_wait's bound; 15000 */
+    uint32_t forget_ms;         /**< dead/terminated rows kept; 300000 */
+    const fleet_driver *driver; /**< required */
+    void *driver_ctx;           /**< owned by the fleet once open succeeds */
+    fleet_clock_fn clock;       /**< NULL: wall clock */
     void *clock_arg;
 } fleet_options;
 
@@ -157,9 +157,8 @@ void fleet_set_on_change(struct fleet *f, fleet_change_fn fn, void *arg);
  *         RPC_FAILED_PRECONDITION (the fleet launched this id and has since
  *         declared it dead, drained or terminated it: start with a new id);
  *         RPC_INTERNAL (the record could not be written). */
-int fleet_register(struct fleet *f, const char *server_id,
-                   const char *endpoint, uint32_t capacity,
-                   const char *instance_id, rpc_status *st);
+int fleet_register(struct fleet *f, const char *server_id, const char *endpoint,
+                   uint32_t capacity, const char *instance_id, rpc_status *st);
 
 /** A server's periodic heartbeat with its logged-in user count. Not
  * written to disk (a restart grants a fresh timeout instead).

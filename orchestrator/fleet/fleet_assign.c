@@ -183,13 +183,15 @@ static int need_room(struct fleet *f, const char *user, fleet_assignment *out,
             fleet_drop_waiter(f, user);
             return fleet_status(st, RPC_UNAVAILABLE,
                                 "no app server has room, and launching one "
-                                "just failed: %s", f->last_error);
+                                "just failed: %s",
+                                f->last_error);
         }
         if (live >= f->o.max_servers) {
             fleet_drop_waiter(f, user);
             return fleet_status(st, RPC_UNAVAILABLE,
                                 "every app server is full and the fleet is at "
-                                "its maximum of %u servers", f->o.max_servers);
+                                "its maximum of %u servers",
+                                f->o.max_servers);
         }
         if ((rc = fleet_plan_launch(f, a, st)) != RPC_OK) {
             fleet_drop_waiter(f, user);
@@ -243,14 +245,14 @@ out:
         fleet_drop_waiter(f, user);
         rc = fleet_status(st, RPC_UNAVAILABLE,
                           "no app server has room and launching one "
-                          "failed: %s", f->last_error);
+                          "failed: %s",
+                          f->last_error);
         pthread_mutex_unlock(&f->mu);
     }
     return rc;
 }
 
-int fleet_wait_change(struct fleet *f, uint64_t generation,
-                      uint32_t timeout_ms)
+int fleet_wait_change(struct fleet *f, uint64_t generation, uint32_t timeout_ms)
 {
     struct timespec ts;
     int changed;
@@ -303,7 +305,8 @@ int fleet_assign_wait(struct fleet *f, const char *user, uint32_t timeout_ms,
     return fleet_status(st, RPC_UNAVAILABLE,
                         "no app server became available within %u ms (a "
                         "server is launching but has not registered yet); "
-                        "try again", timeout_ms);
+                        "try again",
+                        timeout_ms);
 }
 
 int fleet_release(struct fleet *f, const char *user, rpc_status *st)

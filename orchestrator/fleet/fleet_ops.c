@@ -57,8 +57,7 @@ int fleet_lookup(struct fleet *f, const char *user, fleet_server_info *out,
     } else {
         memcpy(out->id, s->rec.id, sizeof(out->id));
         memcpy(out->endpoint, s->rec.endpoint, sizeof(out->endpoint));
-        memcpy(out->instance_id, s->rec.instance_id,
-               sizeof(out->instance_id));
+        memcpy(out->instance_id, s->rec.instance_id, sizeof(out->instance_id));
         out->state = (fleet_state)s->rec.state;
         out->capacity = s->rec.capacity;
         out->users = s->users;
@@ -87,8 +86,7 @@ int fleet_server_state(struct fleet *f, const char *server_id,
 
 /* The user's server if it is up, owned, and late with its heartbeat (more
  * than one period and a quarter): copies its ids and returns 1. */
-static int late_server(struct fleet *f, const char *user, char *id,
-                       char *inst)
+static int late_server(struct fleet *f, const char *user, char *id, char *inst)
 {
     int64_t late = (int64_t)f->o.heartbeat_ms + f->o.heartbeat_ms / 4;
     fleet_sess *e;
@@ -126,9 +124,11 @@ void fleet_probe_user_server(struct fleet *f, const char *user)
     s = fleet_find_srv(f, id);
     if (s != NULL && s->rec.state == FLEET_UP &&
         strcmp(s->rec.instance_id, inst) == 0) {
-        sb_warn("fleet", "%s (instance %s) is late with its heartbeat and "
+        sb_warn("fleet",
+                "%s (instance %s) is late with its heartbeat and "
                 "its instance is gone: dead now; its %u users move on their "
-                "next call", id, inst, s->users);
+                "next call",
+                id, inst, s->users);
         fleet_set_state(f, s, FLEET_DEAD);
         f->c.deaths++;
         fleet_persist_srv(f, s, NULL);
@@ -197,8 +197,7 @@ size_t fleet_stop_all(struct fleet *f, uint32_t timeout_ms)
                            a.v[i].instance_id);
     sb_info("fleet", "stopping all %zu instances", a.n);
     fleet_run_actions(f, &a);
-    while ((left = still_alive(f, &copy)) > 0 &&
-           rpc_now_mono_ms() < until) {
+    while ((left = still_alive(f, &copy)) > 0 && rpc_now_mono_ms() < until) {
         struct timespec ts = {0, 50 * 1000000L};
 
         nanosleep(&ts, NULL);

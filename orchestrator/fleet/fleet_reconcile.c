@@ -45,16 +45,19 @@ static void reconcile_live(struct fleet *f, fleet_srv *s, fleet_instance *v,
     if (!listed)
         return; /* cannot tell: keep it; heartbeats will decide */
     if (s->rec.instance_id[0] == 0) {
-        sb_info("fleet", "%s was being launched when the orchestrator "
-                "stopped and no instance exists: dropped", s->rec.id);
+        sb_info("fleet",
+                "%s was being launched when the orchestrator "
+                "stopped and no instance exists: dropped",
+                s->rec.id);
         fleet_set_state(f, s, FLEET_TERMINATED);
     } else {
-        sb_warn("fleet", "%s's instance %s is gone: dead; its %u users move "
-                "on their next call", s->rec.id, s->rec.instance_id,
-                s->users);
-        fleet_set_state(f, s, s->rec.state == FLEET_DRAINING
-                                  ? FLEET_TERMINATED
-                                  : FLEET_DEAD);
+        sb_warn("fleet",
+                "%s's instance %s is gone: dead; its %u users move "
+                "on their next call",
+                s->rec.id, s->rec.instance_id, s->users);
+        fleet_set_state(f, s,
+                        s->rec.state == FLEET_DRAINING ? FLEET_TERMINATED
+                                                       : FLEET_DEAD);
     }
     s->rec.stopped = 1;
 }
@@ -79,9 +82,10 @@ static void reconcile_row(struct fleet *f, fleet_srv *s, fleet_instance *v,
     } else if (s->rec.instance_id[0] != 0 &&
                (in = find_inst(v, n, s->rec.instance_id, 0)) != NULL) {
         used[in - v] = 1;
-        sb_warn("fleet", "%s is %s but its instance %s still runs: "
-                "terminating it", s->rec.id, fleet_state_name(s->rec.state),
-                s->rec.instance_id);
+        sb_warn("fleet",
+                "%s is %s but its instance %s still runs: "
+                "terminating it",
+                s->rec.id, fleet_state_name(s->rec.state), s->rec.instance_id);
         s->rec.stopped = 0;
     }
     fleet_persist_srv(f, s, NULL);
@@ -98,7 +102,8 @@ static void reconcile_unknown(struct fleet *f, fleet_instance *v, size_t n,
             continue;
         if (sscanf(v[i].server_id, "app-%llu", &num) == 1)
             fleet_record_bump_seq(f->rec, (uint64_t)num + 1, NULL);
-        sb_warn("fleet", "terminating instance %s (server %s): it carries "
+        sb_warn("fleet",
+                "terminating instance %s (server %s): it carries "
                 "fleet %s's tag but is not in the fleet record (launched by "
                 "an orchestrator that stopped before recording it)",
                 v[i].instance_id, v[i].server_id[0] ? v[i].server_id : "?",
@@ -121,9 +126,9 @@ void fleet_reconcile(struct fleet *f)
     listed = f->o.driver->list(f->o.driver_ctx, &v, &n, &st) == RPC_OK;
     if (!listed) {
         n = 0;
-        snprintf(f->last_error, sizeof(f->last_error), "list: %s",
-                 st.message);
-        sb_warn("fleet", "cannot list %s instances (%s): keeping the record "
+        snprintf(f->last_error, sizeof(f->last_error), "list: %s", st.message);
+        sb_warn("fleet",
+                "cannot list %s instances (%s): keeping the record "
                 "as is; heartbeats will tell who is alive",
                 f->o.driver->name(f->o.driver_ctx), st.message);
     }

@@ -81,9 +81,8 @@ void fleet_record_close(fleet_record *r)
 
 /* One write (put, or delete when val is NULL) in one transaction; grows the
  * map and retries once when it is full. */
-static int rec_write(fleet_record *r, MDB_dbi dbi, const void *key,
-                     size_t klen, const void *val, size_t vlen,
-                     rpc_status *st)
+static int rec_write(fleet_record *r, MDB_dbi dbi, const void *key, size_t klen,
+                     const void *val, size_t vlen, rpc_status *st)
 {
     for (int attempt = 0; attempt < 2; attempt++) {
         MDB_txn *txn;
@@ -130,8 +129,7 @@ int fleet_record_put_session(fleet_record *r, const char *user,
                      strlen(server_id), st);
 }
 
-int fleet_record_del_session(fleet_record *r, const char *user,
-                             rpc_status *st)
+int fleet_record_del_session(fleet_record *r, const char *user, rpc_status *st)
 {
     return rec_write(r, r->sessions, user, strlen(user), NULL, 0, st);
 }
@@ -164,8 +162,8 @@ static int load_servers(fleet_record *r, MDB_txn *txn, fleet_rec_server_fn fn,
     return rc == MDB_NOTFOUND ? RPC_OK : lmdb_fail(st, rc, "reading servers");
 }
 
-static int load_sessions(fleet_record *r, MDB_txn *txn,
-                         fleet_rec_session_fn fn, void *arg, rpc_status *st)
+static int load_sessions(fleet_record *r, MDB_txn *txn, fleet_rec_session_fn fn,
+                         void *arg, rpc_status *st)
 {
     MDB_cursor *cur;
     MDB_val k, v;

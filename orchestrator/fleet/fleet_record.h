@@ -18,10 +18,10 @@ typedef struct fleet_rec_server {
     char id[FLEET_ID_MAX];
     char endpoint[FLEET_ENDPOINT_MAX];
     char instance_id[FLEET_INSTANCE_MAX];
-    uint32_t state;    /**< fleet_state */
+    uint32_t state; /**< fleet_state */
     uint32_t capacity;
-    uint32_t owned;    /**< 1 if this fleet launched it (may terminate it) */
-    uint32_t stopped;  /**< 1 once the driver accepted terminate() */
+    uint32_t owned;   /**< 1 if this fleet launched it (may terminate it) */
+    uint32_t stopped; /**< 1 once the driver accepted terminate() */
     int64_t last_heartbeat_ms;
     int64_t since_ms;
 } fleet_rec_server;
@@ -48,8 +48,7 @@ int fleet_record_put_server(fleet_record *r, const fleet_rec_server *s,
 int fleet_record_del_server(fleet_record *r, const char *id, rpc_status *st);
 int fleet_record_put_session(fleet_record *r, const char *user,
                              const char *server_id, rpc_status *st);
-int fleet_record_del_session(fleet_record *r, const char *user,
-                             rpc_status *st);
+int fleet_record_del_session(fleet_record *r, const char *user, rpc_status *st);
 
 /** Returns in *seq the next server number and stores seq + 1, so that no id
  * is ever handed out twice, across restarts. RPC_OK or RPC_INTERNAL. */

@@ -160,8 +160,10 @@ static void terminate_one(struct fleet *f, const fleet_action *x)
         snprintf(f->last_error, sizeof(f->last_error),
                  "terminate of %s (%s): %s", x->server_id, x->instance_id,
                  dst.message);
-        sb_warn("fleet", "could not terminate %s (instance %s), will retry: "
-                "%s", x->server_id, x->instance_id, dst.message);
+        sb_warn("fleet",
+                "could not terminate %s (instance %s), will retry: "
+                "%s",
+                x->server_id, x->instance_id, dst.message);
     }
     pthread_mutex_unlock(&f->mu);
 }
@@ -181,8 +183,10 @@ static void forget_one(struct fleet *f, const fleet_action *x)
         sb_debug("fleet", "forgot %s", x->server_id);
     } else if (s != NULL && alive == 1) {
         s->rec.stopped = 0; /* still there: terminate again next tick */
-        sb_warn("fleet", "%s (instance %s) is still running after terminate; "
-                "terminating again", x->server_id, x->instance_id);
+        sb_warn("fleet",
+                "%s (instance %s) is still running after terminate; "
+                "terminating again",
+                x->server_id, x->instance_id);
     }
     pthread_mutex_unlock(&f->mu);
 }
@@ -225,9 +229,10 @@ static void check_health(struct fleet *f, fleet_srv *s, int64_t now)
 
     if ((s->rec.state == FLEET_UP || s->rec.state == FLEET_DRAINING) &&
         now - s->rec.last_heartbeat_ms > timeout) {
-        sb_warn("fleet", "%s missed %u heartbeats (last %lld ms ago): dead; "
-                "its %u users move on their next call", s->rec.id,
-                f->o.missed_heartbeats,
+        sb_warn("fleet",
+                "%s missed %u heartbeats (last %lld ms ago): dead; "
+                "its %u users move on their next call",
+                s->rec.id, f->o.missed_heartbeats,
                 (long long)(now - s->rec.last_heartbeat_ms), s->users);
         fleet_set_state(f, s, FLEET_DEAD);
         f->c.deaths++;
@@ -292,8 +297,8 @@ void fleet_tick(struct fleet *f)
     check_idle(f, now);
     for (size_t i = 0; i < f->nsrv; i++) {
         fleet_srv *s = &f->srv[i];
-        int gone = s->rec.state == FLEET_DEAD ||
-                   s->rec.state == FLEET_TERMINATED;
+        int gone =
+            s->rec.state == FLEET_DEAD || s->rec.state == FLEET_TERMINATED;
         int stoppable = s->rec.owned && s->rec.instance_id[0] != 0;
 
         if ((gone || s->rec.state == FLEET_DRAINING) && stoppable &&

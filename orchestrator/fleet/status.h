@@ -42,7 +42,7 @@ typedef struct status_options {
     /** "http://ADDR:PORT"; "http://0.0.0.0:8080". Port 0 picks a free one
      * (see status_server_port). */
     const char *url;
-    struct fleet *fleet; /**< required; must outlive the server */
+    struct fleet *fleet;             /**< required; must outlive the server */
     status_metrics_fn extra_metrics; /**< optional */
     void *extra_arg;
 } status_options;

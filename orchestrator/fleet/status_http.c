@@ -26,8 +26,7 @@ typedef struct page {
     int kind;
 } page;
 
-static int render(status_server *s, int kind, status_buf *b,
-                  const char **type)
+static int render(status_server *s, int kind, status_buf *b, const char **type)
 {
     fleet_snapshot snap;
     int rc;
@@ -78,10 +77,8 @@ static void serve(nng_aio *aio)
         type = "text/plain";
     }
     if ((rv = nng_http_res_set_header(res, "Content-Type", type)) != 0 ||
-        (rv = nng_http_res_set_header(res, "Cache-Control", "no-store")) !=
-            0 ||
-        (rv = nng_http_res_copy_data(res, b.p != NULL ? b.p : "", b.len)) !=
-            0)
+        (rv = nng_http_res_set_header(res, "Cache-Control", "no-store")) != 0 ||
+        (rv = nng_http_res_copy_data(res, b.p != NULL ? b.p : "", b.len)) != 0)
         goto fail;
     status_buf_free(&b);
     nng_aio_set_output(aio, 0, res);
@@ -133,8 +130,8 @@ int status_server_start(const status_options *o, status_server **out,
     s->o = *o;
     if ((rv = nng_url_parse(&s->url, url)) != 0) {
         free(s);
-        return fleet_status(st, RPC_INVALID_ARGUMENT,
-                            "status: bad URL %s: %s", url, nng_strerror(rv));
+        return fleet_status(st, RPC_INVALID_ARGUMENT, "status: bad URL %s: %s",
+                            url, nng_strerror(rv));
     }
     if ((rv = nng_http_server_hold(&s->srv, s->url)) != 0 ||
         (rv = add_page(s, "/", PAGE_HTML)) != 0 ||

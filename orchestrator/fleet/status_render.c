@@ -138,7 +138,8 @@ static void pct(status_buf *b, const char *str)
 
 static void html_servers(const fleet_snapshot *s, status_buf *b)
 {
-    status_buf_printf(b, "<h2>App servers (%zu)</h2>\n<table>\n<tr><th>id</th>"
+    status_buf_printf(b,
+                      "<h2>App servers (%zu)</h2>\n<table>\n<tr><th>id</th>"
                       "<th>endpoint</th><th>instance</th><th>state</th>"
                       "<th>users</th><th>last heartbeat</th></tr>\n",
                       s->nservers);
@@ -153,7 +154,8 @@ static void html_servers(const fleet_snapshot *s, status_buf *b)
         html(b, v->endpoint);
         status_buf_printf(b, "</td><td>");
         html(b, v->instance_id[0] ? v->instance_id : "-");
-        status_buf_printf(b, "</td><td class=\"%s\">%s</td><td>%u/%u "
+        status_buf_printf(b,
+                          "</td><td class=\"%s\">%s</td><td>%u/%u "
                           "(reports %u)</td><td>%.1f s ago</td></tr>\n",
                           fleet_state_name(v->state),
                           fleet_state_name(v->state), v->users, v->capacity,
@@ -165,8 +167,10 @@ static void html_servers(const fleet_snapshot *s, status_buf *b)
 
 static void html_sessions(const fleet_snapshot *s, status_buf *b)
 {
-    status_buf_printf(b, "<h2>Sessions (%zu)</h2>\n<table>\n<tr><th>user</th>"
-                      "<th>server</th></tr>\n", s->nsessions);
+    status_buf_printf(b,
+                      "<h2>Sessions (%zu)</h2>\n<table>\n<tr><th>user</th>"
+                      "<th>server</th></tr>\n",
+                      s->nsessions);
     for (size_t i = 0; i < s->nsessions; i++) {
         status_buf_printf(b, "<tr><td>");
         html(b, s->sessions[i].user);
@@ -182,16 +186,16 @@ static void html_sessions(const fleet_snapshot *s, status_buf *b)
 int status_render_html(const fleet_snapshot *s, status_buf *b)
 {
     status_buf_printf(b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8"
-                      "\"><meta http-equiv=\"refresh\" content=\"5\"><title>"
-                      "Switchboard fleet ");
+                         "\"><meta http-equiv=\"refresh\" content=\"5\"><title>"
+                         "Switchboard fleet ");
     html(b, s->name);
     status_buf_printf(b, "</title></head><body>\n<h1>Fleet ");
     html(b, s->name);
     status_buf_printf(b, " (driver ");
     html(b, s->driver);
     status_buf_printf(b, ")</h1>\n<p><a href=\"/api/fleet\">JSON</a> | <a "
-                      "href=\"/metrics\">metrics</a> | <a href=\"/healthz\">"
-                      "health</a></p>\n");
+                         "href=\"/metrics\">metrics</a> | <a href=\"/healthz\">"
+                         "health</a></p>\n");
     if (s->last_error[0]) {
         status_buf_printf(b, "<p class=\"error\">Last driver error: ");
         html(b, s->last_error);
@@ -205,21 +209,19 @@ int status_render_html(const fleet_snapshot *s, status_buf *b)
 
 static void json_counters(const fleet_counters *c, status_buf *b)
 {
-    status_buf_printf(b, "\"counters\":{\"assigns\":%llu,\"reassigns\":%llu,"
-                      "\"releases\":%llu,\"launches\":%llu,"
-                      "\"launch_failures\":%llu,\"terminations\":%llu,"
-                      "\"deaths\":%llu,\"adopted\":%llu,"
-                      "\"reaped_unknown\":%llu,\"waiting\":%llu}",
-                      (unsigned long long)c->assigns,
-                      (unsigned long long)c->reassigns,
-                      (unsigned long long)c->releases,
-                      (unsigned long long)c->launches,
-                      (unsigned long long)c->launch_failures,
-                      (unsigned long long)c->terminations,
-                      (unsigned long long)c->deaths,
-                      (unsigned long long)c->adopted,
-                      (unsigned long long)c->reaped_unknown,
-                      (unsigned long long)c->waiting);
+    status_buf_printf(
+        b,
+        "\"counters\":{\"assigns\":%llu,\"reassigns\":%llu,"
+        "\"releases\":%llu,\"launches\":%llu,"
+        "\"launch_failures\":%llu,\"terminations\":%llu,"
+        "\"deaths\":%llu,\"adopted\":%llu,"
+        "\"reaped_unknown\":%llu,\"waiting\":%llu}",
+        (unsigned long long)c->assigns, (unsigned long long)c->reassigns,
+        (unsigned long long)c->releases, (unsigned long long)c->launches,
+        (unsigned long long)c->launch_failures,
+        (unsigned long long)c->terminations, (unsigned long long)c->deaths,
+        (unsigned long long)c->adopted, (unsigned long long)c->reaped_unknown,
+        (unsigned long long)c->waiting);
 }
 
 int status_render_json(const fleet_snapshot *s, status_buf *b)
@@ -228,8 +230,8 @@ int status_render_json(const fleet_snapshot *s, status_buf *b)
     json_str(b, s->name);
     status_buf_printf(b, ",\"driver\":");
     json_str(b, s->driver);
-    status_buf_printf(b, ",\"now_ms\":%lld,\"last_error\":",
-                      (long long)s->now_ms);
+    status_buf_printf(b,
+                      ",\"now_ms\":%lld,\"last_error\":", (long long)s->now_ms);
     json_str(b, s->last_error);
     status_buf_printf(b, ",\"servers\":[");
     for (size_t i = 0; i < s->nservers; i++) {
@@ -241,7 +243,8 @@ int status_render_json(const fleet_snapshot *s, status_buf *b)
         json_str(b, v->endpoint);
         status_buf_printf(b, ",\"instance\":");
         json_str(b, v->instance_id);
-        status_buf_printf(b, ",\"state\":\"%s\",\"capacity\":%u,\"users\":%u,"
+        status_buf_printf(b,
+                          ",\"state\":\"%s\",\"capacity\":%u,\"users\":%u,"
                           "\"reported_users\":%u,\"last_heartbeat_ms\":%lld}",
                           fleet_state_name(v->state), v->capacity, v->users,
                           v->reported_users, (long long)v->last_heartbeat_ms);
@@ -279,18 +282,20 @@ int status_render_metrics(const fleet_snapshot *s, status_buf *b)
             users += s->servers[i].users;
     }
     status_buf_printf(b, "# HELP sb_fleet_servers App servers by state.\n"
-                      "# TYPE sb_fleet_servers gauge\n");
+                         "# TYPE sb_fleet_servers gauge\n");
     for (int st = 0; st < 5; st++)
         status_buf_printf(b, "sb_fleet_servers{state=\"%s\"} %u\n",
                           fleet_state_name((fleet_state)st), by_state[st]);
-    status_buf_printf(b, "# HELP sb_fleet_users Users assigned to up "
+    status_buf_printf(b,
+                      "# HELP sb_fleet_users Users assigned to up "
                       "servers.\n# TYPE sb_fleet_users gauge\n"
                       "sb_fleet_users %llu\n# HELP sb_fleet_sessions Sessions "
                       "in the record.\n# TYPE sb_fleet_sessions gauge\n"
                       "sb_fleet_sessions %zu\n# HELP sb_fleet_waiting_users "
                       "Users waiting for a launch.\n# TYPE "
                       "sb_fleet_waiting_users gauge\nsb_fleet_waiting_users "
-                      "%llu\n", (unsigned long long)users, s->nsessions,
+                      "%llu\n",
+                      (unsigned long long)users, s->nsessions,
                       (unsigned long long)s->counters.waiting);
     counter(b, "sb_fleet_assigns_total", "Users assigned a server.",
             s->counters.assigns);

@@ -55,8 +55,8 @@ static const char *ec2_name(void *ctx)
 /* The AWS error as an RPC status, logged. */
 static int aws_fail(rpc_status *st, const char *what, const aws_error *e)
 {
-    sb_error("ec2", "%s failed: %s%s%s (HTTP %ld, request %s)", what,
-             e->code, e->code[0] ? ": " : "", e->message, e->http_status,
+    sb_error("ec2", "%s failed: %s%s%s (HTTP %ld, request %s)", what, e->code,
+             e->code[0] ? ": " : "", e->message, e->http_status,
              e->request_id[0] ? e->request_id : "-");
     return fleet_status(st, RPC_UNAVAILABLE, "ec2 %s: %s%s%s", what, e->code,
                         e->code[0] ? ": " : "", e->message);
@@ -67,14 +67,18 @@ static int ec2_launch(void *ctx, const char *server_id,
 {
     ec2_ctx *x = ctx;
     char ud[4096], token[65];
-    ec2_tag tags[] = {{TAG_FLEET, x->fleet}, {TAG_SERVER, server_id},
-                      {"Name", server_id}};
-    ec2_run_params p = {.image_id = x->image, .instance_type = x->type,
+    ec2_tag tags[] = {
+        {TAG_FLEET, x->fleet}, {TAG_SERVER, server_id}, {"Name", server_id}};
+    ec2_run_params p = {.image_id = x->image,
+                        .instance_type = x->type,
                         .subnet_id = x->subnet,
                         .security_group_ids = x->sg,
                         .n_security_group_ids = x->nsg,
-                        .key_name = x->key, .instance_profile = x->profile,
-                        .user_data = ud, .tags = tags, .n_tags = 3,
+                        .key_name = x->key,
+                        .instance_profile = x->profile,
+                        .user_data = ud,
+                        .tags = tags,
+                        .n_tags = 3,
                         .client_token = token};
     ec2_instance_list out = {0};
     aws_error e;
@@ -112,8 +116,7 @@ static int ec2_terminate(void *ctx, const char *instance_id, rpc_status *st)
     return RPC_OK;
 }
 
-static int ec2_list(void *ctx, fleet_instance **out, size_t *n,
-                    rpc_status *st)
+static int ec2_list(void *ctx, fleet_instance **out, size_t *n, rpc_status *st)
 {
     ec2_ctx *x = ctx;
     const char *tagv[] = {x->fleet};
@@ -139,8 +142,8 @@ static int ec2_list(void *ctx, fleet_instance **out, size_t *n,
         snprintf((*out)[i].instance_id, FLEET_INSTANCE_MAX, "%s",
                  l.items[i].id);
         snprintf((*out)[i].server_id, FLEET_ID_MAX, "%s", sid ? sid : "");
-        (*out)[i].running = strcmp(state, "pending") == 0 ||
-                            strcmp(state, "running") == 0;
+        (*out)[i].running =
+            strcmp(state, "pending") == 0 || strcmp(state, "running") == 0;
     }
     *n = l.n;
     ec2_instance_list_free(&l);
@@ -219,8 +222,8 @@ int orch_ec2_create(const orch_ec2_config *c, const char *fleet_name,
     x->fleet = dup_or_null(fleet_name ? fleet_name : "switchboard", &oom);
     x->url = dup_or_null(orch_url, &oom);
     x->image = dup_or_null(c->image_id, &oom);
-    x->type = dup_or_null(c->instance_type ? c->instance_type : "t3.micro",
-                          &oom);
+    x->type =
+        dup_or_null(c->instance_type ? c->instance_type : "t3.micro", &oom);
     x->subnet = dup_or_null(c->subnet_id, &oom);
     x->key = dup_or_null(c->key_name, &oom);
     x->profile = dup_or_null(c->instance_profile, &oom);
@@ -230,7 +233,8 @@ int orch_ec2_create(const orch_ec2_config *c, const char *fleet_name,
         ec2_destroy(x);
         return fleet_status(st, oom ? RPC_INTERNAL : RPC_INVALID_ARGUMENT,
                             oom ? "ec2: out of memory"
-                                : "ec2: at most %d security groups", MAX_SG);
+                                : "ec2: at most %d security groups",
+                            MAX_SG);
     }
     if (ec2_client_new(NULL, &x->c, &e) != AWS_OK) {
         ec2_destroy(x);

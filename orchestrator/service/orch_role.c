@@ -51,8 +51,7 @@ static int make_driver(const orch_config *c, const char *url,
         return 0;
     }
     if (strcmp(name, "ec2") == 0) {
-        if (orch_ec2_create(&c->ec2, c->fleet_name, url, ctx, &st) !=
-            RPC_OK) {
+        if (orch_ec2_create(&c->ec2, c->fleet_name, url, ctx, &st) != RPC_OK) {
             sb_error("orchestrator", "ec2 driver: %s", st.message);
             return -1;
         }
@@ -100,8 +99,8 @@ static int open_fleet(orch_role *r, const orch_config *c, const char *url)
 
 static int start_rpc(orch_role *r, const char *url)
 {
-    rpc_server_config sc = {.name = "orchestrator", .workers = 4,
-                            .contexts = 256};
+    rpc_server_config sc = {
+        .name = "orchestrator", .workers = 4, .contexts = 256};
     int rv;
 
     if ((rv = rpc_server_create(&r->srv, &sc)) != 0 ||

@@ -12,10 +12,10 @@
 
 /** EC2 driver settings (--driver ec2); strings may be NULL. */
 typedef struct orch_ec2_config {
-    const char *image_id;         /**< required for ec2 */
-    const char *instance_type;    /**< "t3.micro" */
+    const char *image_id;      /**< required for ec2 */
+    const char *instance_type; /**< "t3.micro" */
     const char *subnet_id;
-    const char *security_groups;  /**< comma-separated "sg-1,sg-2" */
+    const char *security_groups; /**< comma-separated "sg-1,sg-2" */
     const char *key_name;
     const char *instance_profile;
     /** Shell words appended to `sbd app --orchestrator URL --id ID` in the
@@ -27,17 +27,17 @@ typedef struct orch_ec2_config {
 } orch_ec2_config;
 
 typedef struct orch_config {
-    const char *data_dir;     /**< the fleet record's LMDB dir; required */
-    const char *listen_url;   /**< "tcp://127.0.0.1:8890" */
-    int http_port;            /**< status page port; 0 = no page */
-    int http_optional;        /**< 1: a page that cannot start is a warning */
-    const char *http_host;    /**< "127.0.0.1" */
-    const char *fleet_name;   /**< tag; "switchboard" */
-    const char *driver;       /**< "local" (default) or "ec2" */
-    uint32_t capacity;        /**< 10 */
+    const char *data_dir;   /**< the fleet record's LMDB dir; required */
+    const char *listen_url; /**< "tcp://127.0.0.1:8890" */
+    int http_port;          /**< status page port; 0 = no page */
+    int http_optional;      /**< 1: a page that cannot start is a warning */
+    const char *http_host;  /**< "127.0.0.1" */
+    const char *fleet_name; /**< tag; "switchboard" */
+    const char *driver;     /**< "local" (default) or "ec2" */
+    uint32_t capacity;      /**< 10 */
     uint32_t min_servers, max_servers, spare_slots; /**< 0, 100, 0 */
-    uint32_t idle_grace_ms;   /**< 30000 */
-    uint32_t launch_timeout_ms; /**< 15000 */
+    uint32_t idle_grace_ms;                         /**< 30000 */
+    uint32_t launch_timeout_ms;                     /**< 15000 */
     /** local driver: the app server's argv (NULL-terminated); "{id}" is
      * replaced by the server id. NULL: the caller's default is required. */
     const char *const *app_argv;

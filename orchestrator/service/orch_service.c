@@ -18,8 +18,15 @@
 #include "fleet.sb.h"
 #include "sb_log.h"
 
-enum { M_REGISTER, M_HEARTBEAT, M_DEREGISTER, M_ASSIGN, M_RELEASE, M_LOOKUP,
-       M_COUNT };
+enum {
+    M_REGISTER,
+    M_HEARTBEAT,
+    M_DEREGISTER,
+    M_ASSIGN,
+    M_RELEASE,
+    M_LOOKUP,
+    M_COUNT
+};
 static const char *const method_names[M_COUNT] = {
     "Register", "Heartbeat", "Deregister", "Assign", "Release", "Lookup"};
 
@@ -59,8 +66,8 @@ static int h_register(rpc_call *call, const Sb__Fleet__RegisterRequest *req,
 {
     orch_service *s = arg;
     rpc_status st = {0};
-    int rc = fleet_register(s->f, req->server_id, req->endpoint,
-                            req->capacity, req->instance_id, &st);
+    int rc = fleet_register(s->f, req->server_id, req->endpoint, req->capacity,
+                            req->instance_id, &st);
 
     if (rc != RPC_OK)
         return count(s, M_REGISTER, fail(call, &st));
@@ -77,8 +84,9 @@ static int h_heartbeat(rpc_call *call, const Sb__Fleet__HeartbeatRequest *req,
     int rc;
 
     if (req->server_id[0] == '\0')
-        return count(s, M_HEARTBEAT, rpc_call_fail(call, RPC_INVALID_ARGUMENT,
-                                                   "server_id missing"));
+        return count(
+            s, M_HEARTBEAT,
+            rpc_call_fail(call, RPC_INVALID_ARGUMENT, "server_id missing"));
     rc = fleet_heartbeat(s->f, req->server_id, req->users, &st);
     if (rc == RPC_NOT_FOUND) {
         /* Not an error for the server: it just has to say who it is. */
@@ -93,8 +101,7 @@ static int h_heartbeat(rpc_call *call, const Sb__Fleet__HeartbeatRequest *req,
     return count(s, M_HEARTBEAT, RPC_OK);
 }
 
-static int h_deregister(rpc_call *call,
-                        const Sb__Fleet__DeregisterRequest *req,
+static int h_deregister(rpc_call *call, const Sb__Fleet__DeregisterRequest *req,
                         Sb__Fleet__DeregisterReply *reply, void *arg)
 {
     orch_service *s = arg;
@@ -167,8 +174,9 @@ static int h_assign(rpc_call *call, const Sb__Fleet__AssignRequest *req,
     int rc;
 
     if (req->wait_ms > 120000)
-        return count(s, M_ASSIGN, rpc_call_fail(call, RPC_INVALID_ARGUMENT,
-                                                "wait_ms over 120000"));
+        return count(
+            s, M_ASSIGN,
+            rpc_call_fail(call, RPC_INVALID_ARGUMENT, "wait_ms over 120000"));
     rc = fleet_assign(s->f, req->user, &a, &st);
     if (rc == RPC_OK) {
         fill_assign(call, reply, &a);
@@ -199,7 +207,8 @@ static int retry_one(orch_service *s, parked *p, int64_t now)
         rc = rpc_call_fail(p->call, RPC_UNAVAILABLE,
                            "no app server became available within %u ms (a "
                            "server is launching but has not registered yet);"
-                           " try again", p->wait_ms);
+                           " try again",
+                           p->wait_ms);
         atomic_fetch_add_explicit(&s->errors[M_ASSIGN], 1,
                                   memory_order_relaxed);
     } else {
@@ -237,9 +246,9 @@ static void retry_all(orch_service *s)
         if (m == NULL) {
             /* Keep the newcomers' list; answer ours rather than lose them. */
             for (size_t i = 0; i < keep; i++) {
-                rpc_call_finish(v[i].call,
-                                rpc_call_fail(v[i].call, RPC_UNAVAILABLE,
-                                              "out of memory"));
+                rpc_call_finish(
+                    v[i].call,
+                    rpc_call_fail(v[i].call, RPC_UNAVAILABLE, "out of memory"));
                 free(v[i].user);
             }
             free(v);
@@ -322,13 +331,14 @@ static int h_lookup(rpc_call *call, const Sb__Fleet__LookupRequest *req,
     return count(s, M_LOOKUP, RPC_OK);
 }
 
-int orch_service_register(rpc_server *srv, struct fleet *f,
-                          orch_service **out)
+int orch_service_register(rpc_server *srv, struct fleet *f, orch_service **out)
 {
-    sb_fleet_Orchestrator_handlers h = {
-        .RegisterServer = h_register, .Heartbeat = h_heartbeat,
-        .DeregisterServer = h_deregister, .Assign = h_assign,
-        .Release = h_release, .Lookup = h_lookup};
+    sb_fleet_Orchestrator_handlers h = {.RegisterServer = h_register,
+                                        .Heartbeat = h_heartbeat,
+                                        .DeregisterServer = h_deregister,
+                                        .Assign = h_assign,
+                                        .Release = h_release,
+                                        .Lookup = h_lookup};
     orch_service *s = calloc(1, sizeof(*s));
 
     *out = NULL;
@@ -375,23 +385,25 @@ void orch_service_metrics(void *arg, status_buf *b)
     orch_service *s = arg;
 
     status_buf_printf(b, "# HELP sb_orch_rpc_calls_total Orchestrator RPC "
-                      "calls by method.\n# TYPE sb_orch_rpc_calls_total "
-                      "counter\n");
+                         "calls by method.\n# TYPE sb_orch_rpc_calls_total "
+                         "counter\n");
     for (int m = 0; m < M_COUNT; m++)
         status_buf_printf(b, "sb_orch_rpc_calls_total{method=\"%s\"} %llu\n",
                           method_names[m],
                           (unsigned long long)atomic_load(&s->calls[m]));
     status_buf_printf(b, "# HELP sb_orch_rpc_errors_total Orchestrator RPC "
-                      "calls answered with an error.\n# TYPE "
-                      "sb_orch_rpc_errors_total counter\n");
+                         "calls answered with an error.\n# TYPE "
+                         "sb_orch_rpc_errors_total counter\n");
     for (int m = 0; m < M_COUNT; m++)
         status_buf_printf(b, "sb_orch_rpc_errors_total{method=\"%s\"} %llu\n",
                           method_names[m],
                           (unsigned long long)atomic_load(&s->errors[m]));
     pthread_mutex_lock(&s->mu);
-    status_buf_printf(b, "# HELP sb_orch_assign_parked Assign calls waiting "
+    status_buf_printf(b,
+                      "# HELP sb_orch_assign_parked Assign calls waiting "
                       "for a launch.\n# TYPE sb_orch_assign_parked gauge\n"
-                      "sb_orch_assign_parked %zu\n", s->n);
+                      "sb_orch_assign_parked %zu\n",
+                      s->n);
     pthread_mutex_unlock(&s->mu);
 }
 

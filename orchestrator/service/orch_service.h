@@ -20,8 +20,7 @@ typedef struct orch_service orch_service;
  * @param out the service.
  * @return RPC_OK; RPC_INTERNAL (out of memory, no thread, or the methods
  *         could not be registered). */
-int orch_service_register(rpc_server *srv, struct fleet *f,
-                          orch_service **out);
+int orch_service_register(rpc_server *srv, struct fleet *f, orch_service **out);
 
 /** Answers every parked Assign UNAVAILABLE ("orchestrator stopping"), makes
  * new waits fail the same way, and stops the retry thread. Call before

@@ -81,9 +81,8 @@ static void upper_guard(const char *name, char *out, size_t n)
 {
     size_t o = 0;
     for (const char *p = name; *p && o + 1 < n; p++)
-        out[o++] = isalnum((unsigned char)*p) ? (char)toupper(
-                                                    (unsigned char)*p)
-                                              : '_';
+        out[o++] =
+            isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p) : '_';
     out[o] = '\0';
 }
 
@@ -121,17 +120,17 @@ static void emit_header_service(FILE *h, const FileProto *f,
                 "int %s_%s(rpc_client *c, const %s *req, %s **reply,\n"
                 "        const rpc_opts *opts, rpc_status *st);\n",
                 pre, m->name, mn.in_t, mn.out_t);
-        fprintf(h,
-                "/* Async form: done(arg, st, reply) runs on an nng thread "
-                "and\n * owns reply (NULL unless st->code == RPC_OK). */\n");
+        fprintf(h, "/* Async form: done(arg, st, reply) runs on an nng thread "
+                   "and\n * owns reply (NULL unless st->code == RPC_OK). */\n");
         fprintf(h,
                 "typedef void (*%s_%s_done)(void *arg, const rpc_status *st,\n"
                 "        %s *reply);\n",
                 pre, m->name, mn.out_t);
-        fprintf(h,
-                "int %s_%s_async(rpc_client *c, const %s *req,\n"
-                "        %s_%s_done done, void *arg, const rpc_opts *opts);\n\n",
-                pre, m->name, mn.in_t, pre, m->name);
+        fprintf(
+            h,
+            "int %s_%s_async(rpc_client *c, const %s *req,\n"
+            "        %s_%s_done done, void *arg, const rpc_opts *opts);\n\n",
+            pre, m->name, mn.in_t, pre, m->name);
     }
     fprintf(h,
             "/* Server side: one handler per method. A handler fills reply\n"
@@ -154,8 +153,9 @@ static void emit_header_service(FILE *h, const FileProto *f,
             "int %s_register(rpc_server *srv, const %s_handlers *h, void "
             "*arg);\n",
             pre, pre);
-    fprintf(h, "/* Frees a reply returned by a sync call of %s. */\n"
-               "void %s_free(void *reply);\n",
+    fprintf(h,
+            "/* Frees a reply returned by a sync call of %s. */\n"
+            "void %s_free(void *reply);\n",
             s->name, pre);
 }
 
@@ -166,8 +166,7 @@ static void emit_source_service(FILE *c, const FileProto *f,
     const char *pkg = f->package ? f->package : "";
     c_prefix(pkg, s->name, pre, sizeof pre);
     fprintf(c, "\n/* ---- service %s ---- */\n\n", s->name);
-    fprintf(c,
-            "typedef struct { %s_handlers h; void *arg; } %s_binding;\n\n",
+    fprintf(c, "typedef struct { %s_handlers h; void *arg; } %s_binding;\n\n",
             pre, pre);
     for (size_t i = 0; i < s->n_method; i++) {
         const MethodProto *m = s->method[i];
@@ -202,16 +201,16 @@ static void emit_source_service(FILE *c, const FileProto *f,
                 "        opts);\n"
                 "    if (rv != 0)\n        free(a);\n"
                 "    return rv;\n}\n\n",
-                pre, nm, mn.in_t, pre, nm, pre, nm, pre, nm, mn.out_d, pre,
-                nm);
-        fprintf(c,
-                "static int %s_%s_tramp(rpc_call *call,\n"
-                "        const ProtobufCMessage *req, ProtobufCMessage *reply,\n"
-                "        void *arg)\n{\n"
-                "    const %s_binding *b = arg;\n"
-                "    return b->h.%s(call, (const %s *)req, (%s *)reply,\n"
-                "        b->arg);\n}\n\n",
-                pre, nm, pre, nm, mn.in_t, mn.out_t);
+                pre, nm, mn.in_t, pre, nm, pre, nm, pre, nm, mn.out_d, pre, nm);
+        fprintf(
+            c,
+            "static int %s_%s_tramp(rpc_call *call,\n"
+            "        const ProtobufCMessage *req, ProtobufCMessage *reply,\n"
+            "        void *arg)\n{\n"
+            "    const %s_binding *b = arg;\n"
+            "    return b->h.%s(call, (const %s *)req, (%s *)reply,\n"
+            "        b->arg);\n}\n\n",
+            pre, nm, pre, nm, mn.in_t, mn.out_t);
     }
     fprintf(c,
             "int %s_register(rpc_server *srv, const %s_handlers *h, void "
@@ -261,7 +260,8 @@ static FileSet *read_set(const char *path)
     fclose(fp);
     if (buf == NULL)
         return NULL;
-    FileSet *set = google__protobuf__file_descriptor_set__unpack(NULL, len, buf);
+    FileSet *set =
+        google__protobuf__file_descriptor_set__unpack(NULL, len, buf);
     free(buf);
     return set;
 }

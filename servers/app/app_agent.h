@@ -16,18 +16,18 @@ typedef uint32_t (*app_agent_users_fn)(void *arg);
 typedef void (*app_agent_evicted_fn)(void *arg, const char *why);
 
 typedef struct app_agent_config {
-	const char *orchestrator; /* orchestrator URL; required */
-	const char *server_id;    /* "app-3"; required */
-	const char *endpoint;     /* the server's client URL; required */
-	uint32_t capacity;        /* 0 = the orchestrator's */
-	/* The driver's instance id; NULL: "PID.STARTTIME" of this process
-	 * (the local driver's form). */
-	const char *instance_id;
-	uint32_t heartbeat_ms;    /* 0 = 1000 */
-	app_agent_users_fn users;
-	void *users_arg;
-	app_agent_evicted_fn evicted;
-	void *evicted_arg;
+    const char *orchestrator; /* orchestrator URL; required */
+    const char *server_id;    /* "app-3"; required */
+    const char *endpoint;     /* the server's client URL; required */
+    uint32_t capacity;        /* 0 = the orchestrator's */
+    /* The driver's instance id; NULL: "PID.STARTTIME" of this process
+     * (the local driver's form). */
+    const char *instance_id;
+    uint32_t heartbeat_ms; /* 0 = 1000 */
+    app_agent_users_fn users;
+    void *users_arg;
+    app_agent_evicted_fn evicted;
+    void *evicted_arg;
 } app_agent_config;
 
 typedef struct app_agent app_agent;

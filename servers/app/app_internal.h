@@ -15,46 +15,46 @@ typedef struct app_waiter app_waiter;
 typedef struct app_miss app_miss;
 
 struct app_server {
-	char id[64];
-	store_conn *store;  /* local or remote (store_conn.h) */
-	int own_store;      /* opened from cfg->store_url or cfg->db/w */
-	app_cache *cache;   /* token -> session (app_cache.h) */
-	int writes;         /* store writes in flight (guarded by mu) */
-	char endpoint[256]; /* what others use to reach us (--advertise) */
-	rpc_server *srv;
-	rpc_bus_pub *pub;
-	rpc_bus_sub *sub;
-	int poll_ms;
-	/* Parked Receive calls; mu also guards stopping. */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	app_waiter *waiters;
-	int stopping;
-	int have_sweeper;
-	pthread_t sweeper;
-	/* Draw (app_draw.c): the draw service's client, NULL = none. */
-	rpc_client *draw;
-	uint32_t draw_max;
-	int serving; /* srv started (stop it before the draw client) */
-	int64_t clock_skew_ms; /* test only: added to every server time */
-	/* Idle sessions (app_idle.c): last call per user, under idle_mu. */
-	int64_t idle_ms;
-	pthread_mutex_t idle_mu;
-	pthread_cond_t idle_cv;
-	struct app_seen *seen;
-	size_t nseen, capseen;
-	int idle_stop, have_idler;
-	pthread_t idler;
-	/* Told when an idle session ends here (the orchestrator's Release). */
-	app_session_end_fn ended_fn;
-	void *ended_arg;
-	int ended_busy; /* calls of ended_fn under way */
-	/* Inline writes whose token was not cached (app_inline.c). */
-	pthread_mutex_t miss_mu;
-	pthread_cond_t miss_cv;
-	app_miss *miss_head, *miss_tail;
-	int miss_stop, miss_init, have_misser;
-	pthread_t misser;
+    char id[64];
+    store_conn *store;  /* local or remote (store_conn.h) */
+    int own_store;      /* opened from cfg->store_url or cfg->db/w */
+    app_cache *cache;   /* token -> session (app_cache.h) */
+    int writes;         /* store writes in flight (guarded by mu) */
+    char endpoint[256]; /* what others use to reach us (--advertise) */
+    rpc_server *srv;
+    rpc_bus_pub *pub;
+    rpc_bus_sub *sub;
+    int poll_ms;
+    /* Parked Receive calls; mu also guards stopping. */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    app_waiter *waiters;
+    int stopping;
+    int have_sweeper;
+    pthread_t sweeper;
+    /* Draw (app_draw.c): the draw service's client, NULL = none. */
+    rpc_client *draw;
+    uint32_t draw_max;
+    int serving;           /* srv started (stop it before the draw client) */
+    int64_t clock_skew_ms; /* test only: added to every server time */
+    /* Idle sessions (app_idle.c): last call per user, under idle_mu. */
+    int64_t idle_ms;
+    pthread_mutex_t idle_mu;
+    pthread_cond_t idle_cv;
+    struct app_seen *seen;
+    size_t nseen, capseen;
+    int idle_stop, have_idler;
+    pthread_t idler;
+    /* Told when an idle session ends here (the orchestrator's Release). */
+    app_session_end_fn ended_fn;
+    void *ended_arg;
+    int ended_busy; /* calls of ended_fn under way */
+    /* Inline writes whose token was not cached (app_inline.c). */
+    pthread_mutex_t miss_mu;
+    pthread_cond_t miss_cv;
+    app_miss *miss_head, *miss_tail;
+    int miss_stop, miss_init, have_misser;
+    pthread_t misser;
 };
 
 /** Token check and placement: fills *s and returns RPC_OK when the call's
@@ -112,7 +112,8 @@ int app_h_private(rpc_call *call, const Sb__Social__PrivateRequest *req,
                   Sb__Social__Empty *reply, void *arg);
 int app_h_set_profile(rpc_call *call, const Sb__Social__Profile *req,
                       Sb__Social__Empty *reply, void *arg);
-int app_h_show_profile(rpc_call *call, const Sb__Social__ShowProfileRequest *req,
+int app_h_show_profile(rpc_call *call,
+                       const Sb__Social__ShowProfileRequest *req,
                        Sb__Social__ShowProfileReply *reply, void *arg);
 
 /* Idle sessions (app_idle.c): a session with no call here for idle_ms

@@ -15,28 +15,28 @@
 
 /** Where an app server gets its data and its hints. */
 typedef struct app_config {
-	const char *id;         /* server id, e.g. "app-1" (sessions name it) */
-	const char *listen_url; /* e.g. "tcp://127.0.0.1:0" (0 = free port) */
-	const char *bus_in;     /* forwarder's publisher side; NULL = no bus */
-	const char *bus_out;    /* forwarder's subscriber side; NULL = no bus */
-	/* The store, first of: @store (shared, outlives us), @store_url (a
-	 * remote store we connect to), @db + @w (in this process). */
-	store_conn *store;
-	const char *store_url;  /* e.g. "tcp://127.0.0.1:8891" */
-	store_db *db;           /* the store's environment (outlives us) */
-	store_writer *w;        /* its group-commit writer (outlives us) */
-	const char *advertise;  /* host others reach us by; NULL = the
-	                           listener's own (app_server_endpoint) */
-	int cache_ttl_ms;       /* token cache entry life; 0 = 30000 */
-	int poll_ms;            /* deadline sweep period; 0 = 50 */
-	const char *draw_url;   /* the draw service (sb.draw.Draw) for Draw;
-	                           NULL = Draw answers "Draw service is not
-	                           available" */
-	uint32_t draw_max;      /* largest count per Draw; 0 = 10000, the
-	                           draw service's default maximum */
-	int64_t idle_ms;        /* end a session idle this long here; 0 = never */
-	int64_t clock_skew_ms;  /* TEST ONLY: shifts delivery times (sbd
-	                           --test-clock-skew-ms); 0 in production */
+    const char *id;         /* server id, e.g. "app-1" (sessions name it) */
+    const char *listen_url; /* e.g. "tcp://127.0.0.1:0" (0 = free port) */
+    const char *bus_in;     /* forwarder's publisher side; NULL = no bus */
+    const char *bus_out;    /* forwarder's subscriber side; NULL = no bus */
+    /* The store, first of: @store (shared, outlives us), @store_url (a
+     * remote store we connect to), @db + @w (in this process). */
+    store_conn *store;
+    const char *store_url; /* e.g. "tcp://127.0.0.1:8891" */
+    store_db *db;          /* the store's environment (outlives us) */
+    store_writer *w;       /* its group-commit writer (outlives us) */
+    const char *advertise; /* host others reach us by; NULL = the
+                              listener's own (app_server_endpoint) */
+    int cache_ttl_ms;      /* token cache entry life; 0 = 30000 */
+    int poll_ms;           /* deadline sweep period; 0 = 50 */
+    const char *draw_url;  /* the draw service (sb.draw.Draw) for Draw;
+                              NULL = Draw answers "Draw service is not
+                              available" */
+    uint32_t draw_max;     /* largest count per Draw; 0 = 10000, the
+                              draw service's default maximum */
+    int64_t idle_ms;       /* end a session idle this long here; 0 = never */
+    int64_t clock_skew_ms; /* TEST ONLY: shifts delivery times (sbd
+                              --test-clock-skew-ms); 0 in production */
 } app_config;
 
 #define APP_DRAW_DEFAULT_MAX 10000u
@@ -60,8 +60,7 @@ void app_server_cache_stats(app_server *a, uint64_t *hits, uint64_t *misses,
 typedef void (*app_session_end_fn)(void *arg, const char *user);
 /** Sets (or clears, with NULL) the idle-session-end callback; returns once
  * no call of the previous one is under way. */
-void app_server_on_session_end(app_server *a, app_session_end_fn fn,
-                               void *arg);
+void app_server_on_session_end(app_server *a, app_session_end_fn fn, void *arg);
 /** Users with a live session seen on this server (its heartbeat's user
  * count); 0 when idle-session tracking is off (idle_ms 0). */
 uint32_t app_server_users(app_server *a);
@@ -76,15 +75,15 @@ void app_server_stop(app_server *a);
  * differently per command ("<id> does not exist" vs "No such user
  * exist"). */
 typedef enum app_cmd {
-	APP_CMD_OTHER = 0,
-	APP_CMD_INVITE,
-	APP_CMD_ACCEPT,
-	APP_CMD_SEND,
-	APP_CMD_JOIN_GROUP,
-	APP_CMD_SEND_GROUP,
-	APP_CMD_CREATE_GROUP,
-	APP_CMD_REGISTER,
-	APP_CMD_JOIN_ROOM,
+    APP_CMD_OTHER = 0,
+    APP_CMD_INVITE,
+    APP_CMD_ACCEPT,
+    APP_CMD_SEND,
+    APP_CMD_JOIN_GROUP,
+    APP_CMD_SEND_GROUP,
+    APP_CMD_CREATE_GROUP,
+    APP_CMD_REGISTER,
+    APP_CMD_JOIN_ROOM,
 } app_cmd;
 
 /** Fails @call with the canonical code and exact course text for @r

@@ -15,18 +15,18 @@ typedef struct draw_pool draw_pool;
 
 /** Result of every draw_pool call. */
 typedef enum {
-  DRAW_OK = 0,
-  DRAW_EXHAUSTED, /**< fewer numbers left than asked (RESOURCE_EXHAUSTED) */
-  DRAW_INVALID,   /**< bad argument or configuration (INVALID_ARGUMENT) */
-  DRAW_REFUSED,   /**< reset without the right confirmation
-                       (FAILED_PRECONDITION) */
-  DRAW_BUSY,      /**< the pool directory is open elsewhere (UNAVAILABLE) */
-  DRAW_IO_ERROR,  /**< the disk failed; nothing was handed out (UNAVAILABLE) */
-  DRAW_CORRUPT,   /**< stored state unreadable or of another format
-                       (INTERNAL / DATA_LOSS) */
-  DRAW_NOMEM,     /**< out of memory (RESOURCE_EXHAUSTED) */
-  DRAW_AGAIN,     /**< draw_pool_draw_nowait only: the durable mark does
-                       not cover the request yet; nothing was taken */
+    DRAW_OK = 0,
+    DRAW_EXHAUSTED, /**< fewer numbers left than asked (RESOURCE_EXHAUSTED) */
+    DRAW_INVALID,   /**< bad argument or configuration (INVALID_ARGUMENT) */
+    DRAW_REFUSED,   /**< reset without the right confirmation
+                         (FAILED_PRECONDITION) */
+    DRAW_BUSY,      /**< the pool directory is open elsewhere (UNAVAILABLE) */
+    DRAW_IO_ERROR, /**< the disk failed; nothing was handed out (UNAVAILABLE) */
+    DRAW_CORRUPT,  /**< stored state unreadable or of another format
+                        (INTERNAL / DATA_LOSS) */
+    DRAW_NOMEM,    /**< out of memory (RESOURCE_EXHAUSTED) */
+    DRAW_AGAIN,    /**< draw_pool_draw_nowait only: the durable mark does
+                        not cover the request yet; nothing was taken */
 } draw_result;
 
 #define DRAW_DEFAULT_SIZE 100000u
@@ -39,43 +39,43 @@ typedef enum {
 /** Options for draw_pool_open. Zero-initialise; a zero field means its
  * default. */
 typedef struct {
-  /** N for a new pool (default DRAW_DEFAULT_SIZE, at most DRAW_MAX_SIZE).
-   * An existing pool keeps its stored size; a different non-zero value is
-   * logged and ignored (draw_pool_reset changes the size). */
-  uint32_t size;
-  /** Smallest reservation unit, and the one a pool starts with (default
-   * DRAW_DEFAULT_BLOCK). The persisted mark is moved to two blocks past the
-   * cursor whenever less than 1.5 blocks remain. The block adapts: each
-   * reservation sizes it to the draws expected during four commit times
-   * (measured rate x measured fsync latency), between block and block_max,
-   * so the reserver stays off the draws' critical path however fast they
-   * come and however slow the disk is. */
-  uint32_t block;
-  /** Largest reservation unit: a crash skips at most 2 * block_max numbers
-   * (or one larger pending request). Default: DRAW_DEFAULT_BLOCK_MAX, but
-   * no more than size / 16 (a crash never costs more than 1/8 of a pool),
-   * and never below block. Equal to block = a fixed block. */
-  uint32_t block_max;
-  /** Largest count one draw may ask for (default DRAW_DEFAULT_MAX_COUNT). */
-  uint32_t max_count;
+    /** N for a new pool (default DRAW_DEFAULT_SIZE, at most DRAW_MAX_SIZE).
+     * An existing pool keeps its stored size; a different non-zero value is
+     * logged and ignored (draw_pool_reset changes the size). */
+    uint32_t size;
+    /** Smallest reservation unit, and the one a pool starts with (default
+     * DRAW_DEFAULT_BLOCK). The persisted mark is moved to two blocks past the
+     * cursor whenever less than 1.5 blocks remain. The block adapts: each
+     * reservation sizes it to the draws expected during four commit times
+     * (measured rate x measured fsync latency), between block and block_max,
+     * so the reserver stays off the draws' critical path however fast they
+     * come and however slow the disk is. */
+    uint32_t block;
+    /** Largest reservation unit: a crash skips at most 2 * block_max numbers
+     * (or one larger pending request). Default: DRAW_DEFAULT_BLOCK_MAX, but
+     * no more than size / 16 (a crash never costs more than 1/8 of a pool),
+     * and never below block. Equal to block = a fixed block. */
+    uint32_t block_max;
+    /** Largest count one draw may ask for (default DRAW_DEFAULT_MAX_COUNT). */
+    uint32_t max_count;
 } draw_pool_config;
 
 /** A consistent-enough snapshot (each field is read atomically). */
 typedef struct {
-  uint32_t size;      /**< N */
-  uint32_t drawn;     /**< the cursor: numbers handed out or skipped */
-  uint32_t remaining; /**< size - drawn */
-  uint32_t block;     /**< largest reservation unit (block_max): a crash
-                           skips at most 2 * block numbers */
-  uint32_t block_now; /**< reservation unit in force (adaptive) */
-  uint32_t max_count; /**< per-call maximum in force */
-  uint32_t persisted_mark; /**< durable high-water mark, >= drawn */
-  uint32_t generation;     /**< 1 for the first pool, +1 per reset */
-  uint64_t reserves;       /**< mark commits (fsyncs) since open */
-  uint64_t waits;          /**< draw attempts that found the durable mark
-                                behind them (waited, or got DRAW_AGAIN) */
-  /** first 8 bytes of BLAKE2b-256(seed), hex; the reset confirmation */
-  char fingerprint[DRAW_FINGERPRINT_CHARS + 1];
+    uint32_t size;           /**< N */
+    uint32_t drawn;          /**< the cursor: numbers handed out or skipped */
+    uint32_t remaining;      /**< size - drawn */
+    uint32_t block;          /**< largest reservation unit (block_max): a crash
+                                  skips at most 2 * block numbers */
+    uint32_t block_now;      /**< reservation unit in force (adaptive) */
+    uint32_t max_count;      /**< per-call maximum in force */
+    uint32_t persisted_mark; /**< durable high-water mark, >= drawn */
+    uint32_t generation;     /**< 1 for the first pool, +1 per reset */
+    uint64_t reserves;       /**< mark commits (fsyncs) since open */
+    uint64_t waits;          /**< draw attempts that found the durable mark
+                                  behind them (waited, or got DRAW_AGAIN) */
+    /** first 8 bytes of BLAKE2b-256(seed), hex; the reset confirmation */
+    char fingerprint[DRAW_FINGERPRINT_CHARS + 1];
 } draw_pool_status;
 
 /** Open the pool stored in dir, creating it (new seed from getrandom via
@@ -88,8 +88,8 @@ typedef struct {
  *   hold any other LMDB environment.
  * @param[in] cfg options, or NULL for all defaults.
  * @return DRAW_OK; DRAW_INVALID if cfg->size, cfg->block, cfg->block_max or
- *   cfg->max_count is above DRAW_MAX_SIZE, or dir is NULL or empty; DRAW_BUSY if
- *   another handle or process has dir open; DRAW_CORRUPT if dir holds an
+ *   cfg->max_count is above DRAW_MAX_SIZE, or dir is NULL or empty; DRAW_BUSY
+ * if another handle or process has dir open; DRAW_CORRUPT if dir holds an
  *   unreadable pool or one made by another shuffle; DRAW_IO_ERROR if dir
  *   cannot be created, opened or written; DRAW_NOMEM. */
 draw_result draw_pool_open(draw_pool **out, const char *dir,

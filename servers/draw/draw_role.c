@@ -22,7 +22,8 @@ struct draw_role {
 static int open_pool(const draw_role_config *cfg, draw_pool **pool)
 {
     char dir[4096];
-    draw_pool_config pc = {.size = cfg->pool_size, .block = cfg->block,
+    draw_pool_config pc = {.size = cfg->pool_size,
+                           .block = cfg->block,
                            .block_max = cfg->block_max};
 
     if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {
@@ -79,8 +80,8 @@ int draw_role_start(const draw_role_config *cfg, draw_role **out)
                                          1)) != 0)
         goto fail;
     if ((rv = rpc_server_listen(r->srv, cfg->listen_url)) != 0) {
-        sb_error("draw", "cannot listen on %s (nng error %d)",
-                 cfg->listen_url, rv);
+        sb_error("draw", "cannot listen on %s (nng error %d)", cfg->listen_url,
+                 rv);
         rv = RPC_UNAVAILABLE;
         goto fail;
     }
@@ -88,9 +89,11 @@ int draw_role_start(const draw_role_config *cfg, draw_role **out)
         goto fail;
     r->started = 1;
     draw_pool_status_get(r->pool, &ps);
-    sb_info("draw", "serving on %s: pool %s, size %u, %u drawn, %u left, "
-            "block up to %u", rpc_server_url(r->srv, 0), ps.fingerprint, ps.size,
-            ps.drawn, ps.remaining, ps.block);
+    sb_info("draw",
+            "serving on %s: pool %s, size %u, %u drawn, %u left, "
+            "block up to %u",
+            rpc_server_url(r->srv, 0), ps.fingerprint, ps.size, ps.drawn,
+            ps.remaining, ps.block);
     *out = r;
     return 0;
 fail:
@@ -114,13 +117,13 @@ void draw_role_stop(draw_role *r)
         return;
     if (r->started)
         rpc_server_stop(r->srv); /* no new calls; waits for those running */
-    draw_service_free(r->svc);  /* finishes parked draws */
-    rpc_server_destroy(r->srv); /* no call is running after this */
+    draw_service_free(r->svc);   /* finishes parked draws */
+    rpc_server_destroy(r->srv);  /* no call is running after this */
     if (r->pool != NULL) {
         draw_pool_status ps;
         draw_pool_status_get(r->pool, &ps);
-        sb_info("draw", "stopping: pool %s, %u drawn, %u left",
-                ps.fingerprint, ps.drawn, ps.remaining);
+        sb_info("draw", "stopping: pool %s, %u drawn, %u left", ps.fingerprint,
+                ps.drawn, ps.remaining);
     }
     draw_pool_close(r->pool);
     free(r);

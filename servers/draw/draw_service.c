@@ -39,15 +39,24 @@ struct draw_service {
 int draw_result_code(draw_result r)
 {
     switch (r) {
-    case DRAW_OK: return RPC_OK;
-    case DRAW_EXHAUSTED: return RPC_RESOURCE_EXHAUSTED;
-    case DRAW_INVALID: return RPC_INVALID_ARGUMENT;
-    case DRAW_REFUSED: return RPC_FAILED_PRECONDITION;
-    case DRAW_BUSY: return RPC_UNAVAILABLE;
-    case DRAW_IO_ERROR: return RPC_UNAVAILABLE;
-    case DRAW_CORRUPT: return RPC_DATA_LOSS;
-    case DRAW_NOMEM: return RPC_RESOURCE_EXHAUSTED;
-    case DRAW_AGAIN: return RPC_UNAVAILABLE;
+    case DRAW_OK:
+        return RPC_OK;
+    case DRAW_EXHAUSTED:
+        return RPC_RESOURCE_EXHAUSTED;
+    case DRAW_INVALID:
+        return RPC_INVALID_ARGUMENT;
+    case DRAW_REFUSED:
+        return RPC_FAILED_PRECONDITION;
+    case DRAW_BUSY:
+        return RPC_UNAVAILABLE;
+    case DRAW_IO_ERROR:
+        return RPC_UNAVAILABLE;
+    case DRAW_CORRUPT:
+        return RPC_DATA_LOSS;
+    case DRAW_NOMEM:
+        return RPC_RESOURCE_EXHAUSTED;
+    case DRAW_AGAIN:
+        return RPC_UNAVAILABLE;
     }
     return RPC_INTERNAL;
 }
@@ -59,8 +68,10 @@ static void log_exhausted(draw_service *svc, uint32_t left, uint32_t asked)
         return;
     unsigned prev = atomic_exchange(&svc->logged_exhausted_gen, st.generation);
     if (prev != st.generation)
-        sb_info("draw", "pool %s exhausted: %u left, a draw of %u refused "
-                "(size %u)", st.fingerprint, left, asked, st.size);
+        sb_info("draw",
+                "pool %s exhausted: %u left, a draw of %u refused "
+                "(size %u)",
+                st.fingerprint, left, asked, st.size);
 }
 
 /* A pool result as the call's reply or failure; returns the code. */
@@ -74,8 +85,8 @@ static int draw_answer(draw_service *svc, rpc_call *call,
                              "Pool exhausted: %u left", left);
     }
     if (r != DRAW_OK)
-        return rpc_call_fail(call, draw_result_code(r), "draw of %u: %s",
-                             count, draw_result_str(r));
+        return rpc_call_fail(call, draw_result_code(r), "draw of %u: %s", count,
+                             draw_result_str(r));
     reply->numbers = nums;
     reply->n_numbers = count;
     reply->remaining = left;
@@ -115,8 +126,8 @@ static int park(draw_service *svc, rpc_call *call, Sb__Draw__DrawReply *reply,
 {
     draw_parked *pk = rpc_call_alloc(call, sizeof *pk);
 
-    *pk = (draw_parked){.call = call, .reply = reply, .count = count,
-                        .nums = nums};
+    *pk = (draw_parked){
+        .call = call, .reply = reply, .count = count, .nums = nums};
     pthread_mutex_lock(&svc->mu);
     if (svc->stop) {
         pthread_mutex_unlock(&svc->mu);
@@ -203,8 +214,7 @@ static int h_reset(rpc_call *call, const Sb__Draw__ResetRequest *req,
     return RPC_OK;
 }
 
-int draw_service_register(rpc_server *srv, draw_pool *pool,
-                          draw_service **out)
+int draw_service_register(rpc_server *srv, draw_pool *pool, draw_service **out)
 {
     static const sb_draw_Draw_handlers h = {
         .Draw = h_draw, .Status = h_status, .Reset = h_reset};

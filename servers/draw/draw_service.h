@@ -25,8 +25,7 @@ typedef struct draw_service draw_service;
  * @return 0; RPC_INVALID_ARGUMENT if an argument is NULL;
  *   RPC_RESOURCE_EXHAUSTED when out of memory; an nng error code if a
  *   method cannot be registered. */
-int draw_service_register(rpc_server *srv, draw_pool *pool,
-                          draw_service **out);
+int draw_service_register(rpc_server *srv, draw_pool *pool, draw_service **out);
 
 /** Finish every parked draw, then free the service (NULL is a no-op).
  * Stop the server first (rpc_server_stop: no new calls), destroy it
@@ -43,12 +42,12 @@ typedef struct draw_role_config {
     const char *data_dir;   /**< the pool lives in data_dir/draw */
     const char *listen_url; /**< e.g. tcp://0.0.0.0:8889; port 0 = any */
     uint32_t pool_size;     /**< N for a new pool; 0 = DRAW_DEFAULT_SIZE */
-    uint32_t block;         /**< smallest reservation unit; 0 = DRAW_DEFAULT_BLOCK */
-    uint32_t block_max;     /**< largest (crash skip <= 2 x); 0 = default */
-    int workers;            /**< RPC handler threads; 0 = the default */
-    int contexts;           /**< nng contexts receiving; 0 = DRAW_DEFAULT_CONTEXTS */
-    int nng_tcp;            /**< 1: nng serves tcp:// too; 0 = the epoll
-                                 engine (RPC_TCP_EPOLL, the default) */
+    uint32_t block; /**< smallest reservation unit; 0 = DRAW_DEFAULT_BLOCK */
+    uint32_t block_max; /**< largest (crash skip <= 2 x); 0 = default */
+    int workers;        /**< RPC handler threads; 0 = the default */
+    int contexts; /**< nng contexts receiving; 0 = DRAW_DEFAULT_CONTEXTS */
+    int nng_tcp;  /**< 1: nng serves tcp:// too; 0 = the epoll
+                       engine (RPC_TCP_EPOLL, the default) */
 } draw_role_config;
 
 /** nng contexts a draw server receives on (see draw_role.c for why few). */

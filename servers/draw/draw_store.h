@@ -13,10 +13,10 @@ typedef struct draw_store draw_store;
 
 /** What the pool persists. The permutation itself is rebuilt from seed. */
 typedef struct {
-  uint8_t seed[DRAW_SEED_BYTES];
-  uint32_t size; /**< N: the pool is a permutation of 1..N */
-  uint32_t gen;  /**< bumped by every reset; 1 for the first pool */
-  uint32_t mark; /**< positions below it may have been handed out */
+    uint8_t seed[DRAW_SEED_BYTES];
+    uint32_t size; /**< N: the pool is a permutation of 1..N */
+    uint32_t gen;  /**< bumped by every reset; 1 for the first pool */
+    uint32_t mark; /**< positions below it may have been handed out */
 } draw_state;
 
 /** Open (creating if needed) the environment in directory dir.

@@ -15,15 +15,15 @@
 #include "store_writer.h"
 
 typedef struct login_config {
-	store_conn *store;    /* the store (outlives the service); NULL = a
-	                         local connection over db and w */
-	store_db *db;         /* the store's environment (outlives the service) */
-	store_writer *w;      /* its writer (outlives the service) */
-	login_orch *orch;     /* the orchestrator (Assign/Release; outlives us) */
-	const char *bus_in;   /* forwarder's publisher side; NULL = no bus */
-	store_pwcost pwcost;  /* Argon2id cost; STORE_PW_INTERACTIVE by default */
-	int64_t clock_skew_ms; /* TEST ONLY (sbd --test-clock-skew-ms): added to
-	                          every server time login reports; 0 normally */
+    store_conn *store;     /* the store (outlives the service); NULL = a
+                              local connection over db and w */
+    store_db *db;          /* the store's environment (outlives the service) */
+    store_writer *w;       /* its writer (outlives the service) */
+    login_orch *orch;      /* the orchestrator (Assign/Release; outlives us) */
+    const char *bus_in;    /* forwarder's publisher side; NULL = no bus */
+    store_pwcost pwcost;   /* Argon2id cost; STORE_PW_INTERACTIVE by default */
+    int64_t clock_skew_ms; /* TEST ONLY (sbd --test-clock-skew-ms): added to
+                              every server time login reports; 0 normally */
 } login_config;
 
 typedef struct login_service login_service;

@@ -12,52 +12,53 @@
 
 /* Orchestrator flags (sbd_orch.c). */
 typedef struct sbd_orch_opts {
-	uint32_t min_servers, max_servers, spare_slots;
-	uint32_t idle_grace_ms, launch_timeout_ms; /* 0 = defaults */
-	const char *driver;     /* --driver local|ec2 */
-	uint32_t http_port;     /* --http-port (0 = off) */
-	int http_set;
-	const char *fleet_name; /* --fleet-name */
-	const char *app_exe;    /* --app-exe: run `EXE app ...` instead of this sbd */
-	const char *url;        /* --orchestrator URL (app, login, all) */
-	const char *instance_id; /* --instance-id (app; ec2 user data) */
-	orch_ec2_config ec2;    /* --ec2-* */
+    uint32_t min_servers, max_servers, spare_slots;
+    uint32_t idle_grace_ms, launch_timeout_ms; /* 0 = defaults */
+    const char *driver;                        /* --driver local|ec2 */
+    uint32_t http_port;                        /* --http-port (0 = off) */
+    int http_set;
+    const char *fleet_name; /* --fleet-name */
+    const char *app_exe; /* --app-exe: run `EXE app ...` instead of this sbd */
+    const char *url;     /* --orchestrator URL (app, login, all) */
+    const char *instance_id; /* --instance-id (app; ec2 user data) */
+    orch_ec2_config ec2;     /* --ec2-* */
 } sbd_orch_opts;
 
 typedef struct sbd_opts {
-	const char *data_dir; /* --data-dir, ./data */
-	int base_port;        /* --base-port P: login P, ... bus P+4/P+5 */
-	const char *host;     /* login's listen address; 0.0.0.0 */
-	int capacity;         /* users per app server; 10 */
-	store_pwcost pwcost;  /* Argon2id cost */
-	const char *draw_listen; /* --listen (draw role); tcp://HOST:P+1 */
-	int pool_size;        /* --pool-size for a new draw pool; 0 = 100000 */
-	int draw_nng_tcp;     /* --draw-engine nng: draw's tcp:// on nng's rep0 */
-	const char *draw_url; /* --draw URL: app servers' draw service; all
-	                         passes its own draw role when unset */
-	int nng_cpus;         /* --nng-cpus: rpc_nng_cpus(); 0 = the machine's, -1 = by role */
-	int session_idle_ms;  /* --session-idle-ms: end idle sessions; 0 = never */
-	int clock_skew_ms;    /* --test-clock-skew-ms: TEST ONLY, see --help */
-	sbd_orch_opts orch;    /* orchestrator flags */
-	/* store and app roles (sbd_store.c, sbd_app.c); --listen is draw_listen */
-	const char *store_url; /* --store URL: app's remote store */
-	const char *bus_in;    /* --bus-in URL: app's hint publisher side */
-	const char *bus_out;   /* --bus-out URL: app's hint subscriber side */
-	const char *advertise; /* --advertise HOST: how others reach the app */
-	const char *app_id;    /* --id ID: the app server's id; app-<pid> */
-	int apps_remote_store; /* --app-store: kept for old command lines; all's
-	                          app servers are child `sbd app` processes that
-	                          always use the store over RPC on P+3 */
-	char **extra;          /* after `--`: passed on to app servers */
-	int nextra;
+    const char *data_dir;    /* --data-dir, ./data */
+    int base_port;           /* --base-port P: login P, ... bus P+4/P+5 */
+    const char *host;        /* login's listen address; 0.0.0.0 */
+    int capacity;            /* users per app server; 10 */
+    store_pwcost pwcost;     /* Argon2id cost */
+    const char *draw_listen; /* --listen (draw role); tcp://HOST:P+1 */
+    int pool_size;           /* --pool-size for a new draw pool; 0 = 100000 */
+    int draw_nng_tcp;     /* --draw-engine nng: draw's tcp:// on nng's rep0 */
+    const char *draw_url; /* --draw URL: app servers' draw service; all
+                             passes its own draw role when unset */
+    int nng_cpus; /* --nng-cpus: rpc_nng_cpus(); 0 = the machine's, -1 = by role
+                   */
+    int session_idle_ms; /* --session-idle-ms: end idle sessions; 0 = never */
+    int clock_skew_ms;   /* --test-clock-skew-ms: TEST ONLY, see --help */
+    sbd_orch_opts orch;  /* orchestrator flags */
+    /* store and app roles (sbd_store.c, sbd_app.c); --listen is draw_listen */
+    const char *store_url; /* --store URL: app's remote store */
+    const char *bus_in;    /* --bus-in URL: app's hint publisher side */
+    const char *bus_out;   /* --bus-out URL: app's hint subscriber side */
+    const char *advertise; /* --advertise HOST: how others reach the app */
+    const char *app_id;    /* --id ID: the app server's id; app-<pid> */
+    int apps_remote_store; /* --app-store: kept for old command lines; all's
+                              app servers are child `sbd app` processes that
+                              always use the store over RPC on P+3 */
+    char **extra;          /* after `--`: passed on to app servers */
+    int nextra;
 } sbd_opts;
 
 #define SBD_ARGV_MAX 64
 /* An app server's argv for the local driver, with its storage. */
 typedef struct sbd_argv {
-	char exe[4096];
-	char url[256];
-	const char *v[SBD_ARGV_MAX + 1];
+    char exe[4096];
+    char url[256];
+    const char *v[SBD_ARGV_MAX + 1];
 } sbd_argv;
 
 /** Handles an orchestrator flag: 0 taken, -1 bad value, 1 not ours. */
@@ -74,17 +75,16 @@ int sbd_self_exe(char *buf, size_t cap);
 
 /* What `sbd all` tells its app servers (sbd_fleet.c). */
 typedef struct sbd_app_urls {
-	const char *store;      /* the store service, e.g. tcp://127.0.0.1:P+3 */
-	const char *bus_in, *bus_out;
-	const char *app_listen; /* e.g. tcp://127.0.0.1:0 */
-	const char *draw;       /* the draw service, or NULL */
+    const char *store; /* the store service, e.g. tcp://127.0.0.1:P+3 */
+    const char *bus_in, *bus_out;
+    const char *app_listen; /* e.g. tcp://127.0.0.1:0 */
+    const char *draw;       /* the draw service, or NULL */
 } sbd_app_urls;
 
 typedef struct sbd_fleet sbd_fleet;
 /** Starts the fleet part of `sbd all` (its own orchestrator, or the one
  * named by --orchestrator). 0 and *out, or -1 (logged). */
-int sbd_fleet_start(const sbd_opts *o, const sbd_app_urls *u,
-                    sbd_fleet **out);
+int sbd_fleet_start(const sbd_opts *o, const sbd_app_urls *u, sbd_fleet **out);
 /** The orchestrator client login uses. */
 login_orch *sbd_fleet_login(sbd_fleet *f);
 /** Stops the app servers (ours) and the orchestrator. NULL ignored. */
@@ -92,11 +92,11 @@ void sbd_fleet_stop(sbd_fleet *f);
 
 /* The store service on one server (sbd_store.c). */
 typedef struct sbd_store_srv {
-	rpc_server *srv;
-	struct store_service *svc;
+    rpc_server *srv;
+    struct store_service *svc;
 } sbd_store_srv;
-/** Opens DIR/store (created with its parents if needed) and starts its writer. Returns 0,
- * or an errno/LMDB code (logged). */
+/** Opens DIR/store (created with its parents if needed) and starts its writer.
+ * Returns 0, or an errno/LMDB code (logged). */
 int sbd_store_open(const char *data_dir, store_db **db, store_writer **w);
 /** Serves sb.store.Store over @db/@w on @url. Returns 0 or an nng code
  * (logged); *@out is left stopped on failure. */

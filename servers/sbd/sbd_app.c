@@ -17,85 +17,88 @@
 
 static uint32_t users_of(void *arg)
 {
-	return app_server_users(arg);
+    return app_server_users(arg);
 }
 
 /* The orchestrator declared us dead or terminated: our users have moved,
  * so stop as if told to (sbd_wait_signal returns). */
 static void evicted(void *arg, const char *why)
 {
-	(void)arg;
-	sb_warn("app", "the orchestrator let us go (%s): stopping", why);
-	kill(getpid(), SIGTERM);
+    (void)arg;
+    sb_warn("app", "the orchestrator let us go (%s): stopping", why);
+    kill(getpid(), SIGTERM);
 }
 
 /* An idle session ended here: free the user's slot in the fleet. */
 static void session_ended(void *arg, const char *user)
 {
-	app_agent_release(arg, user);
+    app_agent_release(arg, user);
 }
 
 static int start_agent(const sbd_opts *o, app_server *a, app_agent **out)
 {
-	app_agent_config ac = {.orchestrator = o->orch.url,
-	                       .server_id = app_server_id(a),
-	                       .endpoint = app_server_endpoint(a),
-	                       .capacity = (uint32_t)o->capacity,
-	                       .instance_id = o->orch.instance_id,
-	                       .users = users_of, .users_arg = a,
-	                       .evicted = evicted};
-	int rv = app_agent_start(&ac, out);
+    app_agent_config ac = {.orchestrator = o->orch.url,
+                           .server_id = app_server_id(a),
+                           .endpoint = app_server_endpoint(a),
+                           .capacity = (uint32_t)o->capacity,
+                           .instance_id = o->orch.instance_id,
+                           .users = users_of,
+                           .users_arg = a,
+                           .evicted = evicted};
+    int rv = app_agent_start(&ac, out);
 
-	if (rv == 0)
-		app_server_on_session_end(a, session_ended, *out);
-	if (rv != 0)
-		sb_error("app", "cannot start the orchestrator agent for %s: %d",
-		         o->orch.url, rv);
-	return rv;
+    if (rv == 0)
+        app_server_on_session_end(a, session_ended, *out);
+    if (rv != 0)
+        sb_error("app", "cannot start the orchestrator agent for %s: %d",
+                 o->orch.url, rv);
+    return rv;
 }
 
 int sbd_run_app(const sbd_opts *o)
 {
-	const char *host = strcmp(o->host, "0.0.0.0") == 0 ? "127.0.0.1" : o->host;
-	char listen[256], bus_in[256], bus_out[256], id[64];
-	app_server *a = NULL;
-	app_agent *agent = NULL;
-	int rv;
+    const char *host = strcmp(o->host, "0.0.0.0") == 0 ? "127.0.0.1" : o->host;
+    char listen[256], bus_in[256], bus_out[256], id[64];
+    app_server *a = NULL;
+    app_agent *agent = NULL;
+    int rv;
 
-	if (o->store_url == NULL) {
-		sb_error("app", "--store URL is required (the store role's "
-		         "sb.store.Store, e.g. tcp://127.0.0.1:%d)", o->base_port + 3);
-		return -1;
-	}
-	snprintf(listen, sizeof listen, "tcp://%s:0", host);
-	snprintf(bus_in, sizeof bus_in, "tcp://127.0.0.1:%d", o->base_port + 4);
-	snprintf(bus_out, sizeof bus_out, "tcp://127.0.0.1:%d", o->base_port + 5);
-	snprintf(id, sizeof id, "app-%ld", (long)getpid());
-	app_config cfg = {
-		.id = o->app_id != NULL ? o->app_id : id,
-		.listen_url = o->draw_listen != NULL ? o->draw_listen : listen,
-		.bus_in = o->bus_in != NULL ? o->bus_in : bus_in,
-		.bus_out = o->bus_out != NULL ? o->bus_out : bus_out,
-		.store_url = o->store_url,
-		.advertise = o->advertise,
-		.draw_url = o->draw_url,
-		.idle_ms = o->session_idle_ms,
-		.clock_skew_ms = o->clock_skew_ms,
-	};
-	if (app_agent_die_with_parent() != 0) {
-		sb_error("app", "the sbd that started us is gone: not starting");
-		return -1;
-	}
-	if ((rv = app_server_start(&cfg, &a)) != 0)
-		return -1;
-	if (o->orch.url != NULL && start_agent(o, a, &agent) != 0) {
-		app_server_stop(a);
-		return -1;
-	}
-	sbd_wait_signal();
-	app_server_on_session_end(a, NULL, NULL);
-	app_agent_stop(agent, 1); /* leave the fleet first: no new users */
-	app_server_stop(a);
-	sb_info("sbd", "stopped");
-	return 0;
+    if (o->store_url == NULL) {
+        sb_error("app",
+                 "--store URL is required (the store role's "
+                 "sb.store.Store, e.g. tcp://127.0.0.1:%d)",
+                 o->base_port + 3);
+        return -1;
+    }
+    snprintf(listen, sizeof listen, "tcp://%s:0", host);
+    snprintf(bus_in, sizeof bus_in, "tcp://127.0.0.1:%d", o->base_port + 4);
+    snprintf(bus_out, sizeof bus_out, "tcp://127.0.0.1:%d", o->base_port + 5);
+    snprintf(id, sizeof id, "app-%ld", (long)getpid());
+    app_config cfg = {
+        .id = o->app_id != NULL ? o->app_id : id,
+        .listen_url = o->draw_listen != NULL ? o->draw_listen : listen,
+        .bus_in = o->bus_in != NULL ? o->bus_in : bus_in,
+        .bus_out = o->bus_out != NULL ? o->bus_out : bus_out,
+        .store_url = o->store_url,
+        .advertise = o->advertise,
+        .draw_url = o->draw_url,
+        .idle_ms = o->session_idle_ms,
+        .clock_skew_ms = o->clock_skew_ms,
+    };
+    if (app_agent_die_with_parent() != 0) {
+        sb_error("app", "the sbd that started us is gone: not starting");
+        return -1;
+    }
+    if ((rv = app_server_start(&cfg, &a)) != 0)
+        return -1;
+    if (o->orch.url != NULL && start_agent(o, a, &agent) != 0) {
+        app_server_stop(a);
+        return -1;
+    }
+    sbd_wait_signal();
+    app_server_on_session_end(a, NULL, NULL);
+    app_agent_stop(agent, 1); /* leave the fleet first: no new users */
+    app_server_stop(a);
+    sb_info("sbd", "stopped");
+    return 0;
 }

@@ -13,64 +13,67 @@
 #include "store_conn.h"
 
 typedef struct login_role {
-	store_conn *store;
-	login_orch *orch;
-	rpc_server *srv;
-	login_service *svc;
+    store_conn *store;
+    login_orch *orch;
+    rpc_server *srv;
+    login_service *svc;
 } login_role;
 
 static int start(const sbd_opts *o, login_role *r)
 {
-	char listen[256], bus_in[256], orch[256];
-	rpc_server_config sc = {.name = "login"};
-	const char *url;
+    char listen[256], bus_in[256], orch[256];
+    rpc_server_config sc = {.name = "login"};
+    const char *url;
 
-	snprintf(listen, sizeof listen, "tcp://%s:%d", o->host, o->base_port);
-	snprintf(bus_in, sizeof bus_in, "tcp://127.0.0.1:%d", o->base_port + 4);
-	snprintf(orch, sizeof orch, "tcp://127.0.0.1:%d", o->base_port + 2);
-	if (store_conn_remote(o->store_url, 0, &r->store) != 0 ||
-	    login_orch_open(o->orch.url ? o->orch.url : orch, 0, &r->orch) != 0) {
-		sb_error("login", "cannot open the store or orchestrator client");
-		return -1;
-	}
-	login_config lc = {.store = r->store, .orch = r->orch,
-	                   .bus_in = o->bus_in ? o->bus_in : bus_in,
-	                   .pwcost = o->pwcost,
-	                   .clock_skew_ms = o->clock_skew_ms};
-	url = o->draw_listen != NULL ? o->draw_listen : listen;
-	if (rpc_server_create(&r->srv, &sc) != 0 ||
-	    login_service_register(r->srv, &lc, &r->svc) != 0)
-		return -1;
-	if (rpc_server_listen(r->srv, url) != 0) {
-		sb_error("login", "cannot listen on %s", url);
-		return -1;
-	}
-	if (rpc_server_start(r->srv) != 0)
-		return -1;
-	sb_info("login", "serving on %s (store %s, orchestrator %s)",
-	        rpc_server_url(r->srv, 0), o->store_url,
-	        o->orch.url ? o->orch.url : orch);
-	return 0;
+    snprintf(listen, sizeof listen, "tcp://%s:%d", o->host, o->base_port);
+    snprintf(bus_in, sizeof bus_in, "tcp://127.0.0.1:%d", o->base_port + 4);
+    snprintf(orch, sizeof orch, "tcp://127.0.0.1:%d", o->base_port + 2);
+    if (store_conn_remote(o->store_url, 0, &r->store) != 0 ||
+        login_orch_open(o->orch.url ? o->orch.url : orch, 0, &r->orch) != 0) {
+        sb_error("login", "cannot open the store or orchestrator client");
+        return -1;
+    }
+    login_config lc = {.store = r->store,
+                       .orch = r->orch,
+                       .bus_in = o->bus_in ? o->bus_in : bus_in,
+                       .pwcost = o->pwcost,
+                       .clock_skew_ms = o->clock_skew_ms};
+    url = o->draw_listen != NULL ? o->draw_listen : listen;
+    if (rpc_server_create(&r->srv, &sc) != 0 ||
+        login_service_register(r->srv, &lc, &r->svc) != 0)
+        return -1;
+    if (rpc_server_listen(r->srv, url) != 0) {
+        sb_error("login", "cannot listen on %s", url);
+        return -1;
+    }
+    if (rpc_server_start(r->srv) != 0)
+        return -1;
+    sb_info("login", "serving on %s (store %s, orchestrator %s)",
+            rpc_server_url(r->srv, 0), o->store_url,
+            o->orch.url ? o->orch.url : orch);
+    return 0;
 }
 
 int sbd_run_login(const sbd_opts *o)
 {
-	login_role r = {0};
-	int rv = -1;
+    login_role r = {0};
+    int rv = -1;
 
-	if (o->store_url == NULL) {
-		sb_error("login", "--store URL is required (the store role, e.g. "
-		         "tcp://127.0.0.1:%d)", o->base_port + 3);
-		return -1;
-	}
-	if (start(o, &r) == 0) {
-		sbd_wait_signal();
-		rv = 0;
-	}
-	rpc_server_destroy(r.srv);
-	login_service_free(r.svc);
-	login_orch_close(r.orch);
-	store_conn_close(r.store);
-	sb_info("sbd", "stopped");
-	return rv;
+    if (o->store_url == NULL) {
+        sb_error("login",
+                 "--store URL is required (the store role, e.g. "
+                 "tcp://127.0.0.1:%d)",
+                 o->base_port + 3);
+        return -1;
+    }
+    if (start(o, &r) == 0) {
+        sbd_wait_signal();
+        rv = 0;
+    }
+    rpc_server_destroy(r.srv);
+    login_service_free(r.svc);
+    login_orch_close(r.orch);
+    store_conn_close(r.store);
+    sb_info("sbd", "stopped");
+    return rv;
 }

@@ -18,182 +18,181 @@
 /* Seconds with an optional fraction ("30", "0.5") into ms. */
 static int parse_secs(const char *s, uint32_t *ms)
 {
-	char *end;
-	double v = strtod(s, &end);
+    char *end;
+    double v = strtod(s, &end);
 
-	if (*s == '\0' || *end != '\0' || !(v >= 0) || v > 86400)
-		return -1;
-	*ms = (uint32_t)(v * 1000 + 0.5);
-	return 0;
+    if (*s == '\0' || *end != '\0' || !(v >= 0) || v > 86400)
+        return -1;
+    *ms = (uint32_t)(v * 1000 + 0.5);
+    return 0;
 }
 
 static int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 {
-	char *end;
-	unsigned long v = strtoul(s, &end, 10);
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
 
-	if (*s == '\0' || *s == '-' || *end != '\0' || v < lo || v > hi)
-		return -1;
-	*out = (uint32_t)v;
-	return 0;
+    if (*s == '\0' || *s == '-' || *end != '\0' || v < lo || v > hi)
+        return -1;
+    *out = (uint32_t)v;
+    return 0;
 }
 
 int sbd_orch_parse_opt(const char *k, const char *v, sbd_opts *o)
 {
-	sbd_orch_opts *x = &o->orch;
-	orch_ec2_config *e = &x->ec2;
-	int bad = 0;
+    sbd_orch_opts *x = &o->orch;
+    orch_ec2_config *e = &x->ec2;
+    int bad = 0;
 
-	if (strcmp(k, "--min-servers") == 0)
-		bad = parse_u32(v, 0, 10000, &x->min_servers);
-	else if (strcmp(k, "--max-servers") == 0)
-		bad = parse_u32(v, 1, 10000, &x->max_servers);
-	else if (strcmp(k, "--spare") == 0)
-		bad = parse_u32(v, 0, 100000, &x->spare_slots);
-	else if (strcmp(k, "--idle-grace") == 0)
-		bad = parse_secs(v, &x->idle_grace_ms) || x->idle_grace_ms == 0;
-	else if (strcmp(k, "--launch-timeout") == 0)
-		bad = parse_secs(v, &x->launch_timeout_ms) ||
-		      x->launch_timeout_ms == 0;
-	else if (strcmp(k, "--driver") == 0)
-		bad = strcmp(x->driver = v, "local") != 0 && strcmp(v, "ec2") != 0;
-	else if (strcmp(k, "--http-port") == 0)
-		bad = parse_u32(v, 0, 65535, &x->http_port), x->http_set = 1;
-	else if (strcmp(k, "--fleet-name") == 0)
-		bad = (x->fleet_name = v)[0] == '\0';
-	else if (strcmp(k, "--orchestrator") == 0)
-		bad = (x->url = v)[0] == '\0';
-	else if (strcmp(k, "--instance-id") == 0)
-		bad = (x->instance_id = v)[0] == '\0';
-	else if (strcmp(k, "--app-exe") == 0)
-		bad = (x->app_exe = v)[0] == '\0';
-	else if (strcmp(k, "--advertise-orchestrator") == 0)
-		bad = (e->advertise = v)[0] == '\0';
-	else if (strcmp(k, "--ec2-image") == 0)
-		e->image_id = v;
-	else if (strcmp(k, "--ec2-type") == 0)
-		e->instance_type = v;
-	else if (strcmp(k, "--ec2-subnet") == 0)
-		e->subnet_id = v;
-	else if (strcmp(k, "--ec2-security-groups") == 0)
-		e->security_groups = v;
-	else if (strcmp(k, "--ec2-key-name") == 0)
-		e->key_name = v;
-	else if (strcmp(k, "--ec2-instance-profile") == 0)
-		e->instance_profile = v;
-	else if (strcmp(k, "--ec2-app-args") == 0)
-		e->app_args = v;
-	else
-		return 1;
-	return bad ? -1 : 0;
+    if (strcmp(k, "--min-servers") == 0)
+        bad = parse_u32(v, 0, 10000, &x->min_servers);
+    else if (strcmp(k, "--max-servers") == 0)
+        bad = parse_u32(v, 1, 10000, &x->max_servers);
+    else if (strcmp(k, "--spare") == 0)
+        bad = parse_u32(v, 0, 100000, &x->spare_slots);
+    else if (strcmp(k, "--idle-grace") == 0)
+        bad = parse_secs(v, &x->idle_grace_ms) || x->idle_grace_ms == 0;
+    else if (strcmp(k, "--launch-timeout") == 0)
+        bad = parse_secs(v, &x->launch_timeout_ms) || x->launch_timeout_ms == 0;
+    else if (strcmp(k, "--driver") == 0)
+        bad = strcmp(x->driver = v, "local") != 0 && strcmp(v, "ec2") != 0;
+    else if (strcmp(k, "--http-port") == 0)
+        bad = parse_u32(v, 0, 65535, &x->http_port), x->http_set = 1;
+    else if (strcmp(k, "--fleet-name") == 0)
+        bad = (x->fleet_name = v)[0] == '\0';
+    else if (strcmp(k, "--orchestrator") == 0)
+        bad = (x->url = v)[0] == '\0';
+    else if (strcmp(k, "--instance-id") == 0)
+        bad = (x->instance_id = v)[0] == '\0';
+    else if (strcmp(k, "--app-exe") == 0)
+        bad = (x->app_exe = v)[0] == '\0';
+    else if (strcmp(k, "--advertise-orchestrator") == 0)
+        bad = (e->advertise = v)[0] == '\0';
+    else if (strcmp(k, "--ec2-image") == 0)
+        e->image_id = v;
+    else if (strcmp(k, "--ec2-type") == 0)
+        e->instance_type = v;
+    else if (strcmp(k, "--ec2-subnet") == 0)
+        e->subnet_id = v;
+    else if (strcmp(k, "--ec2-security-groups") == 0)
+        e->security_groups = v;
+    else if (strcmp(k, "--ec2-key-name") == 0)
+        e->key_name = v;
+    else if (strcmp(k, "--ec2-instance-profile") == 0)
+        e->instance_profile = v;
+    else if (strcmp(k, "--ec2-app-args") == 0)
+        e->app_args = v;
+    else
+        return 1;
+    return bad ? -1 : 0;
 }
 
 /* Unset ec2 settings from SB_EC2_* variables. */
 static void ec2_env(orch_ec2_config *e)
 {
-	struct {
-		const char **field, *var;
-	} map[] = {{&e->image_id, "SB_EC2_IMAGE"},
-	           {&e->instance_type, "SB_EC2_TYPE"},
-	           {&e->subnet_id, "SB_EC2_SUBNET"},
-	           {&e->security_groups, "SB_EC2_SECURITY_GROUPS"},
-	           {&e->key_name, "SB_EC2_KEY_NAME"},
-	           {&e->instance_profile, "SB_EC2_INSTANCE_PROFILE"},
-	           {&e->app_args, "SB_EC2_APP_ARGS"}};
+    struct {
+        const char **field, *var;
+    } map[] = {{&e->image_id, "SB_EC2_IMAGE"},
+               {&e->instance_type, "SB_EC2_TYPE"},
+               {&e->subnet_id, "SB_EC2_SUBNET"},
+               {&e->security_groups, "SB_EC2_SECURITY_GROUPS"},
+               {&e->key_name, "SB_EC2_KEY_NAME"},
+               {&e->instance_profile, "SB_EC2_INSTANCE_PROFILE"},
+               {&e->app_args, "SB_EC2_APP_ARGS"}};
 
-	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-		if (*map[i].field == NULL)
-			*map[i].field = getenv(map[i].var);
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (*map[i].field == NULL)
+            *map[i].field = getenv(map[i].var);
 }
 
 int sbd_self_exe(char *buf, size_t cap)
 {
-	ssize_t n = readlink("/proc/self/exe", buf, cap - 1);
+    ssize_t n = readlink("/proc/self/exe", buf, cap - 1);
 
-	if (n <= 0 || (size_t)n >= cap - 1)
-		return -1;
-	buf[n] = '\0';
-	return 0;
+    if (n <= 0 || (size_t)n >= cap - 1)
+        return -1;
+    buf[n] = '\0';
+    return 0;
 }
 
 int sbd_app_argv(const sbd_opts *o, const char *orch_url,
                  const char *const *extra, size_t nextra, sbd_argv *a)
 {
-	size_t n = 0;
+    size_t n = 0;
 
-	/* Always `EXE app ...`: an --app-exe that is another sbd build must
-	 * still run the app role (without the word it would start a whole
-	 * `sbd all` as a child); test stand-ins ignore the word. */
-	if (o->orch.app_exe != NULL) {
-		snprintf(a->exe, sizeof a->exe, "%s", o->orch.app_exe);
-	} else if (sbd_self_exe(a->exe, sizeof a->exe) != 0) {
-		sb_error("orchestrator", "cannot read /proc/self/exe");
-		return -1;
-	}
-	a->v[n++] = a->exe;
-	a->v[n++] = "app";
-	snprintf(a->url, sizeof a->url, "%s", orch_url);
-	a->v[n++] = "--orchestrator";
-	a->v[n++] = a->url;
-	a->v[n++] = "--id";
-	a->v[n++] = "{id}";
-	for (size_t i = 0; i < nextra; i++)
-		if (n < SBD_ARGV_MAX)
-			a->v[n++] = extra[i];
-	for (int i = 0; i < o->nextra; i++)
-		if (n < SBD_ARGV_MAX)
-			a->v[n++] = o->extra[i];
-	if (n >= SBD_ARGV_MAX) {
-		sb_error("orchestrator", "too many app server arguments");
-		return -1;
-	}
-	a->v[n] = NULL;
-	return 0;
+    /* Always `EXE app ...`: an --app-exe that is another sbd build must
+     * still run the app role (without the word it would start a whole
+     * `sbd all` as a child); test stand-ins ignore the word. */
+    if (o->orch.app_exe != NULL) {
+        snprintf(a->exe, sizeof a->exe, "%s", o->orch.app_exe);
+    } else if (sbd_self_exe(a->exe, sizeof a->exe) != 0) {
+        sb_error("orchestrator", "cannot read /proc/self/exe");
+        return -1;
+    }
+    a->v[n++] = a->exe;
+    a->v[n++] = "app";
+    snprintf(a->url, sizeof a->url, "%s", orch_url);
+    a->v[n++] = "--orchestrator";
+    a->v[n++] = a->url;
+    a->v[n++] = "--id";
+    a->v[n++] = "{id}";
+    for (size_t i = 0; i < nextra; i++)
+        if (n < SBD_ARGV_MAX)
+            a->v[n++] = extra[i];
+    for (int i = 0; i < o->nextra; i++)
+        if (n < SBD_ARGV_MAX)
+            a->v[n++] = o->extra[i];
+    if (n >= SBD_ARGV_MAX) {
+        sb_error("orchestrator", "too many app server arguments");
+        return -1;
+    }
+    a->v[n] = NULL;
+    return 0;
 }
 
 void sbd_orch_config(const sbd_opts *o, orch_config *c)
 {
-	const sbd_orch_opts *x = &o->orch;
+    const sbd_orch_opts *x = &o->orch;
 
-	memset(c, 0, sizeof(*c));
-	c->fleet_name = x->fleet_name;
-	c->driver = x->driver;
-	c->capacity = (uint32_t)o->capacity;
-	c->min_servers = x->min_servers;
-	c->max_servers = x->max_servers;
-	c->spare_slots = x->spare_slots;
-	c->idle_grace_ms = x->idle_grace_ms;
-	c->launch_timeout_ms = x->launch_timeout_ms;
-	c->ec2 = x->ec2;
-	ec2_env(&c->ec2);
+    memset(c, 0, sizeof(*c));
+    c->fleet_name = x->fleet_name;
+    c->driver = x->driver;
+    c->capacity = (uint32_t)o->capacity;
+    c->min_servers = x->min_servers;
+    c->max_servers = x->max_servers;
+    c->spare_slots = x->spare_slots;
+    c->idle_grace_ms = x->idle_grace_ms;
+    c->launch_timeout_ms = x->launch_timeout_ms;
+    c->ec2 = x->ec2;
+    ec2_env(&c->ec2);
 }
 
 int sbd_run_orchestrator(const sbd_opts *o)
 {
-	char dir[4096], listen[256];
-	orch_config c;
-	orch_role *r = NULL;
-	sbd_argv av;
+    char dir[4096], listen[256];
+    orch_config c;
+    orch_role *r = NULL;
+    sbd_argv av;
 
-	sbd_orch_config(o, &c);
-	snprintf(dir, sizeof dir, "%s/orchestrator", o->data_dir);
-	snprintf(listen, sizeof listen, "tcp://127.0.0.1:%d", o->base_port + 2);
-	c.data_dir = dir;
-	c.listen_url = o->draw_listen != NULL ? o->draw_listen : listen;
-	c.http_port = o->orch.http_set ? (int)o->orch.http_port : 8080;
-	c.http_host = strcmp(o->host, "0.0.0.0") == 0 ? "127.0.0.1" : o->host;
-	if (sbd_app_argv(o, c.listen_url, NULL, 0, &av) != 0)
-		return -1;
-	c.app_argv = (const char *const *)av.v;
-	/* libcurl's global state, once, before any thread (ec2 driver). */
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (orch_role_start(&c, &r) != 0)
-		return -1;
-	sbd_wait_signal();
-	/* The fleet keeps running: the next start adopts it (issue 4). Stop
-	 * it with `kill` on the app servers, or run `sbd all`. */
-	orch_role_stop(r, 0);
-	curl_global_cleanup();
-	sb_info("sbd", "stopped");
-	return 0;
+    sbd_orch_config(o, &c);
+    snprintf(dir, sizeof dir, "%s/orchestrator", o->data_dir);
+    snprintf(listen, sizeof listen, "tcp://127.0.0.1:%d", o->base_port + 2);
+    c.data_dir = dir;
+    c.listen_url = o->draw_listen != NULL ? o->draw_listen : listen;
+    c.http_port = o->orch.http_set ? (int)o->orch.http_port : 8080;
+    c.http_host = strcmp(o->host, "0.0.0.0") == 0 ? "127.0.0.1" : o->host;
+    if (sbd_app_argv(o, c.listen_url, NULL, 0, &av) != 0)
+        return -1;
+    c.app_argv = (const char *const *)av.v;
+    /* libcurl's global state, once, before any thread (ec2 driver). */
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (orch_role_start(&c, &r) != 0)
+        return -1;
+    sbd_wait_signal();
+    /* The fleet keeps running: the next start adopts it (issue 4). Stop
+     * it with `kill` on the app servers, or run `sbd all`. */
+    orch_role_stop(r, 0);
+    curl_global_cleanup();
+    sb_info("sbd", "stopped");
+    return 0;
 }

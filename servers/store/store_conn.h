@@ -54,18 +54,26 @@ store_res store_conn_write_wait(store_conn *c, store_wop *op);
  * answer in time, STORE_ERR_INTERNAL for a reply that makes no sense. */
 store_res store_conn_whoami(store_conn *c, store_str token, store_session *out);
 store_res store_conn_get_user(store_conn *c, store_str name, store_user *out);
-store_res store_conn_list_invite(store_conn *c, store_str token, store_names *out);
-store_res store_conn_list_friend(store_conn *c, store_str token, store_names *out);
-store_res store_conn_list_group(store_conn *c, store_str token, store_names *out);
-store_res store_conn_list_joined(store_conn *c, store_str token, store_names *out);
-store_res store_conn_list_users(store_conn *c, store_str token, store_names *out);
-store_res store_conn_receive_post(store_conn *c, store_str token, store_posts *out);
-store_res store_conn_mail_fetch(store_conn *c, store_str token, uint64_t after_seq,
-                                size_t max, store_mails *out);
-store_res store_conn_list_rooms(store_conn *c, store_str token, store_rooms *out);
+store_res store_conn_list_invite(store_conn *c, store_str token,
+                                 store_names *out);
+store_res store_conn_list_friend(store_conn *c, store_str token,
+                                 store_names *out);
+store_res store_conn_list_group(store_conn *c, store_str token,
+                                store_names *out);
+store_res store_conn_list_joined(store_conn *c, store_str token,
+                                 store_names *out);
+store_res store_conn_list_users(store_conn *c, store_str token,
+                                store_names *out);
+store_res store_conn_receive_post(store_conn *c, store_str token,
+                                  store_posts *out);
+store_res store_conn_mail_fetch(store_conn *c, store_str token,
+                                uint64_t after_seq, size_t max,
+                                store_mails *out);
+store_res store_conn_list_rooms(store_conn *c, store_str token,
+                                store_rooms *out);
 store_res store_conn_current_room(store_conn *c, store_str token,
                                   char room[STORE_NAME_MAX + 1]);
-store_res store_conn_show_profile(store_conn *c, store_str token, store_str name,
-                                  store_user *out, int *has);
+store_res store_conn_show_profile(store_conn *c, store_str token,
+                                  store_str name, store_user *out, int *has);
 
 #endif

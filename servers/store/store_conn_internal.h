@@ -18,15 +18,15 @@
 #define STORE_CONN_BATCH_MAX 128
 
 struct store_conn {
-	store_db *db;     /* local backend */
-	store_writer *w;
-	rpc_client *rc;   /* remote backend (NULL when local) */
-	int timeout_ms;
-	/* remote write queue (guarded by mu) */
-	pthread_mutex_t mu;
-	store_wop *head, *tail; /* linked through op->next */
-	int inflight;           /* WriteBatch calls under way */
-	int closing;            /* store_conn_close began: send no more */
+    store_db *db; /* local backend */
+    store_writer *w;
+    rpc_client *rc; /* remote backend (NULL when local) */
+    int timeout_ms;
+    /* remote write queue (guarded by mu) */
+    pthread_mutex_t mu;
+    store_wop *head, *tail; /* linked through op->next */
+    int inflight;           /* WriteBatch calls under way */
+    int closing;            /* store_conn_close began: send no more */
 };
 
 /* The store_res a remote call ended with: @res from the reply on RPC_OK,

@@ -11,9 +11,9 @@
 typedef struct store_writer store_writer;
 
 typedef struct store_writer_stats {
-	uint64_t batches; /* committed transactions (attempted batches) */
-	uint64_t ops;     /* ops completed through them */
-	uint64_t max_batch;
+    uint64_t batches; /* committed transactions (attempted batches) */
+    uint64_t ops;     /* ops completed through them */
+    uint64_t max_batch;
 } store_writer_stats;
 
 /** Starts the writer thread for @db (which must outlive the writer).

@@ -10,10 +10,10 @@
 #include "draw.sb.h"
 
 typedef struct dproc {
-    char dir[64];   /* --data-dir, a temp dir removed by dproc_cleanup */
-    char url[64];   /* tcp://127.0.0.1:PORT of the running process */
+    char dir[64]; /* --data-dir, a temp dir removed by dproc_cleanup */
+    char url[64]; /* tcp://127.0.0.1:PORT of the running process */
     int port;
-    pid_t pid;      /* 0 when not running */
+    pid_t pid; /* 0 when not running */
 } dproc;
 
 /** Makes the temp dir (once). Returns 0 or -1. */

@@ -104,9 +104,10 @@ static void test_kill9_five_times(void **state)
     /* the last run stops only at exhaustion: fewer than COUNT remain */
     assert_true(drawn > POOL - COUNT);
     uint32_t skipped = drawn - got;
-    fprintf(stderr, "kill -9 x%d: %u numbers received, %u skipped (bound "
-            "%u)\n", CRASHES, got, skipped,
-            CRASHES * (2 * block + CLIENTS * COUNT));
+    fprintf(stderr,
+            "kill -9 x%d: %u numbers received, %u skipped (bound "
+            "%u)\n",
+            CRASHES, got, skipped, CRASHES * (2 * block + CLIENTS * COUNT));
     assert_true(skipped <= CRASHES * (2 * block + CLIENTS * COUNT));
     uint32_t distinct = 0;
     for (uint32_t v = 1; v <= POOL; v++)

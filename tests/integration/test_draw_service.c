@@ -227,14 +227,20 @@ static void test_sb_draw(void **state)
     char cmd[1024], line[128];
     const char *bin = getenv("SB_BIN_DIR");
     int seen[6] = {0}, nums = 0, idx = 0;
-    const char *want[] = {NULL, NULL, "Usage: draw <count>",
+    const char *want[] = {NULL,
+                          NULL,
+                          "Usage: draw <count>",
                           "count must be 1..10000, got 0",
-                          "Pool exhausted: 3 left", NULL, NULL, NULL};
+                          "Pool exhausted: 3 left",
+                          NULL,
+                          NULL,
+                          NULL};
 
     assert_int_equal(dproc_start(p, 5), 0);
     snprintf(cmd, sizeof cmd,
              "printf 'draw 2\\ndraw x\\ndraw 0\\ndraw 4\\ndraw 3\\n' | "
-             "%s/sb draw 127.0.0.1 %d", bin ? bin : "bin", p->port);
+             "%s/sb draw 127.0.0.1 %d",
+             bin ? bin : "bin", p->port);
     FILE *f = popen(cmd, "r");
     assert_non_null(f);
     while (fgets(line, sizeof line, f) != NULL && idx < 8) {

@@ -31,9 +31,12 @@ static ec2_client *client_for(const char *scenario, int attempts,
     ec2_client *c = NULL;
     aws_error e;
     snprintf(url, sizeof url, "http://127.0.0.1:%d/%s/", fake.port, scenario);
-    ec2_config cfg = {.region = "us-east-1", .endpoint = url,
-                      .creds = cr ? cr : &creds, .max_attempts = attempts,
-                      .base_delay_ms = 10, .max_delay_ms = 40,
+    ec2_config cfg = {.region = "us-east-1",
+                      .endpoint = url,
+                      .creds = cr ? cr : &creds,
+                      .max_attempts = attempts,
+                      .base_delay_ms = 10,
+                      .max_delay_ms = 40,
                       .timeout_ms = 5000};
     assert_int_equal(ec2_client_new(&cfg, &c, &e), AWS_OK);
     return c;
@@ -57,8 +60,8 @@ static int count(const char *scenario)
     return atoi(buf);
 }
 
-static aws_rc describe(const char *scenario, int attempts,
-                       ec2_instance_list *l, aws_error *e)
+static aws_rc describe(const char *scenario, int attempts, ec2_instance_list *l,
+                       aws_error *e)
 {
     ec2_client *c = client_for(scenario, attempts, NULL);
     aws_rc rc = ec2_describe_instances(c, NULL, 0, NULL, 0, 0, l, e);
@@ -78,8 +81,7 @@ static void test_ok_paging(void **state)
         assert_string_equal(l.items[i].id, id);
         assert_string_equal(l.items[i].state, "running");
         assert_string_equal(l.items[i].private_ip, "10.0.0.5");
-        assert_string_equal(l.items[i].launch_time,
-                            "2026-11-22T10:00:00.000Z");
+        assert_string_equal(l.items[i].launch_time, "2026-11-22T10:00:00.000Z");
         assert_string_equal(ec2_instance_tag(&l.items[i], "fleet"), "sb");
     }
     ec2_instance_list_free(&l);
@@ -166,8 +168,7 @@ static void test_not_found(void **state)
     ec2_state_change_list l;
     aws_error e;
     const char *ids[] = {"i-nope"};
-    assert_int_equal(ec2_terminate_instances(c, ids, 1, &l, &e),
-                     AWS_ESERVICE);
+    assert_int_equal(ec2_terminate_instances(c, ids, 1, &l, &e), AWS_ESERVICE);
     assert_string_equal(e.code, "InvalidInstanceID.NotFound");
     assert_non_null(strstr(e.message, "i-nope"));
     assert_int_equal(e.http_status, 400);
@@ -178,8 +179,7 @@ static void test_not_found(void **state)
 
 static void test_malformed_bodies(void **state)
 {
-    const char *bad[] = {"truncated", "garbage", "empty", "wrongshape",
-                         "noid"};
+    const char *bad[] = {"truncated", "garbage", "empty", "wrongshape", "noid"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ec2_instance_list l;
         aws_error e;
@@ -213,9 +213,12 @@ static void test_endpoint_down(void **state)
     ec2_instance_list l;
     aws_error e;
     snprintf(url, sizeof url, "http://127.0.0.1:%d", sb_free_port());
-    ec2_config cfg = {.region = "us-east-1", .endpoint = url,
-                      .creds = &creds, .max_attempts = 3,
-                      .base_delay_ms = 20, .max_delay_ms = 100,
+    ec2_config cfg = {.region = "us-east-1",
+                      .endpoint = url,
+                      .creds = &creds,
+                      .max_attempts = 3,
+                      .base_delay_ms = 20,
+                      .max_delay_ms = 100,
                       .connect_timeout_ms = 1000};
     assert_int_equal(ec2_client_new(&cfg, &c, &e), AWS_OK);
     time_t t0 = time(NULL);
@@ -249,12 +252,11 @@ static void test_bad_arguments(void **state)
     assert_int_equal(ec2_describe_instances(c, NULL, 0, NULL, 0, 3, &l, &e),
                      AWS_EINVAL);
     ec2_state_change_list sl;
-    assert_int_equal(ec2_terminate_instances(c, NULL, 0, &sl, &e),
-                     AWS_EINVAL);
+    assert_int_equal(ec2_terminate_instances(c, NULL, 0, &sl, &e), AWS_EINVAL);
     assert_int_equal(count("ok"), before); /* none of these was sent */
     ec2_client_free(c);
-    ec2_config cfg = {.region = "us-east-1", .endpoint = "127.0.0.1:5",
-                      .creds = &creds};
+    ec2_config cfg = {
+        .region = "us-east-1", .endpoint = "127.0.0.1:5", .creds = &creds};
     assert_int_equal(ec2_client_new(&cfg, &c, &e), AWS_EINVAL);
     assert_null(c);
 }

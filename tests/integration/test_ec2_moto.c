@@ -53,11 +53,11 @@ static void describe_fleet(const char *fleet, const char *const *states,
     aws_error e;
     snprintf(tag, sizeof tag, "tag:%s", "sb-fleet");
     const char *vals[] = {fleet};
-    ec2_filter f[2] = {{tag, vals, 1}, {"instance-state-name", states,
-                                         n_states}};
-    assert_int_equal(ec2_describe_instances(client, f, states ? 2 : 1, NULL,
-                                            0, 0, l, &e),
-                     AWS_OK);
+    ec2_filter f[2] = {{tag, vals, 1},
+                       {"instance-state-name", states, n_states}};
+    assert_int_equal(
+        ec2_describe_instances(client, f, states ? 2 : 1, NULL, 0, 0, l, &e),
+        AWS_OK);
 }
 
 static void test_cycle(void **state)
@@ -118,8 +118,7 @@ static void test_cycle(void **state)
 
     char *ud = NULL;
     size_t udl = 0;
-    assert_int_equal(ec2_get_user_data(client, run.items[0].id, &ud, &udl,
-                                       &e),
+    assert_int_equal(ec2_get_user_data(client, run.items[0].id, &ud, &udl, &e),
                      AWS_OK);
     assert_int_equal(udl, strlen(user_data));
     assert_string_equal(ud, user_data);
@@ -131,8 +130,7 @@ static void test_cycle(void **state)
     assert_int_equal(term.n, 2);
     for (size_t i = 0; i < term.n; i++) {
         assert_string_equal(term.items[i].previous_state, "running");
-        assert_true(strcmp(term.items[i].current_state, "shutting-down") ==
-                        0 ||
+        assert_true(strcmp(term.items[i].current_state, "shutting-down") == 0 ||
                     strcmp(term.items[i].current_state, "terminated") == 0);
     }
     ec2_state_change_list_free(&term);
@@ -182,9 +180,8 @@ static void test_paging(void **state)
     const char *vals[] = {"paged"};
     ec2_filter f = {"tag:sb-fleet", vals, 1};
     /* 5 per page: the 7 come back over two pages */
-    assert_int_equal(ec2_describe_instances(client, &f, 1, NULL, 0, 5, &all,
-                                            &e),
-                     AWS_OK);
+    assert_int_equal(
+        ec2_describe_instances(client, &f, 1, NULL, 0, 5, &all, &e), AWS_OK);
     assert_int_equal(all.n, 7);
     ec2_instance_list_free(&all);
     ec2_instance_list_free(&run);

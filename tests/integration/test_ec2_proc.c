@@ -116,8 +116,8 @@ int ec2_proc_start_moto(ec2_proc *p)
     p->pid = -1;
     p->port = sb_free_port();
     snprintf(port, sizeof port, "%d", p->port);
-    char *argv[] = {"python3", "-m", "moto.server", "-H", "127.0.0.1",
-                    "-p", port, NULL};
+    char *argv[] = {"python3",   "-m", "moto.server", "-H",
+                    "127.0.0.1", "-p", port,          NULL};
     if (p->port <= 0 || (p->pid = spawn(argv, &p->in_fd, -1)) < 0)
         return -1;
     long deadline = now_ms() + 20000;

@@ -21,102 +21,110 @@
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
 }
 
 int tsp_init(tsp_sbd *s)
 {
-	memset(s, 0, sizeof *s);
-	snprintf(s->dir, sizeof s->dir, "%s/sb-social.XXXXXX",
-	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(s->dir)) {
-		perror("mkdtemp");
-		return -1;
-	}
-	snprintf(s->data, sizeof s->data, "%s/data", s->dir);
-	if ((s->port = sb_free_port_range(7)) > 0)
-		return 0;
-	fprintf(stderr, "tsp: no free port range\n");
-	return -1;
+    memset(s, 0, sizeof *s);
+    snprintf(s->dir, sizeof s->dir, "%s/sb-social.XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (!mkdtemp(s->dir)) {
+        perror("mkdtemp");
+        return -1;
+    }
+    snprintf(s->data, sizeof s->data, "%s/data", s->dir);
+    if ((s->port = sb_free_port_range(7)) > 0)
+        return 0;
+    fprintf(stderr, "tsp: no free port range\n");
+    return -1;
 }
 
 int tsp_start(tsp_sbd *s)
 {
-	const char *bin = getenv("SB_BIN_DIR");
-	char path[512], port[16], log[400];
-	pid_t parent = getpid();
+    const char *bin = getenv("SB_BIN_DIR");
+    char path[512], port[16], log[400];
+    pid_t parent = getpid();
 
-	snprintf(path, sizeof path, "%s/sbd", bin ? bin : "bin");
-	snprintf(port, sizeof port, "%d", s->port);
-	snprintf(log, sizeof log, "%s/sbd.log", s->dir);
-	s->pid = fork();
-	if (s->pid < 0) {
-		perror("fork");
-		s->pid = 0;
-		return -1;
-	}
-	if (s->pid == 0) {
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(127);
-		if (!freopen(log, "a", stderr))
-			_exit(127);
-		char *argv[] = {path, "--data-dir", s->data, "--base-port", port,
-		                "--host", "127.0.0.1", "--pw-cost", "fast",
-		                s->draw_url ? "--draw" : NULL, (char *)s->draw_url,
-		                NULL};
-		execv(path, argv);
-		_exit(127);
-	}
-	setpgid(s->pid, s->pid); /* also from here: no race with kill */
-	for (int i = 0; i < 300; i++) {
-		int wst;
-		if (waitpid(s->pid, &wst, WNOHANG) == s->pid) {
-			fprintf(stderr, "tsp: sbd exited at start (see %s)\n", log);
-			s->pid = 0;
-			return -1;
-		}
-		if (sb_port_accepts(s->port))
-			return 0;
-		sleep_ms(100);
-	}
-	fprintf(stderr, "tsp: sbd did not accept on %d in 30 s\n", s->port);
-	return -1;
+    snprintf(path, sizeof path, "%s/sbd", bin ? bin : "bin");
+    snprintf(port, sizeof port, "%d", s->port);
+    snprintf(log, sizeof log, "%s/sbd.log", s->dir);
+    s->pid = fork();
+    if (s->pid < 0) {
+        perror("fork");
+        s->pid = 0;
+        return -1;
+    }
+    if (s->pid == 0) {
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
+        if (!freopen(log, "a", stderr))
+            _exit(127);
+        char *argv[] = {path,
+                        "--data-dir",
+                        s->data,
+                        "--base-port",
+                        port,
+                        "--host",
+                        "127.0.0.1",
+                        "--pw-cost",
+                        "fast",
+                        s->draw_url ? "--draw" : NULL,
+                        (char *)s->draw_url,
+                        NULL};
+        execv(path, argv);
+        _exit(127);
+    }
+    setpgid(s->pid, s->pid); /* also from here: no race with kill */
+    for (int i = 0; i < 300; i++) {
+        int wst;
+        if (waitpid(s->pid, &wst, WNOHANG) == s->pid) {
+            fprintf(stderr, "tsp: sbd exited at start (see %s)\n", log);
+            s->pid = 0;
+            return -1;
+        }
+        if (sb_port_accepts(s->port))
+            return 0;
+        sleep_ms(100);
+    }
+    fprintf(stderr, "tsp: sbd did not accept on %d in 30 s\n", s->port);
+    return -1;
 }
 
 void tsp_stop(tsp_sbd *s, int sig)
 {
-	int wst;
+    int wst;
 
-	if (s->pid <= 0)
-		return;
-	kill(-s->pid, sig);
-	for (int i = 0; i < 150; i++) {
-		if (waitpid(s->pid, &wst, WNOHANG) == s->pid)
-			goto reaped;
-		sleep_ms(100);
-	}
-	kill(-s->pid, SIGKILL);
-	waitpid(s->pid, &wst, 0);
+    if (s->pid <= 0)
+        return;
+    kill(-s->pid, sig);
+    for (int i = 0; i < 150; i++) {
+        if (waitpid(s->pid, &wst, WNOHANG) == s->pid)
+            goto reaped;
+        sleep_ms(100);
+    }
+    kill(-s->pid, SIGKILL);
+    waitpid(s->pid, &wst, 0);
 reaped:
-	/* The group's other members (app servers) die with SIGKILL too;
-	 * give the kernel a moment to release their ports. */
-	kill(-s->pid, SIGKILL);
-	for (int i = 0; i < 50 && kill(-s->pid, 0) == 0; i++)
-		sleep_ms(100);
-	s->pid = 0;
+    /* The group's other members (app servers) die with SIGKILL too;
+     * give the kernel a moment to release their ports. */
+    kill(-s->pid, SIGKILL);
+    for (int i = 0; i < 50 && kill(-s->pid, 0) == 0; i++)
+        sleep_ms(100);
+    s->pid = 0;
 }
 
 void tsp_cleanup(tsp_sbd *s)
 {
-	char cmd[400];
+    char cmd[400];
 
-	tsp_stop(s, SIGTERM);
-	if (s->dir[0] && !getenv("SB_KEEP_DATA")) {
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "tsp: could not remove %s\n", s->dir);
-	}
+    tsp_stop(s, SIGTERM);
+    if (s->dir[0] && !getenv("SB_KEEP_DATA")) {
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "tsp: could not remove %s\n", s->dir);
+    }
 }

@@ -7,11 +7,11 @@
 #include <sys/types.h>
 
 typedef struct tsp_sbd {
-	char dir[256];      /* temp dir; data lives in dir/data */
-	char data[300];     /* --data-dir */
-	int port;           /* --base-port (login endpoint) */
-	pid_t pid;          /* sbd, leader of its own process group; 0 = none */
-	const char *draw_url; /* --draw URL when set (after tsp_init) */
+    char dir[256];        /* temp dir; data lives in dir/data */
+    char data[300];       /* --data-dir */
+    int port;             /* --base-port (login endpoint) */
+    pid_t pid;            /* sbd, leader of its own process group; 0 = none */
+    const char *draw_url; /* --draw URL when set (after tsp_init) */
 } tsp_sbd;
 
 /** Makes the temp dir and picks a free base port (seven ports free).

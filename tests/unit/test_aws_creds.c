@@ -21,12 +21,19 @@
 static char home[256];
 static ec2_proc imds;
 
-static const char *vars[] = {
-    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-    "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
-    "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_EC2", "AWS_EC2_METADATA_SERVICE_ENDPOINT",
-    "AWS_EC2_METADATA_DISABLED", NULL};
+static const char *vars[] = {"AWS_ACCESS_KEY_ID",
+                             "AWS_SECRET_ACCESS_KEY",
+                             "AWS_SESSION_TOKEN",
+                             "AWS_PROFILE",
+                             "AWS_SHARED_CREDENTIALS_FILE",
+                             "AWS_CONFIG_FILE",
+                             "AWS_REGION",
+                             "AWS_DEFAULT_REGION",
+                             "AWS_ENDPOINT_URL",
+                             "AWS_ENDPOINT_URL_EC2",
+                             "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+                             "AWS_EC2_METADATA_DISABLED",
+                             NULL};
 
 static void write_file(const char *rel, const char *text)
 {
@@ -58,9 +65,8 @@ static void test_env_first(void **state)
 {
     aws_creds c;
     aws_error e;
-    write_file(".aws/credentials",
-               "[default]\naws_access_key_id = FILEKEY\n"
-               "aws_secret_access_key = filesecret\n");
+    write_file(".aws/credentials", "[default]\naws_access_key_id = FILEKEY\n"
+                                   "aws_secret_access_key = filesecret\n");
     setenv("AWS_ACCESS_KEY_ID", "ENVKEY", 1);
     setenv("AWS_SECRET_ACCESS_KEY", "envsecret", 1);
     setenv("AWS_SESSION_TOKEN", "envtoken", 1);

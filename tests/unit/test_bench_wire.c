@@ -27,11 +27,11 @@ typedef struct wstate {
     echo_service *e;
     const char *url;
     bench_wire *w;
-    int got[CONNS];       /* replies per connection */
-    int bad;              /* replies that did not match their call */
+    int got[CONNS]; /* replies per connection */
+    int bad;        /* replies that did not match their call */
     uint32_t sent_seq[CONNS];
     int last_code;
-    int more;             /* send the next call from the callback */
+    int more; /* send the next call from the callback */
 } wstate;
 
 static int setup(void **state)
@@ -82,7 +82,8 @@ static void on_reply(void *arg, int conn, const Sb__Rpc__Reply *rep)
     x->last_code = (int)rep->code;
     snprintf(want, sizeof want, "c%d-%u", conn, x->sent_seq[conn]);
     if (rep->code != SB__RPC__CODE__OK ||
-        (er = sb__echo__echo_reply__unpack(NULL, rep->body.len, rep->body.data)) == NULL ||
+        (er = sb__echo__echo_reply__unpack(NULL, rep->body.len,
+                                           rep->body.data)) == NULL ||
         er->seq != x->sent_seq[conn] || er->data.len != strlen(want) ||
         memcmp(er->data.data, want, er->data.len) != 0)
         x->bad++;
@@ -111,7 +112,8 @@ static void test_every_reply_matches_its_call(void **state)
     /* a second call while one is in flight is refused (req0's rule) */
     assert_int_equal(send_echo(x, 0), -1);
     x->sent_seq[0]--;
-    for (int spins = 0; bench_wire_in_flight(x->w) > 0 && spins < 10000; spins++)
+    for (int spins = 0; bench_wire_in_flight(x->w) > 0 && spins < 10000;
+         spins++)
         assert_true(bench_wire_poll(x->w, 1000, on_reply, x) >= 0);
     assert_int_equal(bench_wire_in_flight(x->w), 0);
     for (int i = 0; i < CONNS; i++)
@@ -125,7 +127,8 @@ static void test_unknown_method_is_unimplemented(void **state)
     wstate *x = *state;
     open_conns(x, 1);
     assert_int_equal(bench_wire_send(x->w, 0, "sb.echo.Echo/Nope", NULL,
-                                     (const uint8_t *)"", 0), 0);
+                                     (const uint8_t *)"", 0),
+                     0);
     for (int spins = 0; bench_wire_in_flight(x->w) > 0 && spins < 50; spins++)
         assert_true(bench_wire_poll(x->w, 100, on_reply, x) >= 0);
     assert_int_equal(x->last_code, RPC_UNIMPLEMENTED);
@@ -143,8 +146,8 @@ static void test_bad_urls_fail_cleanly(void **state)
     (void)state;
     bench_wire *w = NULL;
     char refused[64];
-    const char *bad[] = {"ipc:///tmp/x", "tcp://127.0.0.1", "tcp://:80",
-                         "tcp://127.0.0.1:", "nonsense", refused};
+    const char *bad[] = {"ipc:///tmp/x",     "tcp://127.0.0.1", "tcp://:80",
+                         "tcp://127.0.0.1:", "nonsense",        refused};
     int port = sb_free_port();
 
     assert_true(port > 0);
@@ -178,8 +181,10 @@ static void test_request_ids_sort_by_time(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_every_reply_matches_its_call, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unknown_method_is_unimplemented, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_every_reply_matches_its_call,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_method_is_unimplemented,
+                                        setup, teardown),
         cmocka_unit_test(test_bad_urls_fail_cleanly),
         cmocka_unit_test(test_request_ids_sort_by_time),
     };

@@ -76,11 +76,15 @@ static void test_parked_draws_drain_once(void **state)
 
     (void)state;
     assert_non_null(draw_test_mkdtemp(dir, sizeof dir));
-    draw_role_config cfg = {.data_dir = dir, .listen_url = "tcp://127.0.0.1:0",
-                            .pool_size = SIZE, .block = 1, .block_max = 1};
+    draw_role_config cfg = {.data_dir = dir,
+                            .listen_url = "tcp://127.0.0.1:0",
+                            .pool_size = SIZE,
+                            .block = 1,
+                            .block_max = 1};
     assert_int_equal(draw_role_start(&cfg, &r), 0);
     for (int i = 0; i < THREADS; i++) {
-        args[i] = (drawer_arg){.url = draw_role_url(r), .seen = seen, .mu = &mu};
+        args[i] =
+            (drawer_arg){.url = draw_role_url(r), .seen = seen, .mu = &mu};
         assert_int_equal(pthread_create(&th[i], NULL, drawer, &args[i]), 0);
     }
     for (int i = 0; i < THREADS; i++) {

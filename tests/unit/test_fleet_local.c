@@ -154,8 +154,7 @@ static int spawn_orphan(env *e)
 {
     char tag[96], srv[64];
     char *envp[] = {tag, srv, NULL};
-    char *argv[] = {(char *)e->fake, "--dir", e->dir, "--id", "orphan",
-                    NULL};
+    char *argv[] = {(char *)e->fake, "--dir", e->dir, "--id", "orphan", NULL};
     int pid;
 
     snprintf(tag, sizeof(tag), "SB_FLEET=%s", e->fleet_name);
@@ -186,8 +185,8 @@ static void test_local_fleet(void **state)
     snprintf(e->data, sizeof(e->data), "%s/record", e->dir);
     snprintf(e->fleet_name, sizeof(e->fleet_name), "test-%d", (int)getpid());
     e->fake = *state;
-    const char *argv[] = {e->fake, "--dir", e->dir, "--id", "{id}",
-                          "--stubborn", "app-2", NULL};
+    const char *argv[] = {e->fake, "--dir",      e->dir,  "--id",
+                          "{id}",  "--stubborn", "app-2", NULL};
     memcpy(e->argv, argv, sizeof(argv));
     open_fleet(e);
 
@@ -298,9 +297,8 @@ static int kill_tagged(void **state)
 int main(int argc, char **argv)
 {
     char self[PATH_MAX], dir[PATH_MAX], fake[PATH_MAX + 16];
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_prestate_setup_teardown(test_local_fleet, NULL,
-                                                 kill_tagged, fake)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test_prestate_setup_teardown(
+        test_local_fleet, NULL, kill_tagged, fake)};
 
     /* fake_app is built next to this test binary. */
     snprintf(self, sizeof(self), "%s", argv[0]);

@@ -24,7 +24,10 @@ typedef struct rec_driver {
     int64_t now; /* the injected clock */
 } rec_driver;
 
-static const char *rd_name(void *ctx) { return "recording"; }
+static const char *rd_name(void *ctx)
+{
+    return "recording";
+}
 
 static int rd_launch(void *ctx, const char *sid, char iid[FLEET_INSTANCE_MAX],
                      rpc_status *st)
@@ -79,10 +82,13 @@ static int rd_alive(void *ctx, const char *iid)
 
 static void rd_destroy(void *ctx) {}
 
-static const fleet_driver rec_ops = {rd_name, rd_launch, rd_terminate,
-                                     rd_list, rd_alive, NULL, rd_destroy};
+static const fleet_driver rec_ops = {rd_name,  rd_launch, rd_terminate, rd_list,
+                                     rd_alive, NULL,      rd_destroy};
 
-static int64_t clock_of(void *arg) { return ((rec_driver *)arg)->now; }
+static int64_t clock_of(void *arg)
+{
+    return ((rec_driver *)arg)->now;
+}
 
 typedef struct env {
     char dir[64];
@@ -128,7 +134,10 @@ static int teardown(void **state)
     return 0;
 }
 
-static void user_name(char *b, size_t n, int i) { snprintf(b, n, "user%02d", i); }
+static void user_name(char *b, size_t n, int i)
+{
+    snprintf(b, n, "user%02d", i);
+}
 
 /* Assigns users [from, to); returns how many answered code. */
 static int assign_range(env *e, int from, int to, int code)
@@ -153,8 +162,9 @@ static void register_all(env *e)
         rpc_status st;
 
         snprintf(ep, sizeof(ep), "tcp://127.0.0.1:%zu", 41000 + i);
-        assert_int_equal(fleet_register(e->f, e->d.inst[i].server_id, ep, 0,
-                                        NULL, &st), RPC_OK);
+        assert_int_equal(
+            fleet_register(e->f, e->d.inst[i].server_id, ep, 0, NULL, &st),
+            RPC_OK);
     }
 }
 
@@ -192,8 +202,8 @@ static void test_25_users_3_servers(void **state)
     register_all(e);
     assert_int_equal(assign_range(e, 0, 25, RPC_OK), 25);
     assert_int_equal(e->d.launches, 3);
-    assert_int_equal(users_on(e, "app-1") + users_on(e, "app-2") +
-                         users_on(e, "app-3"), 25);
+    assert_int_equal(
+        users_on(e, "app-1") + users_on(e, "app-2") + users_on(e, "app-3"), 25);
     assert_int_equal(users_on(e, "app-1"), 10); /* fullest first */
     assert_int_equal(users_on(e, "app-2"), 10);
     assert_int_equal(users_on(e, "app-3"), 5);
@@ -377,8 +387,7 @@ static void test_bad_input_and_limits(void **state)
     assert_int_equal(fleet_heartbeat(e->f, "nobody", 1, &st), RPC_NOT_FOUND);
     assert_non_null(strstr(st.message, "register first"));
     assert_int_equal(assign_range(e, 0, 10, FLEET_WAIT), 10);
-    assert_int_equal(fleet_assign(e->f, "eleventh", &a, &st),
-                     RPC_UNAVAILABLE);
+    assert_int_equal(fleet_assign(e->f, "eleventh", &a, &st), RPC_UNAVAILABLE);
     assert_non_null(strstr(st.message, "maximum of 1 servers"));
     assert_int_equal(e->d.launches, 1);
     /* A launch that never registers times out, is stopped, and frees the

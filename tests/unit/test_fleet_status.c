@@ -60,13 +60,15 @@ static long get(int port, const char *path, body *b, char *ctype, size_t cap)
 
 static void extra(void *arg, status_buf *b)
 {
-    status_buf_printf(b, "sb_rpc_calls_total{method=\"x\"} %d\n",
-                      *(int *)arg);
+    status_buf_printf(b, "sb_rpc_calls_total{method=\"x\"} %d\n", *(int *)arg);
 }
 
-static const char *const users[] = {
-    "<script>alert(1)</script>", "bob&amp;", "q\"uote's", "bad\xff\xfe",
-    "ctl\x01\n", "\xc3\xbcn\xc3\xaf"};
+static const char *const users[] = {"<script>alert(1)</script>",
+                                    "bob&amp;",
+                                    "q\"uote's",
+                                    "bad\xff\xfe",
+                                    "ctl\x01\n",
+                                    "\xc3\xbcn\xc3\xaf"};
 
 static void test_status_page(void **state)
 {
@@ -89,8 +91,9 @@ static void test_status_page(void **state)
     o.driver = &fleet_local_driver;
     assert_int_equal(fleet_local_create(&lo, &o.driver_ctx, &st), RPC_OK);
     assert_int_equal(fleet_open(&o, &f, &st), RPC_OK);
-    assert_int_equal(fleet_register(f, "app-<b>&1", "tcp://127.0.0.1:4\"1",
-                                    0, NULL, &st), RPC_OK);
+    assert_int_equal(
+        fleet_register(f, "app-<b>&1", "tcp://127.0.0.1:4\"1", 0, NULL, &st),
+        RPC_OK);
     for (size_t i = 0; i < sizeof(users) / sizeof(users[0]); i++)
         assert_int_equal(fleet_assign(f, users[i], &a, &st), RPC_OK);
     so.fleet = f;
@@ -166,12 +169,10 @@ static void test_bad_url(void **state)
     status_server *srv = NULL;
     rpc_status st;
 
-    assert_int_equal(status_server_start(&so, &srv, &st),
-                     RPC_INVALID_ARGUMENT);
+    assert_int_equal(status_server_start(&so, &srv, &st), RPC_INVALID_ARGUMENT);
     assert_non_null(strstr(st.message, "not a url"));
     so.fleet = NULL;
-    assert_int_equal(status_server_start(&so, &srv, &st),
-                     RPC_INVALID_ARGUMENT);
+    assert_int_equal(status_server_start(&so, &srv, &st), RPC_INVALID_ARGUMENT);
 }
 
 int main(void)

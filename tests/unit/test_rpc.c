@@ -156,9 +156,10 @@ static void test_tls(void **state)
     rpc_client *c;
     rpc_status st;
     srv_start(&x, "tls+tcp://127.0.0.1:0", &scfg);
-    rpc_client_config bad = {.timeout_ms = 1500,
-                             .tls = {.ca_file = "/etc/ssl/certs/ca-certificates.crt",
-                                     .server_name = "localhost"}};
+    rpc_client_config bad = {
+        .timeout_ms = 1500,
+        .tls = {.ca_file = "/etc/ssl/certs/ca-certificates.crt",
+                .server_name = "localhost"}};
     assert_int_equal(rpc_client_open(&c, rpc_server_url(x.s, 0), &bad), 0);
     assert_int_not_equal(echo_once(c, "x", &st), RPC_OK);
     rpc_client_close(c);
@@ -567,8 +568,7 @@ static void one_worker_busy(int echo_nonblocking)
     assert_int_equal(rpc_client_open(&c, rpc_server_url(x.s, 0), NULL), 0);
     Sb__Echo__SleepRequest sr = SB__ECHO__SLEEP_REQUEST__INIT;
     sr.ms = 1500;
-    assert_int_equal(sb_echo_Echo_Sleep_async(c, &sr, sleep_done, &w, NULL),
-                     0);
+    assert_int_equal(sb_echo_Echo_Sleep_async(c, &sr, sleep_done, &w, NULL), 0);
     for (int i = 0; i < 500 && in_flight(c) < 2; i++) /* Sleep + Stats */
         usleep(2000);
     usleep(50 * 1000); /* the worker has taken Sleep off the queue */
@@ -633,8 +633,7 @@ static void test_async_in_flight(void **state)
     for (uint64_t i = 0; i < 200; i++) {
         Sb__Echo__EchoRequest req = SB__ECHO__ECHO_REQUEST__INIT;
         req.seq = i;
-        assert_int_equal(sb_echo_Echo_Echo_async(c, &req, async_done, &a,
-                                                 NULL),
+        assert_int_equal(sb_echo_Echo_Echo_async(c, &req, async_done, &a, NULL),
                          0);
     }
     for (int i = 0; i < 500; i++) {

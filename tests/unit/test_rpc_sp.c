@@ -72,8 +72,8 @@ static int h_later(rpc_call *call, const ProtobufCMessage *req,
     j->call = call;
     j->ms = ((const Sb__Echo__EchoRequest *)req)->seq;
     pthread_mutex_lock(&lt->mu);
-    int ok = lt->n < 64 &&
-             pthread_create(&lt->th[lt->n], NULL, late_finish, j) == 0;
+    int ok =
+        lt->n < 64 && pthread_create(&lt->th[lt->n], NULL, late_finish, j) == 0;
     if (ok)
         lt->n++;
     pthread_mutex_unlock(&lt->mu);
@@ -269,8 +269,8 @@ static uint64_t get_be(const uint8_t *p, int n)
 
 /* Appends to *buf (at *len) one frame: the backtrace words bt[0..nbt)
  * then the payload. */
-static void frame_add(uint8_t **buf, size_t *len, const uint32_t *bt,
-                      int nbt, const void *pay, size_t pn)
+static void frame_add(uint8_t **buf, size_t *len, const uint32_t *bt, int nbt,
+                      const void *pay, size_t pn)
 {
     size_t fl = 4 * (size_t)nbt + pn;
     *buf = realloc(*buf, *len + 8 + fl);
@@ -321,8 +321,8 @@ static void echo_add(uint8_t **buf, size_t *len, const char *method,
 }
 
 /* Sends one Echo-typed call frame. */
-static void send_echo(int fd, const char *method, uint32_t id,
-                      const char *text, uint64_t seq)
+static void send_echo(int fd, const char *method, uint32_t id, const char *text,
+                      uint64_t seq)
 {
     size_t len = 0;
     uint8_t *buf = NULL;
@@ -390,7 +390,6 @@ static void still_serves(fx *f)
     sb_echo_Echo_free(rep);
     rpc_client_close(c);
 }
-
 
 /* ---- the cases (one server for all but the stop case) ---- */
 
@@ -521,7 +520,9 @@ static void test_backtrace(void **state)
         int nbt;
         const void *pay;
         size_t pn;
-    } kick[] = {{NULL, 0, NULL, 0}, {NULL, 0, two, 2}, {open3, 3, NULL, 0},
+    } kick[] = {{NULL, 0, NULL, 0},
+                {NULL, 0, two, 2},
+                {open3, 3, NULL, 0},
                 {open3, 3, two, 2}};
     for (size_t i = 0; i < sizeof kick / sizeof *kick; i++) {
         int fd = sp_open(f->port);
@@ -631,8 +632,8 @@ static void test_split(void **state)
     assert_non_null(buf);
     memcpy(buf, req_hello, 8);
     for (uint32_t i = 0; i < 3; i++)
-        echo_add(&buf, &len, sb_echo_Echo_Echo_METHOD, 0x80000040u + i,
-                 "split", 5, i);
+        echo_add(&buf, &len, sb_echo_Echo_Echo_METHOD, 0x80000040u + i, "split",
+                 5, i);
     for (size_t i = 0; i < len; i++) {
         assert_int_equal(put(fd, buf + i, 1), 0);
         usleep(100); /* most bytes arrive in a segment, and a read, alone */
@@ -831,8 +832,7 @@ static void test_churn(void **state)
             uint8_t h[8];
             if (i % 4 == 0) {
                 assert_int_equal(get(fds[i], h, 8), 1);
-                expect_echo(fds[i], 0x80000000u | i, "churn",
-                            (uint64_t)round);
+                expect_echo(fds[i], 0x80000000u | i, "churn", (uint64_t)round);
             }
             if (i % 4 <= 1)
                 close(fds[i]);
@@ -944,8 +944,8 @@ static void test_out_of_fds(void **state)
             struct sockaddr_in peer;
             socklen_t pl = sizeof peer;
             if (getpeername(fds[i], (struct sockaddr *)&peer, &pl) != 0)
-                assert_int_equal(connect(fds[i], (struct sockaddr *)&a,
-                                         sizeof a), 0);
+                assert_int_equal(
+                    connect(fds[i], (struct sockaddr *)&a, sizeof a), 0);
             assert_int_equal(get(fds[i], h, 8), 1);
             assert_memory_equal(h, rep_hello, 8);
         }
@@ -965,8 +965,8 @@ static void test_out_of_fds(void **state)
 static void test_stop_with_open(void **state)
 {
     fx g;
-    rpc_server_config cfg = {.stop_grace_ms = 1000, .workers = 2,
-                             .recv_max = RECV_MAX};
+    rpc_server_config cfg = {
+        .stop_grace_ms = 1000, .workers = 2, .recv_max = RECV_MAX};
     (void)state;
     fx_start(&g, &cfg);
     int base = count_fds(), fds[5];
@@ -994,7 +994,7 @@ static void test_stop_with_open(void **state)
     int64_t t0 = rpc_now_mono_ms();
     rpc_server_stop(g.s);
     int64_t took = rpc_now_mono_ms() - t0;
-    assert_true(took >= 1000 - 50); /* it waited for the deferred call */
+    assert_true(took >= 1000 - 50);  /* it waited for the deferred call */
     assert_true(took < 1000 + 1000); /* the grace, and a margin */
     for (int i = 0; i < 5; i++) {
         assert_true(sees_close(fds[i]));

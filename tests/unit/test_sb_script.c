@@ -29,7 +29,10 @@ typedef struct fake_call {
 } fake_call;
 
 typedef struct fake {
-    struct { char name[32], pw[32], token[64]; int online; } u[MAXU];
+    struct {
+        char name[32], pw[32], token[64];
+        int online;
+    } u[MAXU];
     int nu;
     fake_call calls[MAXC];
     int ncalls;
@@ -78,7 +81,8 @@ static int fake_login(fake *f, const Sb__Social__LoginRequest *r,
         f->dead_endpoint_relogins++;
     } else if ((i = user_by_name(f, r->name)) < 0 ||
                strcmp(f->u[i].pw, r->password) != 0) {
-        return refuse(st, RPC_UNAUTHENTICATED, "No such user or password error");
+        return refuse(st, RPC_UNAUTHENTICATED,
+                      "No such user or password error");
     }
     if (!f->u[i].online) {
         char name[32];
@@ -87,7 +91,8 @@ static int fake_login(fake *f, const Sb__Social__LoginRequest *r,
                  f->ncalls);
     }
     f->u[i].online = 1;
-    lr = (Sb__Social__LoginReply *)empty_of(&sb__social__login_reply__descriptor);
+    lr = (Sb__Social__LoginReply *)empty_of(
+        &sb__social__login_reply__descriptor);
     lr->token = strdup(f->u[i].token);
     lr->app_endpoint = strdup("fake://app-1");
     *reply = &lr->base;
@@ -121,8 +126,8 @@ static int fake_serve(fake *f, const char *ep, const char *method,
         f->u[me].online = 0;
     } else if (strcmp(method, sb_social_App_ListFriend_METHOD) == 0 &&
                strcmp(f->u[me].name, "alice") == 0) {
-        Sb__Social__NameList *nl =
-            (Sb__Social__NameList *)empty_of(&sb__social__name_list__descriptor);
+        Sb__Social__NameList *nl = (Sb__Social__NameList *)empty_of(
+            &sb__social__name_list__descriptor);
         nl->names = malloc(2 * sizeof(char *));
         nl->names[0] = strdup("bob");
         nl->names[1] = strdup("carol");
@@ -395,10 +400,10 @@ static void test_delivery_after_reply(void **state)
     const fake_call *c;
 
     login_alice_bob(e);
-    e->f.mail[0] = mk(1, SB__SOCIAL__DELIVERY__KIND__DIRECT, "bob", "alice",
-                      "", "hi there");
-    e->f.mail[1] = mk(2, SB__SOCIAL__DELIVERY__KIND__GROUP, "bob", "alice",
-                      "g1", "all");
+    e->f.mail[0] = mk(1, SB__SOCIAL__DELIVERY__KIND__DIRECT, "bob", "alice", "",
+                      "hi there");
+    e->f.mail[1] =
+        mk(2, SB__SOCIAL__DELIVERY__KIND__GROUP, "bob", "alice", "g1", "all");
     e->f.mail[2] = mk(3, SB__SOCIAL__DELIVERY__KIND__ROOM, "carol", "alice",
                       "lobby", "yo");
     e->f.nmail = 3;
@@ -460,8 +465,8 @@ static void test_relogin_when_app_server_gone(void **state)
 
 static void test_format_delivery(void **state)
 {
-    Sb__Social__Delivery *d = mk(1, SB__SOCIAL__DELIVERY__KIND__GROUP, "a b",
-                                 "x", "G", "t>>>");
+    Sb__Social__Delivery *d =
+        mk(1, SB__SOCIAL__DELIVERY__KIND__GROUP, "a b", "x", "G", "t>>>");
     char buf[8];
 
     assert_int_equal(sb_format_delivery(NULL, 0, d),
@@ -485,9 +490,8 @@ static void test_format_room_closed(void **state)
 
     (void)state;
     for (size_t i = 0; i < 3; i++) {
-        Sb__Social__Delivery *d =
-            mk(1, SB__SOCIAL__DELIVERY__KIND__ROOM_CLOSED, "bob", "alice",
-               "den", why[i][0]);
+        Sb__Social__Delivery *d = mk(1, SB__SOCIAL__DELIVERY__KIND__ROOM_CLOSED,
+                                     "bob", "alice", "den", why[i][0]);
         sb_format_delivery(buf, sizeof(buf), d);
         assert_string_equal(buf, why[i][1]);
         protobuf_c_message_free_unpacked(&d->base, NULL);
@@ -500,8 +504,8 @@ int main(void)
         cmocka_unit_test(test_table_is_consistent),
         cmocka_unit_test_setup_teardown(test_parse_words_and_text, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_token_substitution_and_drop,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_token_substitution_and_drop, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_priority_token_then_usage, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_lists_and_stale_tokens, setup,

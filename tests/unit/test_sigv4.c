@@ -146,8 +146,8 @@ static void sign_file(const char *base, aws_sigv4_result *res)
 {
     req_file r;
     parse_req(&r, slurp_ext(base, "req"));
-    aws_sigv4_request req = {r.method, r.path, r.query, r.h, r.nh, r.body,
-                             strlen(r.body)};
+    aws_sigv4_request req = {r.method, r.path, r.query,       r.h,
+                             r.nh,     r.body, strlen(r.body)};
     assert_int_equal(aws_sigv4_sign(&req, &suite_params, res), AWS_OK);
     free(r.text);
 }

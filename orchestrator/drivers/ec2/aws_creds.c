@@ -90,8 +90,7 @@ static aws_rc from_env(aws_creds *out, int *found, aws_error *err)
  * from the credentials file wins. *found: the profile exists somewhere.
  * where: receives the file the first value came from. */
 static aws_rc profile_read(const char *const *keys, char **vals, size_t n,
-                           int *found, char *where, size_t wlen,
-                           aws_error *err)
+                           int *found, char *where, size_t wlen, aws_error *err)
 {
     int expl, f0 = 0, f1 = 0;
     const char *name = aws_profile_name(&expl);
@@ -123,8 +122,8 @@ static aws_rc profile_read(const char *const *keys, char **vals, size_t n,
     *found = f0 || f1;
     if (rc == AWS_OK && expl && !*found)
         rc = aws_error_set(err, AWS_ECONFIG, NULL,
-                           "AWS_PROFILE=%s: no such profile in %s or %s",
-                           name, paths[0] ? paths[0] : "(no credentials file)",
+                           "AWS_PROFILE=%s: no such profile in %s or %s", name,
+                           paths[0] ? paths[0] : "(no credentials file)",
                            paths[1] ? paths[1] : "(no config file)");
     if (rc != AWS_OK)
         for (size_t i = 0; i < n; i++) {
@@ -172,8 +171,8 @@ aws_rc aws_creds_resolve(aws_creds *out, aws_error *err)
     aws_error_clear(&ierr);
     rc = aws_creds_from_imds(NULL, out, &ierr);
     if (rc == AWS_OK || rc == AWS_ENOMEM)
-        return rc == AWS_OK ? AWS_OK : aws_error_set(err, rc, NULL, "%s",
-                                                     ierr.message);
+        return rc == AWS_OK ? AWS_OK
+                            : aws_error_set(err, rc, NULL, "%s", ierr.message);
     aws_error_set(err, AWS_ENOCREDS, ierr.code,
                   "no AWS credentials: none in the environment or profile "
                   "%s; instance role: %.300s",
@@ -211,8 +210,7 @@ aws_rc aws_region_resolve(char **out, aws_error *err)
     return AWS_OK;
 }
 
-aws_rc aws_ec2_endpoint_resolve(const char *region, char **out,
-                                aws_error *err)
+aws_rc aws_ec2_endpoint_resolve(const char *region, char **out, aws_error *err)
 {
     const char *name = "AWS_ENDPOINT_URL_EC2";
     const char *url = env_nonempty(name);
@@ -221,11 +219,10 @@ aws_rc aws_ec2_endpoint_resolve(const char *region, char **out,
     if (url == NULL)
         url = env_nonempty(name = "AWS_ENDPOINT_URL");
     if (url != NULL) {
-        if (strncmp(url, "http://", 7) != 0 &&
-            strncmp(url, "https://", 8) != 0)
+        if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
             return aws_error_set(err, AWS_EINVAL, NULL,
-                                 "%s=%s: not an http:// or https:// URL",
-                                 name, url);
+                                 "%s=%s: not an http:// or https:// URL", name,
+                                 url);
         *out = strdup(url);
     } else {
         if (region == NULL || region[0] == '\0' ||

@@ -74,7 +74,6 @@ aws_rc aws_region_resolve(char **out, aws_error *err);
  * @return AWS_OK; AWS_EINVAL if the default is needed and region is NULL
  *   or empty, or the override is not an http:// or https:// URL;
  *   AWS_ENOMEM. */
-aws_rc aws_ec2_endpoint_resolve(const char *region, char **out,
-                                aws_error *err);
+aws_rc aws_ec2_endpoint_resolve(const char *region, char **out, aws_error *err);
 
 #endif

@@ -8,9 +8,14 @@
 const char *aws_rc_str(aws_rc rc)
 {
     static const char *names[] = {
-        "ok",          "invalid argument", "out of memory",
-        "no credentials", "configuration error", "transport error",
-        "service error", "malformed response",
+        "ok",
+        "invalid argument",
+        "out of memory",
+        "no credentials",
+        "configuration error",
+        "transport error",
+        "service error",
+        "malformed response",
     };
     if ((unsigned)rc < sizeof names / sizeof names[0])
         return names[rc];

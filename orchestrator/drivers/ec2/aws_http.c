@@ -42,8 +42,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
             size_t a = nl, b = len;
             while (a < b && (p[a] == ' ' || p[a] == '\t'))
                 a++;
-            while (b > a && (p[b - 1] == '\r' || p[b - 1] == '\n' ||
-                             p[b - 1] == ' '))
+            while (b > a &&
+                   (p[b - 1] == '\r' || p[b - 1] == '\n' || p[b - 1] == ' '))
                 b--;
             size_t m = b - a < s->rid_cap - 1 ? b - a : s->rid_cap - 1;
             memcpy(s->request_id, p + a, m);
@@ -110,8 +110,8 @@ aws_rc aws_http_perform(CURL *curl, const aws_http_req *req,
     } else if (s.buf.oom) {
         rc = aws_error_set(err, AWS_ENOMEM, NULL, "out of memory");
     } else if (cc != CURLE_OK) {
-        rc = aws_error_set(err, AWS_ETRANSPORT, NULL, "%s %s: %s",
-                           req->method, req->url, curl_easy_strerror(cc));
+        rc = aws_error_set(err, AWS_ETRANSPORT, NULL, "%s %s: %s", req->method,
+                           req->url, curl_easy_strerror(cc));
     }
     if (err != NULL)
         err->http_status = resp->status;

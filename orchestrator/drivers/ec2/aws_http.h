@@ -10,21 +10,21 @@
 #include "aws_error.h"
 
 typedef struct aws_http_req {
-    const char *method;          /* "GET", "PUT", "POST" */
+    const char *method; /* "GET", "PUT", "POST" */
     const char *url;
-    const char *const *headers;  /* "Name: value" lines, NULL-terminated */
-    const char *body;            /* may be NULL */
+    const char *const *headers; /* "Name: value" lines, NULL-terminated */
+    const char *body;           /* may be NULL */
     size_t body_len;
     long connect_timeout_ms;
     long timeout_ms;
-    size_t max_response;         /* larger responses fail with AWS_EPARSE */
+    size_t max_response; /* larger responses fail with AWS_EPARSE */
 } aws_http_req;
 
 typedef struct aws_http_resp {
-    long status;                 /* 0 when no response arrived */
-    char *body;                  /* NUL-terminated; caller frees */
+    long status; /* 0 when no response arrived */
+    char *body;  /* NUL-terminated; caller frees */
     size_t body_len;
-    char request_id[96];         /* x-amzn-requestid / x-amz-request-id */
+    char request_id[96]; /* x-amzn-requestid / x-amz-request-id */
 } aws_http_resp;
 
 /* Performs req on curl (a reusable easy handle; options are reset first).

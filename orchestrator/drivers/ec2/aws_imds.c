@@ -77,8 +77,8 @@ static const char *jscalar(const char *p)
 /* Finds string members names[0..n) of the object in text; vals[i] gets a
  * malloc'd copy or NULL. Returns 0, or -1 when text is not one flat JSON
  * object (or memory ran out); then every vals[i] is NULL. */
-static int json_fields(const char *text, const char *const *names,
-                       char **vals, size_t n)
+static int json_fields(const char *text, const char *const *names, char **vals,
+                       size_t n)
 {
     const char *p = ws(text);
     for (size_t i = 0; i < n; i++)
@@ -127,18 +127,16 @@ fail:
 /* --- IMDSv2 ------------------------------------------------------------ */
 
 static aws_rc imds_call(CURL *curl, const char *method, const char *url,
-                        const char *header, aws_http_resp *resp,
-                        aws_error *err)
+                        const char *header, aws_http_resp *resp, aws_error *err)
 {
     const char *hdrs[] = {header, NULL};
-    aws_http_req req = {method, url, hdrs, NULL, 0, 1000, 2000,
-                        IMDS_MAX_BODY};
+    aws_http_req req = {method, url, hdrs, NULL, 0, 1000, 2000, IMDS_MAX_BODY};
     aws_rc rc = aws_http_perform(curl, &req, resp, err);
     if (rc != AWS_OK)
         return rc;
     if (resp->status != 200) {
-        aws_error_set(err, AWS_ESERVICE, NULL, "IMDS %s %s: HTTP %ld",
-                      method, url, resp->status);
+        aws_error_set(err, AWS_ESERVICE, NULL, "IMDS %s %s: HTTP %ld", method,
+                      url, resp->status);
         aws_http_resp_free(resp);
         return AWS_ESERVICE;
     }
@@ -158,8 +156,8 @@ static aws_rc fill_creds(const char *doc, const char *role, aws_creds *out,
                              role);
     aws_rc rc = AWS_OK;
     if (v[0] != NULL && strcmp(v[0], "Success") != 0) {
-        rc = aws_error_set(err, AWS_ESERVICE, v[0],
-                           "IMDS role %s: Code is %s", role, v[0]);
+        rc = aws_error_set(err, AWS_ESERVICE, v[0], "IMDS role %s: Code is %s",
+                           role, v[0]);
     } else if (v[1] == NULL || v[2] == NULL || !v[1][0] || !v[2][0]) {
         rc = aws_error_set(err, AWS_EPARSE, NULL,
                            "IMDS role %s: AccessKeyId or SecretAccessKey "
@@ -181,8 +179,7 @@ static aws_rc fill_creds(const char *doc, const char *role, aws_creds *out,
     return rc;
 }
 
-aws_rc aws_creds_from_imds(const char *endpoint, aws_creds *out,
-                           aws_error *err)
+aws_rc aws_creds_from_imds(const char *endpoint, aws_creds *out, aws_error *err)
 {
     aws_rc rc;
     aws_http_resp tok = {0}, roles = {0}, doc = {0};
@@ -205,14 +202,14 @@ aws_rc aws_creds_from_imds(const char *endpoint, aws_creds *out,
         goto out;
     tok.body[strcspn(tok.body, "\r\n")] = '\0';
     snprintf(hdr, sizeof hdr, "X-aws-ec2-metadata-token: %.1000s", tok.body);
-    snprintf(url, sizeof url,
-             "%.*s/latest/meta-data/iam/security-credentials/", (int)el,
-             endpoint);
+    snprintf(url, sizeof url, "%.*s/latest/meta-data/iam/security-credentials/",
+             (int)el, endpoint);
     if ((rc = imds_call(curl, "GET", url, hdr, &roles, err)) != AWS_OK)
         goto out;
     role = roles.body;
     role[strcspn(role, "\r\n")] = '\0';
-    if (role[0] == '\0' || strpbrk(role, "/?# ") != NULL || strlen(role) > 128) {
+    if (role[0] == '\0' || strpbrk(role, "/?# ") != NULL ||
+        strlen(role) > 128) {
         rc = aws_error_set(err, AWS_EPARSE, NULL,
                            "IMDS: no usable instance role (is an instance "
                            "profile attached?)");

@@ -15,8 +15,8 @@ static char *trim(char *s)
     while (*s == ' ' || *s == '\t')
         s++;
     size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' ||
-                     s[n - 1] == '\r' || s[n - 1] == '\n'))
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' ||
+                     s[n - 1] == '\n'))
         s[--n] = '\0';
     return s;
 }
@@ -88,8 +88,8 @@ aws_rc aws_ini_read(const char *path, const char *section,
     if (f == NULL) {
         if (errno == ENOENT || errno == ENOTDIR)
             return AWS_OK;
-        return aws_error_set(err, AWS_ECONFIG, NULL, "cannot read %s: %s",
-                             path, strerror(errno));
+        return aws_error_set(err, AWS_ECONFIG, NULL, "cannot read %s: %s", path,
+                             strerror(errno));
     }
     while (getline(&line, &cap, f) >= 0)
         if ((rc = take_line(line, section, keys, values, n, &in_section,
@@ -111,8 +111,8 @@ aws_rc aws_ini_read(const char *path, const char *section,
 
 char *aws_profile_path(int which)
 {
-    const char *env = getenv(which == 0 ? "AWS_SHARED_CREDENTIALS_FILE"
-                                        : "AWS_CONFIG_FILE");
+    const char *env =
+        getenv(which == 0 ? "AWS_SHARED_CREDENTIALS_FILE" : "AWS_CONFIG_FILE");
     if (env != NULL && env[0] != '\0')
         return strdup(env);
     const char *home = getenv("HOME");

@@ -76,7 +76,8 @@ static void reencode(aws_buf *b, const char *s, size_t n)
         return;
     }
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
+            hexval(s[i + 2]) >= 0) {
             tmp[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
             i += 2;
         } else {
@@ -147,7 +148,7 @@ static void canonical_query(aws_buf *b, const char *q)
 /* --- canonical headers -------------------------------------------------- */
 
 typedef struct hdr {
-    char *name; /* lower-cased */
+    char *name;  /* lower-cased */
     char *value; /* trimmed, spaces collapsed, folded lines joined by ',' */
     size_t order;
 } hdr;
@@ -219,8 +220,7 @@ static aws_rc canonical_headers(aws_buf *b, aws_buf *sh,
             aws_buf_printf(b, ",%s", h[i].value);
             continue;
         }
-        aws_buf_printf(b, "%s%s:%s", i > 0 ? "\n" : "", h[i].name,
-                       h[i].value);
+        aws_buf_printf(b, "%s%s:%s", i > 0 ? "\n" : "", h[i].name, h[i].value);
         aws_buf_printf(sh, "%s%s", i > 0 ? ";" : "", h[i].name);
     }
     if (req->n_headers > 0)
@@ -322,16 +322,16 @@ aws_rc aws_sigv4_signature(const uint8_t key[32], const char *string_to_sign,
     uint8_t mac[32];
     if (string_to_sign == NULL)
         return AWS_EINVAL;
-    if (aws_hmac_sha256(key, 32, string_to_sign, strlen(string_to_sign),
-                        mac) != 0)
+    if (aws_hmac_sha256(key, 32, string_to_sign, strlen(string_to_sign), mac) !=
+        0)
         return AWS_ENOMEM;
     aws_hex(mac, 32, sig_hex);
     return AWS_OK;
 }
 
 aws_rc aws_sigv4_authorization(const char *access_key_id, const char *scope,
-                               const char *signed_headers,
-                               const char *sig_hex, char **out)
+                               const char *signed_headers, const char *sig_hex,
+                               char **out)
 {
     aws_buf b;
     *out = NULL;
@@ -384,8 +384,8 @@ aws_rc aws_sigv4_sign(const aws_sigv4_request *req,
         (rc = aws_sigv4_signing_key(params->secret_access_key, date8,
                                     params->region, params->service, key)) !=
             AWS_OK ||
-        (rc = aws_sigv4_signature(key, res->string_to_sign,
-                                  res->signature)) != AWS_OK ||
+        (rc = aws_sigv4_signature(key, res->string_to_sign, res->signature)) !=
+            AWS_OK ||
         (rc = aws_sigv4_authorization(params->access_key_id, scope,
                                       res->signed_headers, res->signature,
                                       &res->authorization)) != AWS_OK)

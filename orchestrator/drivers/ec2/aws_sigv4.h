@@ -22,14 +22,14 @@ typedef struct aws_sigv4_header {
 
 /** The request to sign. */
 typedef struct aws_sigv4_request {
-    const char *method;   /**< "GET", "POST", ... */
-    const char *path;     /**< unencoded path ("/", "/a b/"); NULL = "/" */
-    const char *query;    /**< text after '?', "a=1&b=2"; %XX in it is
-                               decoded before re-encoding; NULL = none */
+    const char *method; /**< "GET", "POST", ... */
+    const char *path;   /**< unencoded path ("/", "/a b/"); NULL = "/" */
+    const char *query;  /**< text after '?', "a=1&b=2"; %XX in it is
+                             decoded before re-encoding; NULL = none */
     const aws_sigv4_header *headers; /**< every header to sign, including
                                           host and x-amz-date */
     size_t n_headers;
-    const void *payload;  /**< body bytes (hashed); may be NULL if 0 long */
+    const void *payload; /**< body bytes (hashed); may be NULL if 0 long */
     size_t payload_len;
 } aws_sigv4_request;
 
@@ -47,10 +47,10 @@ typedef struct aws_sigv4_params {
  * aws_sigv4_result_free(). */
 typedef struct aws_sigv4_result {
     char *canonical_request;
-    char *signed_headers;   /**< "content-type;host;x-amz-date" */
+    char *signed_headers; /**< "content-type;host;x-amz-date" */
     char *string_to_sign;
-    char signature[65];     /**< lower-case hex */
-    char *authorization;    /**< value of the Authorization header */
+    char signature[65];  /**< lower-case hex */
+    char *authorization; /**< value of the Authorization header */
 } aws_sigv4_result;
 
 /** Builds the canonical request: method, canonical URI, canonical query,
@@ -93,8 +93,8 @@ aws_rc aws_sigv4_signature(const uint8_t key[32], const char *string_to_sign,
  * "AWS4-HMAC-SHA256 Credential=AK/scope, SignedHeaders=..., Signature=...".
  * @return AWS_OK; AWS_EINVAL on NULL input; AWS_ENOMEM. */
 aws_rc aws_sigv4_authorization(const char *access_key_id, const char *scope,
-                               const char *signed_headers,
-                               const char *sig_hex, char **out);
+                               const char *signed_headers, const char *sig_hex,
+                               char **out);
 
 /** All four stages. On failure *res is left empty (nothing to free).
  * @return AWS_OK; AWS_EINVAL if a parameter is NULL, amz_date is not

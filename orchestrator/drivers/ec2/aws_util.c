@@ -13,7 +13,10 @@
 #include <sys/random.h>
 #include <sys/types.h>
 
-void aws_buf_init(aws_buf *b) { memset(b, 0, sizeof *b); }
+void aws_buf_init(aws_buf *b)
+{
+    memset(b, 0, sizeof *b);
+}
 
 void aws_buf_free(aws_buf *b)
 {
@@ -54,9 +57,15 @@ void aws_buf_add(aws_buf *b, const void *p, size_t n)
     b->data[b->len] = '\0';
 }
 
-void aws_buf_adds(aws_buf *b, const char *s) { aws_buf_add(b, s, strlen(s)); }
+void aws_buf_adds(aws_buf *b, const char *s)
+{
+    aws_buf_add(b, s, strlen(s));
+}
 
-void aws_buf_addc(aws_buf *b, char c) { aws_buf_add(b, &c, 1); }
+void aws_buf_addc(aws_buf *b, char c)
+{
+    aws_buf_add(b, &c, 1);
+}
 
 void aws_buf_printf(aws_buf *b, const char *fmt, ...)
 {
@@ -198,7 +207,10 @@ fail:
     return NULL;
 }
 
-char *aws_strdup0(const char *s) { return s != NULL ? strdup(s) : NULL; }
+char *aws_strdup0(const char *s)
+{
+    return s != NULL ? strdup(s) : NULL;
+}
 
 int aws_random_bytes(void *buf, size_t n)
 {

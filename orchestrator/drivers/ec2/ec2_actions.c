@@ -11,7 +11,10 @@
 #define MAX_USER_DATA 16384
 #define MAX_PAGES 1000
 
-static int check_str(const char *s) { return s != NULL && s[0] != '\0'; }
+static int check_str(const char *s)
+{
+    return s != NULL && s[0] != '\0';
+}
 
 /* --- result lists ------------------------------------------------------ */
 
@@ -75,12 +78,10 @@ static aws_rc add_instances(xmlNodePtr set, ec2_instance_list *out,
     return AWS_OK;
 }
 
-static aws_rc shape_error(aws_error *err, const char *action,
-                          const char *what)
+static aws_rc shape_error(aws_error *err, const char *action, const char *what)
 {
     return aws_error_set(err, AWS_EPARSE, NULL,
-                         "%s response is not what EC2 sends: %s", action,
-                         what);
+                         "%s response is not what EC2 sends: %s", action, what);
 }
 
 /* --- RunInstances ------------------------------------------------------ */
@@ -115,9 +116,10 @@ static aws_rc run_form(const ec2_run_params *p, aws_buf *f, aws_error *err)
     if (check_str(p->key_name))
         ec2_form_add(f, "KeyName", p->key_name);
     if (check_str(p->instance_profile))
-        ec2_form_add(f, strncmp(p->instance_profile, "arn:", 4) == 0
-                            ? "IamInstanceProfile.Arn"
-                            : "IamInstanceProfile.Name",
+        ec2_form_add(f,
+                     strncmp(p->instance_profile, "arn:", 4) == 0
+                         ? "IamInstanceProfile.Arn"
+                         : "IamInstanceProfile.Name",
                      p->instance_profile);
     if (p->user_data != NULL) {
         char *b64 = aws_base64_encode(p->user_data, strlen(p->user_data));
@@ -180,8 +182,8 @@ out:
 /* --- DescribeInstances ------------------------------------------------- */
 
 static aws_rc describe_form(const ec2_filter *fl, size_t nf,
-                            const char *const *ids, size_t n_ids,
-                            int page_size, aws_buf *f, aws_error *err)
+                            const char *const *ids, size_t n_ids, int page_size,
+                            aws_buf *f, aws_error *err)
 {
     if ((page_size != 0 && (page_size < 5 || page_size > 1000)) ||
         (page_size != 0 && n_ids > 0))
@@ -209,8 +211,8 @@ static aws_rc describe_form(const ec2_filter *fl, size_t nf,
 }
 
 /* Reads one page; *next gets the malloc'd NextToken or NULL. */
-static aws_rc describe_page(xmlDocPtr doc, ec2_instance_list *out,
-                            char **next, aws_error *err)
+static aws_rc describe_page(xmlDocPtr doc, ec2_instance_list *out, char **next,
+                            aws_error *err)
 {
     xmlNodePtr root = xmlDocGetRootElement(doc);
     xmlNodePtr rs = ec2_xml_child(root, "reservationSet");
@@ -377,8 +379,7 @@ aws_rc ec2_get_user_data(ec2_client *c, const char *instance_id, char **out,
     *out = aws_base64_decode(b64 ? b64 : "", &n);
     if (*out == NULL)
         rc = aws_error_set(err, AWS_EPARSE, NULL,
-                           "user data of %s is not valid base64",
-                           instance_id);
+                           "user data of %s is not valid base64", instance_id);
 out:
     if (len != NULL)
         *len = rc == AWS_OK ? n : 0;

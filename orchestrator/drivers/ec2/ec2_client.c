@@ -66,8 +66,7 @@ static aws_rc split_url(ec2_client *c, aws_error *err)
     return AWS_OK;
 }
 
-static aws_rc client_setup(ec2_client *c, const ec2_config *cfg,
-                           aws_error *err)
+static aws_rc client_setup(ec2_client *c, const ec2_config *cfg, aws_error *err)
 {
     aws_rc rc;
     c->max_attempts = cfg->max_attempts > 0 ? cfg->max_attempts : 5;
@@ -107,8 +106,7 @@ static aws_rc client_setup(ec2_client *c, const ec2_config *cfg,
     return AWS_OK;
 }
 
-aws_rc ec2_client_new(const ec2_config *cfg, ec2_client **out,
-                      aws_error *err)
+aws_rc ec2_client_new(const ec2_config *cfg, ec2_client **out, aws_error *err)
 {
     static const ec2_config defaults;
     aws_rc rc;
@@ -119,8 +117,8 @@ aws_rc ec2_client_new(const ec2_config *cfg, ec2_client **out,
         return aws_error_set(err, AWS_ENOMEM, NULL, "out of memory");
     pthread_mutex_init(&c->lock, NULL);
     if ((rc = client_setup(c, cfg ? cfg : &defaults, err)) != AWS_OK) {
-        sb_error(EC2_LOG, "cannot create EC2 client: %s", err ? err->message
-                                                              : aws_rc_str(rc));
+        sb_error(EC2_LOG, "cannot create EC2 client: %s",
+                 err ? err->message : aws_rc_str(rc));
         ec2_client_free(c);
         return rc;
     }
@@ -145,8 +143,14 @@ void ec2_client_free(ec2_client *c)
     free(c);
 }
 
-const char *ec2_client_endpoint(const ec2_client *c) { return c->endpoint; }
-const char *ec2_client_region(const ec2_client *c) { return c->region; }
+const char *ec2_client_endpoint(const ec2_client *c)
+{
+    return c->endpoint;
+}
+const char *ec2_client_region(const ec2_client *c)
+{
+    return c->region;
+}
 
 /* Instance-role credentials expire; fetch new ones in good time. */
 static aws_rc refresh_creds(ec2_client *c, aws_error *err)
@@ -191,9 +195,14 @@ static aws_rc attempt(ec2_client *c, const char *body, aws_http_resp *resp,
              c->creds.session_token ? c->creds.session_token : "");
     const char *lines[] = {"Content-Type: application/x-www-form-urlencoded; "
                            "charset=utf-8",
-                           hhost, hdate, hauth, nh == 4 ? htok : NULL, NULL};
-    aws_http_req hr = {"POST", c->endpoint, lines, body, strlen(body),
-                       c->connect_timeout_ms, c->timeout_ms, 16u << 20};
+                           hhost,
+                           hdate,
+                           hauth,
+                           nh == 4 ? htok : NULL,
+                           NULL};
+    aws_http_req hr = {"POST",        c->endpoint,  lines,
+                       body,          strlen(body), c->connect_timeout_ms,
+                       c->timeout_ms, 16u << 20};
     rc = aws_http_perform(c->curl, &hr, resp, err);
     aws_sigv4_result_free(&sig);
     return rc;
@@ -202,8 +211,8 @@ static aws_rc attempt(ec2_client *c, const char *body, aws_http_resp *resp,
 static int is_throttle(const char *code)
 {
     static const char *codes[] = {"RequestLimitExceeded", "Throttling",
-                                  "ThrottlingException",
-                                  "RequestThrottled", NULL};
+                                  "ThrottlingException", "RequestThrottled",
+                                  NULL};
     for (int i = 0; codes[i] != NULL; i++)
         if (strcmp(code, codes[i]) == 0)
             return 1;
@@ -217,8 +226,7 @@ static int http_failure(const aws_http_resp *resp, aws_error *err)
     aws_error perr;
     aws_error_set(err, AWS_ESERVICE, NULL, "HTTP %ld", resp->status);
     err->http_status = resp->status;
-    snprintf(err->request_id, sizeof err->request_id, "%s",
-             resp->request_id);
+    snprintf(err->request_id, sizeof err->request_id, "%s", resp->request_id);
     if (ec2_xml_parse(resp->body, resp->body_len, &doc, &perr) != AWS_OK ||
         !ec2_xml_error(doc, err)) {
         /* Not EC2's error XML (a proxy's page, say): show its start. */
@@ -234,8 +242,7 @@ static int http_failure(const aws_http_resp *resp, aws_error *err)
                  snip);
     }
     xmlFreeDoc(doc);
-    return resp->status >= 500 || resp->status == 429 ||
-           is_throttle(err->code);
+    return resp->status >= 500 || resp->status == 429 || is_throttle(err->code);
 }
 
 static void backoff_sleep(const ec2_client *c, int n)
@@ -308,8 +315,10 @@ aws_rc ec2_call(ec2_client *c, const char *action, const char *params,
         err->attempts = n;
         if (!retry || n >= c->max_attempts)
             break;
-        sb_warn(EC2_LOG, "%s attempt %d/%d failed (HTTP %ld %s: %s)%s%s; "
-                "retrying", action, n, c->max_attempts, err->http_status,
+        sb_warn(EC2_LOG,
+                "%s attempt %d/%d failed (HTTP %ld %s: %s)%s%s; "
+                "retrying",
+                action, n, c->max_attempts, err->http_status,
                 err->code[0] ? err->code : aws_rc_str(rc), err->message,
                 err->request_id[0] ? " request id " : "", err->request_id);
         backoff_sleep(c, n);

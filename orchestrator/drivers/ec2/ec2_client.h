@@ -45,11 +45,11 @@ typedef struct ec2_tag {
 /** An instance as RunInstances and DescribeInstances report it. Any string
  * the response lacked is NULL. */
 typedef struct ec2_instance {
-    char *id;            /**< "i-0123..." (never NULL) */
-    char *state;         /**< "pending", "running", "shutting-down",
-                              "terminated", "stopping", "stopped" */
+    char *id;    /**< "i-0123..." (never NULL) */
+    char *state; /**< "pending", "running", "shutting-down",
+                      "terminated", "stopping", "stopped" */
     char *private_ip;
-    char *launch_time;   /**< ISO 8601 as sent, "2026-11-22T10:00:00.000Z" */
+    char *launch_time; /**< ISO 8601 as sent, "2026-11-22T10:00:00.000Z" */
     char *image_id;
     char *instance_type;
     ec2_tag *tags;
@@ -76,24 +76,24 @@ typedef struct ec2_state_change_list {
 /** RunInstances parameters. Required: image_id, instance_type. */
 typedef struct ec2_run_params {
     const char *image_id;
-    const char *instance_type;     /**< "t3.micro" */
-    int min_count;                 /**< 0 means 1 */
-    int max_count;                 /**< 0 means min_count */
-    const char *subnet_id;         /**< NULL: the default subnet */
+    const char *instance_type;             /**< "t3.micro" */
+    int min_count;                         /**< 0 means 1 */
+    int max_count;                         /**< 0 means min_count */
+    const char *subnet_id;                 /**< NULL: the default subnet */
     const char *const *security_group_ids; /**< "sg-..." */
     size_t n_security_group_ids;
-    const char *key_name;          /**< NULL: no SSH key */
-    const char *instance_profile;  /**< name, or ARN ("arn:..."); NULL:
-                                        none */
-    const char *user_data;         /**< plain text (e.g. a cloud-init
-                                        script); base64-encoded here.
-                                        At most 16384 bytes. NULL: none */
-    const ec2_tag *tags;           /**< instance tags (fleet name etc.) */
+    const char *key_name;         /**< NULL: no SSH key */
+    const char *instance_profile; /**< name, or ARN ("arn:..."); NULL:
+                                       none */
+    const char *user_data;        /**< plain text (e.g. a cloud-init
+                                       script); base64-encoded here.
+                                       At most 16384 bytes. NULL: none */
+    const ec2_tag *tags;          /**< instance tags (fleet name etc.) */
     size_t n_tags;
-    const char *client_token;      /**< idempotency token (<= 64 ASCII);
-                                        NULL: a random one per call, so
-                                        the call's own retries never launch
-                                        twice */
+    const char *client_token; /**< idempotency token (<= 64 ASCII);
+                                   NULL: a random one per call, so
+                                   the call's own retries never launch
+                                   twice */
 } ec2_run_params;
 
 /** A DescribeInstances filter: "tag:KEY" with values, or
@@ -111,8 +111,7 @@ typedef struct ec2_filter {
  * @return AWS_OK; AWS_EINVAL (bad endpoint URL or settings); AWS_ECONFIG
  *   (no region); AWS_ENOCREDS and the other aws_creds_resolve() errors;
  *   AWS_ENOMEM. */
-aws_rc ec2_client_new(const ec2_config *cfg, ec2_client **out,
-                      aws_error *err);
+aws_rc ec2_client_new(const ec2_config *cfg, ec2_client **out, aws_error *err);
 
 /** Frees the client (NULL is fine). No call may be in progress. */
 void ec2_client_free(ec2_client *c);

@@ -83,8 +83,9 @@ static int proc_stat(int pid, char *state, unsigned long long *start)
     if ((p = strrchr(buf, ')')) == NULL)
         return -1;
     /* ") S ppid pgrp ... starttime": state is field 3, start field 22. */
-    if (sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
-                      "%*d %*d %*d %*d %*d %*d %llu",
+    if (sscanf(p + 1,
+               " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
+               "%*d %*d %*d %*d %*d %*d %llu",
                state, start) != 2)
         return -1;
     return 0;
@@ -188,8 +189,8 @@ static int spawn(local_ctx *c, const char *id, char **argv, int *pid,
     char **env;
 
     snprintf(parent, sizeof(parent), "SB_PARENT_PID=%d", (int)getpid());
-    env = make_env(c->fleet, id, tag, srv,
-                   c->die_with_parent ? parent : NULL, sizeof(tag));
+    env = make_env(c->fleet, id, tag, srv, c->die_with_parent ? parent : NULL,
+                   sizeof(tag));
     if (env == NULL)
         return fleet_status(st, RPC_UNAVAILABLE, "local: out of memory");
     posix_spawnattr_t attr;
@@ -291,8 +292,10 @@ static void local_poll(void *ctx)
         }
         if (t->stop_at != 0 && !t->killed &&
             now - t->stop_at >= c->stop_grace_ms) {
-            sb_warn("fleet", "local: pid %d ignored SIGTERM for %u ms: "
-                    "SIGKILL", t->pid, c->stop_grace_ms);
+            sb_warn("fleet",
+                    "local: pid %d ignored SIGTERM for %u ms: "
+                    "SIGKILL",
+                    t->pid, c->stop_grace_ms);
             kill(t->pid, SIGKILL);
             t->killed = 1;
         }
@@ -367,8 +370,8 @@ static int local_list(void *ctx, fleet_instance **out, size_t *n,
             proc_stat(pid, &state, &start) != 0 || !proc_alive(pid, start))
             continue;
         if (*n == cap) {
-            fleet_instance *nv = realloc(v, (cap = cap ? cap * 2 : 16) *
-                                                sizeof(*v));
+            fleet_instance *nv =
+                realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
             if (nv == NULL) {
                 closedir(d);
                 free(v);
@@ -379,8 +382,7 @@ static int local_list(void *ctx, fleet_instance **out, size_t *n,
             v = nv;
         }
         memset(&v[*n], 0, sizeof(v[*n]));
-        snprintf(v[*n].instance_id, FLEET_INSTANCE_MAX, "%d.%llu", pid,
-                 start);
+        snprintf(v[*n].instance_id, FLEET_INSTANCE_MAX, "%d.%llu", pid, start);
         memcpy(v[*n].server_id, sid, sizeof(sid));
         v[(*n)++].running = 1;
     }
@@ -403,8 +405,7 @@ static void local_destroy(void *ctx)
     free(c);
 }
 
-int fleet_local_create(const fleet_local_options *o, void **ctx,
-                       rpc_status *st)
+int fleet_local_create(const fleet_local_options *o, void **ctx, rpc_status *st)
 {
     local_ctx *c;
     size_t argc = 0;
@@ -413,8 +414,7 @@ int fleet_local_create(const fleet_local_options *o, void **ctx,
         argc++;
     if (argc == 0 || argc > MAX_ARGS)
         return fleet_status(st, RPC_INVALID_ARGUMENT,
-                            "local: argv must have 1..%d elements",
-                            MAX_ARGS);
+                            "local: argv must have 1..%d elements", MAX_ARGS);
     if ((c = calloc(1, sizeof(*c))) == NULL ||
         (c->argv = calloc(argc, sizeof(*c->argv))) == NULL)
         goto nomem;

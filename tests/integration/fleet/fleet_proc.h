@@ -13,17 +13,17 @@
 #include "rpc.h"
 
 typedef struct fp_orch {
-	char dir[256];
-	char name[64];   /* fleet name (tag) */
-	char url[64];    /* tcp://127.0.0.1:PORT */
-	int http_port;
-	pid_t pid;       /* 0 = not running */
-	rpc_client *cli;
-	const char *app_exe; /* NULL: fleet_stub_app */
-	int real_app;        /* 1: real `sbd app` children (no --app-exe) */
-	const char *idle_grace; /* "1" unless set */
-	const char *min_servers; /* NULL: none */
-	const char *extra[16];   /* after `--`, NULL-terminated */
+    char dir[256];
+    char name[64]; /* fleet name (tag) */
+    char url[64];  /* tcp://127.0.0.1:PORT */
+    int http_port;
+    pid_t pid; /* 0 = not running */
+    rpc_client *cli;
+    const char *app_exe;     /* NULL: fleet_stub_app */
+    int real_app;            /* 1: real `sbd app` children (no --app-exe) */
+    const char *idle_grace;  /* "1" unless set */
+    const char *min_servers; /* NULL: none */
+    const char *extra[16];   /* after `--`, NULL-terminated */
 } fp_orch;
 
 /** Temp dir, free ports, unique fleet name. 0 or -1. */
