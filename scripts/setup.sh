@@ -7,7 +7,8 @@ PKGS=(build-essential cmake pkg-config git
       protobuf-c-compiler libprotobuf-c-dev protobuf-compiler libprotobuf-dev
       libnng-dev liblmdb-dev lmdb-utils libcurl4-openssl-dev libsodium-dev
       libssl-dev openssl libxml2-dev libcmocka-dev libedit-dev
-      redis-server redis-tools tmux iproute2 procps curl python3)
+      redis-server redis-tools tmux iproute2 procps curl python3
+      clang-format)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/check-format.sh
 # The optimised build compiles too, warnings as errors: gcc -O2 sees faults
 # the Debug build does not (it found a double free and an unset read).
 BUILD_DIR=${SB_RELEASE_CHECK_DIR:-build-release-check} \
