@@ -14,9 +14,8 @@
 typedef struct sbd_orch_opts {
     uint32_t min_servers, max_servers, spare_slots;
     uint32_t idle_grace_ms, launch_timeout_ms; /* 0 = defaults */
-    const char *driver;                        /* --driver local|ec2 */
-    uint32_t http_port;                        /* --http-port (0 = off) */
-    int http_set;
+    int driver;             /* --driver: index in "local|ec2" */
+    int http_port;          /* --http-port (0 = off; -1 = the role's default) */
     const char *fleet_name; /* --fleet-name */
     const char *app_exe; /* --app-exe: run `EXE app ...` instead of this sbd */
     const char *url;     /* --orchestrator URL (app, login, all) */
@@ -24,17 +23,20 @@ typedef struct sbd_orch_opts {
     orch_ec2_config ec2;     /* --ec2-* */
 } sbd_orch_opts;
 
+/* Every setting of every role, filled from the defaults, then the config
+ * file, then the command line (sbd_flags.c), then each unset role default
+ * (sbd_main.c's role table). */
 typedef struct sbd_opts {
     const char *data_dir;    /* --data-dir, ./data */
     int base_port;           /* --base-port P: login P, ... bus P+4/P+5 */
     const char *host;        /* login's listen address; 0.0.0.0 */
     int capacity;            /* users per app server; 10 */
-    store_pwcost pwcost;     /* Argon2id cost */
-    const char *draw_listen; /* --listen (draw role); tcp://HOST:P+1 */
+    int pwcost;              /* --pw-cost: a store_pwcost (Argon2id cost) */
+    const char *draw_listen; /* --listen: the role's own listen URL */
     int pool_size;           /* --pool-size for a new draw pool; 0 = 100000 */
-    int draw_nng_tcp;     /* --draw-engine nng: draw's tcp:// on nng's rep0 */
-    const char *draw_url; /* --draw URL: app servers' draw service; all
-                             passes its own draw role when unset */
+    int draw_nng_tcp;        /* --draw-engine nng (1): draw's tcp:// on rep0 */
+    const char *draw_url;    /* --draw URL: app servers' draw service; all
+                                passes its own draw role when unset */
     int nng_cpus; /* --nng-cpus: rpc_nng_cpus(); 0 = the machine's, -1 = by role
                    */
     int session_idle_ms; /* --session-idle-ms: end idle sessions; 0 = never */
@@ -51,6 +53,8 @@ typedef struct sbd_opts {
                               always use the store over RPC on P+3 */
     char **extra;          /* after `--`: passed on to app servers */
     int nextra;
+    char *config_text;     /* the config file's text (values point into it) */
+    char defaults[4][256]; /* storage of role defaults (listen, bus, ...) */
 } sbd_opts;
 
 #define SBD_ARGV_MAX 64
@@ -61,8 +65,6 @@ typedef struct sbd_argv {
     const char *v[SBD_ARGV_MAX + 1];
 } sbd_argv;
 
-/** Handles an orchestrator flag: 0 taken, -1 bad value, 1 not ours. */
-int sbd_orch_parse_opt(const char *k, const char *v, sbd_opts *o);
 /** Fills c from the flags and SB_EC2_* (data dir, URLs: the caller's). */
 void sbd_orch_config(const sbd_opts *o, orch_config *c);
 /** Builds `<sbd or --app-exe> app --orchestrator URL --id {id} EXTRA...

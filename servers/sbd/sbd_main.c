@@ -1,265 +1,415 @@
 /* sbd_main.c: the Switchboard daemon. One binary, one role per process or
- * every role in one (`sbd all`, the default): parses flags, looks the role
- * up in the role table, runs it until SIGINT/SIGTERM, stops gracefully.
- * The all-in-one role is in sbd_all.c. */
+ * every role in one (`sbd all`, the default). The roles are a table
+ * (name, entry point, the defaults it fills, its help); the flags are
+ * another (sbd_flags.c). main reads the role, then the config file, then
+ * the flags over it, fills the role's defaults, and runs the role until
+ * SIGINT/SIGTERM. A new role is a row here and its flags' rows there. */
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sb_log.h"
 #include "sbd.h"
+#include "sbd_flags.h"
+
+#ifndef SB_VERSION
+#define SB_VERSION "unknown"
+#endif
 
 typedef struct sbd_role {
     const char *name;
-    int (*run)(const sbd_opts *o); /* NULL: not available in this build */
-    const char *help;
+    int (*run)(const sbd_opts *o);
+    void (*defaults)(sbd_opts *o); /* fills what the flags left unset */
+    const char *help;              /* one line, for the role list */
 } sbd_role;
 
+/* Sets the string *field, when unset, to a printf-formatted default kept
+ * in o->defaults[slot]. */
+static void dflt(sbd_opts *o, int slot, const char **field, const char *fmt,
+                 ...) __attribute__((format(printf, 4, 5)));
+static void dflt(sbd_opts *o, int slot, const char **field, const char *fmt,
+                 ...)
+{
+    va_list ap;
+
+    if (*field != NULL)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(o->defaults[slot], sizeof o->defaults[slot], fmt, ap);
+    va_end(ap);
+    *field = o->defaults[slot];
+}
+
+/* Others reach a wildcard listener on loopback. */
+static const char *reach(const sbd_opts *o)
+{
+    return strcmp(o->host, "0.0.0.0") == 0 ? "127.0.0.1" : o->host;
+}
+
+static void d_all(sbd_opts *o)
+{
+    dflt(o, 0, &o->draw_listen, "tcp://%s:%d", o->host, o->base_port + 1);
+    /* README: the status page is on 8080 with the default ports and
+     * moves to P+6 with --base-port. */
+    if (o->orch.http_port < 0)
+        o->orch.http_port = o->base_port == 8888 ? 8080 : o->base_port + 6;
+}
+
+static void d_login(sbd_opts *o)
+{
+    dflt(o, 0, &o->draw_listen, "tcp://%s:%d", o->host, o->base_port);
+    dflt(o, 1, &o->bus_in, "tcp://127.0.0.1:%d", o->base_port + 4);
+    dflt(o, 2, &o->orch.url, "tcp://127.0.0.1:%d", o->base_port + 2);
+}
+
+static void d_store(sbd_opts *o)
+{
+    dflt(o, 0, &o->draw_listen, "tcp://127.0.0.1:%d", o->base_port + 3);
+}
+
+static void d_app(sbd_opts *o)
+{
+    dflt(o, 0, &o->draw_listen, "tcp://%s:0", reach(o));
+    dflt(o, 1, &o->bus_in, "tcp://127.0.0.1:%d", o->base_port + 4);
+    dflt(o, 2, &o->bus_out, "tcp://127.0.0.1:%d", o->base_port + 5);
+    /* ten users, a low call rate: more task threads than it keeps busy
+     * cost a context switch per hop inside nng */
+    if (o->nng_cpus < 0)
+        o->nng_cpus = 1;
+}
+
+static void d_orch(sbd_opts *o)
+{
+    dflt(o, 0, &o->draw_listen, "tcp://127.0.0.1:%d", o->base_port + 2);
+    if (o->orch.http_port < 0)
+        o->orch.http_port = 8080;
+}
+
+static void d_draw(sbd_opts *o)
+{
+    dflt(o, 0, &o->draw_listen, "tcp://%s:%d", o->host, o->base_port + 1);
+}
+
 static const sbd_role roles[] = {
-    {"all", sbd_run_all, "every role in this process (the default)"},
-    {"bus", sbd_run_bus, "the pub/sub forwarder on P+4 (in) and P+5 (out)"},
-    {"login", sbd_run_login,
-     "the login endpoint alone on --listen URL (tcp://HOST:P): --store URL\n"
-     "                (required), --orchestrator URL (P+2), --bus-in URL "
-     "(P+4)"},
-    {"store", sbd_run_store,
-     "the store (DIR/store) as sb.store.Store on --listen URL\n"
-     "                (tcp://127.0.0.1:P+3, 8891 by default)"},
-    {"app", sbd_run_app,
-     "one app server: --store URL (required), --listen URL (tcp://HOST:0),\n"
-     "                --advertise HOST, --id ID, --bus-in/--bus-out URL "
-     "(P+4/P+5), --draw URL"},
-    {"orchestrator", sbd_run_orchestrator,
-     "the fleet service on --listen URL (tcp://127.0.0.1:P+2), status page on\n"
-     "                --http-port (8080; 0 = off); app servers are `sbd app` "
-     "children plus\n"
-     "                the words after `--`"},
-    {"draw", sbd_run_draw,
-     "the loot-box pool on P+1 (--listen URL, --pool-size N)"},
+    {"all", sbd_run_all, d_all,
+     "every role in one process, app servers as children (default)"},
+    {"store", sbd_run_store, d_store,
+     "the store (DIR/store), served to login and app servers"},
+    {"login", sbd_run_login, d_login, "the login endpoint over a remote store"},
+    {"app", sbd_run_app, d_app, "one app server over a remote store"},
+    {"orchestrator", sbd_run_orchestrator, d_orch,
+     "the fleet service and its status page"},
+    {"draw", sbd_run_draw, d_draw, "the loot-box pool"},
+    {"bus", sbd_run_bus, NULL,
+     "the pub/sub forwarder on P+4 (in) and P+5 (out)"},
 };
 #define NROLES (sizeof roles / sizeof roles[0])
 
-static void usage(FILE *f)
+static const sbd_role *role_find(const char *name)
 {
-    fprintf(
-        f,
-        "usage: sbd [ROLE] [--data-dir DIR] [--base-port P] [--host IP]\n"
-        "           [--capacity N] [--pw-cost interactive|moderate|fast]\n"
-        "           [--listen URL] [--pool-size N]   (draw)\n"
-        "           [--draw-engine epoll|nng]  (draw) who serves a tcp://\n"
-        "                           listener: one epoll thread (default) or\n"
-        "                           nng's rep0; the same wire protocol\n"
-        "           [--draw URL]   (app: the draw service; all: its own)\n"
-        "           [--store URL] [--bus-in URL] [--bus-out URL] [--advertise "
-        "HOST]\n"
-        "           [--id ID]   (app)\n"
-        "           [--app-store local|remote]   (all: accepted, no effect: "
-        "app\n"
-        "                                   servers are child processes using "
-        "P+3)\n"
-        "           [--nng-cpus N]  size nng's thread pools (2 task threads "
-        "per\n"
-        "                           CPU) for N CPUs; 0 = this machine's count, "
-        "the\n"
-        "                           default but for app (1: ten users); env\n"
-        "                           SB_NNG_CPUS overrides (every process)\n"
-        "           [--session-idle-ms MS]  end sessions with no call for MS\n"
-        "                                   (their rooms die; default 1800000, "
-        "0 = never)\n"
-        "           [--test-clock-skew-ms MS]  TEST ONLY: report server time\n"
-        "                                   shifted by MS (clock-sync tests)\n"
-        "           [--min-servers N] [--max-servers N] [--spare SLOTS]\n"
-        "           [--idle-grace SECS] [--launch-timeout SECS] [--http-port "
-        "N]\n"
-        "           [--driver local|ec2] [--fleet-name NAME] [--app-exe PATH]\n"
-        "           [--ec2-image AMI] [--ec2-type T] [--ec2-subnet ID]\n"
-        "           [--ec2-security-groups sg-1,sg-2] [--ec2-key-name K]\n"
-        "           [--ec2-instance-profile P] [--ec2-app-args 'ARGS']\n"
-        "           [--advertise-orchestrator URL]   (orchestrator)\n"
-        "           [-- APP-SERVER ARGS...]   (orchestrator: passed to app "
-        "servers)\n"
-        "       sbd IP PORT          (the course form: login on IP:PORT)\n"
-        "\n"
-        "Ports: login P, draw P+1, orchestrator P+2, store P+3, bus P+4/P+5,\n"
-        "status http P+6 (P = 8888 by default). Data in DIR (./data).\n"
-        "Stops gracefully on SIGINT or SIGTERM. Log level: "
-        "SB_LOG.\n\nRoles:\n");
+    for (size_t i = 0; i < NROLES; i++)
+        if (strcmp(name, roles[i].name) == 0)
+            return &roles[i];
+    return NULL;
+}
+
+static void defaults_init(sbd_opts *o)
+{
+    *o = (sbd_opts){.data_dir = "./data",
+                    .base_port = 8888,
+                    .host = "0.0.0.0",
+                    .capacity = 10,
+                    .pool_size = 100000,
+                    .pwcost = STORE_PW_INTERACTIVE,
+                    .session_idle_ms = 30 * 60 * 1000,
+                    .nng_cpus = -1,
+                    .orch = {.max_servers = 100,
+                             .idle_grace_ms = 30000,
+                             .launch_timeout_ms = 15000,
+                             .http_port = -1}};
+}
+
+/* Fills what the role leaves to defaults; -1 (the machine's) is 0. */
+static void role_defaults(const sbd_role *r, sbd_opts *o)
+{
+    if (r->defaults != NULL)
+        r->defaults(o);
+    if (o->nng_cpus < 0)
+        o->nng_cpus = 0;
+}
+
+static void role_list(FILE *f)
+{
     for (size_t i = 0; i < NROLES; i++)
         fprintf(f, "  %-13s %s\n", roles[i].name, roles[i].help);
 }
 
-static int parse_int(const char *s, int lo, int hi, int *out)
+static void usage(FILE *f, const sbd_role *r, int given)
+{
+    sbd_opts d;
+
+    defaults_init(&d);
+    role_defaults(r, &d);
+    if (!given) {
+        fputs("usage: sbd [ROLE] [FLAGS]  one role, or every role in one "
+              "process\n"
+              "       sbd IP PORT         the course's form: --host IP "
+              "--base-port PORT\n\nRoles:\n",
+              f);
+        role_list(f);
+        fputs("\nFlags of sbd all (`sbd ROLE --help`: a role's own):\n", f);
+    } else {
+        fprintf(f, "usage: sbd %s [FLAGS]\nsbd %s: %s.\n\nFlags:\n", r->name,
+                r->name, r->help);
+    }
+    sbd_flags_help(f, r->name, &d);
+    if (strcmp(r->name, "orchestrator") == 0)
+        fputs("  -- WORDS...               passed on to every app server it "
+              "starts\n",
+              f);
+    fputs("  --config FILE             settings as `name = value` lines; "
+          "flags override\n"
+          "                            them\n"
+          "  --print-config            print the settings in effect as a "
+          "config file; exit\n"
+          "  --version, --help\n\n"
+          "Ports: login P, draw P+1, orchestrator P+2, store P+3, bus "
+          "P+4/P+5 (P is\n--base-port); the status page on 8080 with the "
+          "default ports, else on P+6.\n",
+          f);
+    if (sbd_flag_for_role(sbd_flag_find("data-dir"), r->name))
+        fputs("Data in --data-dir: ./data is relative to where sbd starts; "
+              "remove it (sbd\nstopped) to start clean.\n",
+              f);
+    fputs("Logs on stderr, level from SB_LOG (debug, info, warn, error, "
+          "quiet). Stops\ngracefully on SIGINT or SIGTERM.\n",
+          f);
+}
+
+/* What the command line says, before it is applied. */
+typedef struct sbd_args {
+    const char *words[3];
+    int nwords;
+    const char *config;
+    int help, version, print_config;
+    const char *keys[128], *vals[128];
+    int nflags;
+} sbd_args;
+
+/* "--name value" or "--name=value" at argv[*i]. 0, or 2 (printed). */
+static int take_flag(int argc, char **argv, int *i, sbd_args *a)
+{
+    char name[64];
+    const char *arg = argv[*i] + 2, *eq = strchr(arg, '='), *v;
+    size_t len = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
+
+    snprintf(name, sizeof name, "%.*s", (int)len, arg);
+    if (strcmp(name, "config") != 0 && sbd_flag_find(name) == NULL) {
+        fprintf(stderr, "sbd: unknown option --%s (sbd --help lists them)\n",
+                name);
+        return 2;
+    }
+    if (eq != NULL)
+        v = eq + 1;
+    else if (*i + 1 < argc)
+        v = argv[++*i];
+    else {
+        fprintf(stderr, "sbd: --%s needs a value (sbd --help)\n", name);
+        return 2;
+    }
+    if (strcmp(name, "config") == 0) {
+        a->config = v;
+    } else if (a->nflags < 128) {
+        a->keys[a->nflags] = argv[*i - (eq == NULL)] + 2;
+        a->vals[a->nflags++] = v;
+    }
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, sbd_args *a, sbd_opts *o)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *w = argv[i];
+        if (strcmp(w, "--") == 0) {
+            o->extra = argv + i + 1;
+            o->nextra = argc - i - 1;
+            break;
+        }
+        if (strcmp(w, "--help") == 0 || strcmp(w, "-h") == 0)
+            a->help = 1;
+        else if (strcmp(w, "--version") == 0 || strcmp(w, "-V") == 0)
+            a->version = 1;
+        else if (strcmp(w, "--print-config") == 0)
+            a->print_config = 1;
+        else if (strncmp(w, "--", 2) == 0) {
+            if (take_flag(argc, argv, &i, a) != 0)
+                return 2;
+        } else if (w[0] == '-') {
+            fprintf(stderr, "sbd: unknown option %s (sbd --help lists them)\n",
+                    w);
+            return 2;
+        } else if (a->nwords < 3)
+            a->words[a->nwords++] = w;
+        else {
+            fprintf(stderr, "sbd: unexpected argument '%s' (sbd --help)\n", w);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+static int parse_port(const char *s, int *out)
 {
     char *end;
     long v = strtol(s, &end, 10);
 
-    if (*s == '\0' || *end != '\0' || v < lo || v > hi)
+    if (*s == '\0' || *end != '\0' || v < 1 || v > 65535 - 6)
         return -1;
     *out = (int)v;
     return 0;
 }
 
-static int parse_cost(const char *s, store_pwcost *out)
+/* The role named by the words: ROLE, nothing (all), or the course's
+ * IP PORT. NULL when they name none (printed). */
+static const sbd_role *pick_role(const sbd_args *a, sbd_opts *o)
 {
-    if (strcmp(s, "interactive") == 0)
-        *out = STORE_PW_INTERACTIVE;
-    else if (strcmp(s, "moderate") == 0)
-        *out = STORE_PW_MODERATE;
-    else if (strcmp(s, "fast") == 0)
-        *out = STORE_PW_FAST;
+    const sbd_role *r = a->nwords > 0 ? role_find(a->words[0]) : &roles[0];
+
+    if (r != NULL && a->nwords <= 1)
+        return r;
+    if (r != NULL) {
+        fprintf(stderr, "sbd: unexpected argument '%s' after the role %s\n",
+                a->words[1], r->name);
+        return NULL;
+    }
+    if (a->nwords == 2 && parse_port(a->words[1], &o->base_port) == 0) {
+        o->host = a->words[0]; /* the course form */
+        return &roles[0];
+    }
+    if (a->nwords == 2)
+        fprintf(stderr, "sbd: bad port '%s' in `sbd IP PORT` (1..%d)\n",
+                a->words[1], 65535 - 6);
     else
-        return -1;
+        fprintf(stderr, "sbd: unknown role '%s'; the roles are:\n",
+                a->words[0]);
+    if (a->nwords != 2) {
+        role_list(stderr);
+        fputs("or the course's form: sbd IP PORT\n", stderr);
+    }
+    return NULL;
+}
+
+/* The command line's flags over o. 0, or 2 (printed). */
+static int apply_flags(const sbd_args *a, const sbd_role *r, sbd_opts *o)
+{
+    char name[64], err[160];
+
+    for (int i = 0; i < a->nflags; i++) {
+        const char *k = a->keys[i];
+        snprintf(name, sizeof name, "%.*s", (int)strcspn(k, "="), k);
+        const sbd_flag *f = sbd_flag_find(name);
+        if (!sbd_flag_for_role(f, r->name)) {
+            fprintf(stderr,
+                    "sbd: --%s is not a flag of `sbd %s` (sbd %s --help "
+                    "lists them)\n",
+                    name, r->name, r->name);
+            return 2;
+        }
+        if (sbd_flag_set(f, a->vals[i], o, err, sizeof err) != 0) {
+            fprintf(stderr, "sbd: bad value for --%s: '%s' (%s)\n", name,
+                    a->vals[i], err);
+            return 2;
+        }
+    }
     return 0;
 }
 
-/* One option with its value at argv[*i + 1]. Returns 0, or -1 (printed). */
-static int parse_opt(int argc, char **argv, int *i, sbd_opts *o)
+static void print_config(const sbd_role *r, const sbd_opts *o)
 {
-    const char *k = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
-    int bad;
+    sbd_opts d;
 
-    if (v == NULL) {
-        fprintf(stderr, "sbd: %s needs a value (see --help)\n", k);
-        return -1;
+    defaults_init(&d);
+    role_defaults(r, &d);
+    printf("# sbd %s: the settings in effect (defaults, then the config "
+           "file, then flags)\n",
+           r->name);
+    sbd_flags_print_config(stdout, r->name, o, &d);
+    if (o->nextra > 0) {
+        printf("# after --:");
+        for (int i = 0; i < o->nextra; i++)
+            printf(" %s", o->extra[i]);
+        printf("\n");
     }
-    (*i)++;
-    if (strcmp(k, "--data-dir") == 0)
-        bad = (o->data_dir = v)[0] == '\0';
-    else if (strcmp(k, "--base-port") == 0)
-        bad = parse_int(v, 1, 65535 - 6, &o->base_port);
-    else if (strcmp(k, "--host") == 0)
-        bad = (o->host = v)[0] == '\0';
-    else if (strcmp(k, "--capacity") == 0)
-        bad = parse_int(v, 1, 64, &o->capacity);
-    else if (strcmp(k, "--pw-cost") == 0)
-        bad = parse_cost(v, &o->pwcost);
-    else if (strcmp(k, "--listen") == 0)
-        bad = (o->draw_listen = v)[0] == '\0';
-    else if (strcmp(k, "--draw") == 0)
-        bad = (o->draw_url = v)[0] == '\0';
-    else if (strcmp(k, "--pool-size") == 0)
-        bad = parse_int(v, 1, 100000000, &o->pool_size);
-    else if (strcmp(k, "--draw-engine") == 0) {
-        o->draw_nng_tcp = strcmp(v, "nng") == 0;
-        bad = !o->draw_nng_tcp && strcmp(v, "epoll") != 0;
-    } else if (strcmp(k, "--store") == 0)
-        bad = (o->store_url = v)[0] == '\0';
-    else if (strcmp(k, "--bus-in") == 0)
-        bad = (o->bus_in = v)[0] == '\0';
-    else if (strcmp(k, "--bus-out") == 0)
-        bad = (o->bus_out = v)[0] == '\0';
-    else if (strcmp(k, "--advertise") == 0)
-        bad = (o->advertise = v)[0] == '\0';
-    else if (strcmp(k, "--id") == 0)
-        bad = (o->app_id = v)[0] == '\0' || strlen(v) > 63;
-    else if (strcmp(k, "--app-store") == 0) {
-        o->apps_remote_store = strcmp(v, "remote") == 0;
-        bad = !o->apps_remote_store && strcmp(v, "local") != 0;
-    } else if (strcmp(k, "--session-idle-ms") == 0)
-        bad = parse_int(v, 0, 2000000000, &o->session_idle_ms);
-    else if (strcmp(k, "--nng-cpus") == 0)
-        bad = parse_int(v, 0, 256, &o->nng_cpus);
-    else if (strcmp(k, "--test-clock-skew-ms") == 0)
-        bad = parse_int(v, -86400000, 86400000, &o->clock_skew_ms);
-    else if ((bad = sbd_orch_parse_opt(k, v, o)) == 1) {
-        fprintf(stderr, "sbd: unknown option %s (see --help)\n", k);
-        return -1;
-    }
-    if (bad)
-        fprintf(stderr, "sbd: bad value for %s: '%s'\n", k, v);
-    return bad ? -1 : 0;
 }
 
-/* Positional words: a role name, or the course form IP PORT. */
-static int parse_word(const char *w, int *npos, const char **role, sbd_opts *o)
+/* Started by a fleet's local driver as an app server, but asked for
+ * another role: refuse, rather than run (and outlive the fleet as) a
+ * second all-in-one sbd. */
+static int fleet_child_ok(const sbd_role *r)
 {
-    for (size_t i = 0; i < NROLES && *npos == 0; i++)
-        if (strcmp(w, roles[i].name) == 0) {
-            *role = w;
-            (*npos) = 2;
-            return 0;
-        }
-    if (*npos == 0) {
-        o->host = w;
-        *npos = 1;
-        return 0;
-    }
-    if (*npos == 1 && parse_int(w, 1, 65535 - 6, &o->base_port) == 0) {
-        *npos = 2;
-        return 0;
-    }
-    fprintf(stderr, "sbd: unexpected argument '%s' (see --help)\n", w);
-    return -1;
+    const char *id = getenv("SB_FLEET_SERVER"), *fleet = getenv("SB_FLEET");
+
+    if (id == NULL || strcmp(r->name, "app") == 0)
+        return 1;
+    fprintf(stderr,
+            "sbd: started as app server %s of fleet %s, but the role is %s: "
+            "refusing (check --app-exe)\n",
+            id, fleet ? fleet : "?", r->name);
+    return 0;
+}
+
+static int run(const sbd_role *r, const sbd_opts *o)
+{
+    sigset_t set;
+
+    /* Signals are taken synchronously (sigwait) by the main thread:
+     * block them before any thread starts so none inherits them. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    rpc_nng_cpus(o->nng_cpus); /* before any nng call */
+    sb_info("sbd", "%s %s: nng sized for %d CPU(s), %d task threads", r->name,
+            SB_VERSION, rpc_nng_cpus_get(), rpc_nng_task_threads());
+    return r->run(o) == 0 ? 0 : 1;
 }
 
 int main(int argc, char **argv)
 {
-    sbd_opts o = {.data_dir = "./data",
-                  .base_port = 8888,
-                  .host = "0.0.0.0",
-                  .capacity = 10,
-                  .pwcost = STORE_PW_INTERACTIVE,
-                  .session_idle_ms = 30 * 60 * 1000,
-                  .nng_cpus = -1};
-    const char *role = "all";
-    int npos = 0;
+    sbd_args a = {0};
+    sbd_opts o;
+    const sbd_role *r;
+    int rc = 2;
 
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0) {
-            o.extra = argv + i + 1;
-            o.nextra = argc - i - 1;
-            break;
-        }
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        }
-        if (strncmp(argv[i], "--", 2) == 0
-                ? parse_opt(argc, argv, &i, &o)
-                : parse_word(argv[i], &npos, &role, &o))
-            return 2;
+    defaults_init(&o);
+    if (parse_args(argc, argv, &a, &o) != 0)
+        goto out;
+    if (a.version) {
+        printf("sbd %s (Switchboard)\n", SB_VERSION);
+        rc = 0;
+        goto out;
     }
-    if (npos == 1) {
-        fprintf(stderr, "sbd: the course form is `sbd IP PORT`\n");
-        return 2;
+    if ((r = pick_role(&a, &o)) == NULL)
+        goto out;
+    if (a.help) {
+        usage(stdout, r, a.nwords == 1);
+        rc = 0;
+        goto out;
     }
-    for (size_t i = 0; i < NROLES; i++) {
-        if (strcmp(role, roles[i].name) != 0)
-            continue;
-        /* Started by a fleet's local driver as an app server, but asked
-         * for another role: refuse, rather than run (and outlive the
-         * fleet as) a second all-in-one sbd. */
-        if (getenv("SB_FLEET_SERVER") != NULL && strcmp(role, "app") != 0) {
-            fprintf(stderr,
-                    "sbd: started as app server %s of fleet %s, "
-                    "but the role is %s: refusing (check --app-exe)\n",
-                    getenv("SB_FLEET_SERVER"),
-                    getenv("SB_FLEET") ? getenv("SB_FLEET") : "?", role);
-            return 2;
-        }
-        if (roles[i].run == NULL) {
-            fprintf(stderr, "sbd: %s: %s\n", role, roles[i].help);
-            return 2;
-        }
-        /* Signals are taken synchronously (sigwait) by the main thread:
-         * block them before any thread starts so none inherits them. */
-        sigset_t set;
-        sigemptyset(&set);
-        sigaddset(&set, SIGINT);
-        sigaddset(&set, SIGTERM);
-        pthread_sigmask(SIG_BLOCK, &set, NULL);
-        signal(SIGPIPE, SIG_IGN);
-        /* before any nng call. An app server (ten users, a low call
-         * rate) wastes a context switch per hop in nng with more task
-         * threads than it keeps busy; the shared roles (draw, store)
-         * take many calls at once and use the machine's count. */
-        rpc_nng_cpus(o.nng_cpus >= 0            ? o.nng_cpus
-                     : strcmp(role, "app") == 0 ? 1
-                                                : 0);
-        sb_info("sbd", "%s: nng sized for %d CPU(s), %d task threads", role,
-                rpc_nng_cpus_get(), rpc_nng_task_threads());
-        return roles[i].run(&o) == 0 ? 0 : 1;
+    if ((a.config != NULL && sbd_config_load(a.config, r->name, &o) != 0) ||
+        apply_flags(&a, r, &o) != 0)
+        goto out;
+    role_defaults(r, &o);
+    if (a.print_config) {
+        print_config(r, &o);
+        rc = 0;
+    } else if (fleet_child_ok(r)) {
+        rc = run(r, &o);
     }
-    return 2; /* not reached: parse_word only accepts table names */
+out:
+    free(o.config_text);
+    return rc;
 }

@@ -1,6 +1,7 @@
-/* sbd_orch.c: `sbd orchestrator` (the fleet service alone) and the
- * orchestrator's flags, which sbd_main.c hands here when they are not its
- * own. The local driver starts app servers as `<this sbd> app
+/* sbd_orch.c: `sbd orchestrator` (the fleet service alone) and what its
+ * flags (rows of sbd_flags.c) become: the orchestrator's config and an
+ * app server's command line. The local driver starts app servers as `<this sbd>
+ * app
  * --orchestrator URL --id ID` plus whatever follows `--` on the command
  * line; the ec2 driver takes its settings from --ec2-* flags or SB_EC2_*
  * environment variables. */
@@ -14,78 +15,6 @@
 #include "orch_role.h"
 #include "sb_log.h"
 #include "sbd.h"
-
-/* Seconds with an optional fraction ("30", "0.5") into ms. */
-static int parse_secs(const char *s, uint32_t *ms)
-{
-    char *end;
-    double v = strtod(s, &end);
-
-    if (*s == '\0' || *end != '\0' || !(v >= 0) || v > 86400)
-        return -1;
-    *ms = (uint32_t)(v * 1000 + 0.5);
-    return 0;
-}
-
-static int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
-{
-    char *end;
-    unsigned long v = strtoul(s, &end, 10);
-
-    if (*s == '\0' || *s == '-' || *end != '\0' || v < lo || v > hi)
-        return -1;
-    *out = (uint32_t)v;
-    return 0;
-}
-
-int sbd_orch_parse_opt(const char *k, const char *v, sbd_opts *o)
-{
-    sbd_orch_opts *x = &o->orch;
-    orch_ec2_config *e = &x->ec2;
-    int bad = 0;
-
-    if (strcmp(k, "--min-servers") == 0)
-        bad = parse_u32(v, 0, 10000, &x->min_servers);
-    else if (strcmp(k, "--max-servers") == 0)
-        bad = parse_u32(v, 1, 10000, &x->max_servers);
-    else if (strcmp(k, "--spare") == 0)
-        bad = parse_u32(v, 0, 100000, &x->spare_slots);
-    else if (strcmp(k, "--idle-grace") == 0)
-        bad = parse_secs(v, &x->idle_grace_ms) || x->idle_grace_ms == 0;
-    else if (strcmp(k, "--launch-timeout") == 0)
-        bad = parse_secs(v, &x->launch_timeout_ms) || x->launch_timeout_ms == 0;
-    else if (strcmp(k, "--driver") == 0)
-        bad = strcmp(x->driver = v, "local") != 0 && strcmp(v, "ec2") != 0;
-    else if (strcmp(k, "--http-port") == 0)
-        bad = parse_u32(v, 0, 65535, &x->http_port), x->http_set = 1;
-    else if (strcmp(k, "--fleet-name") == 0)
-        bad = (x->fleet_name = v)[0] == '\0';
-    else if (strcmp(k, "--orchestrator") == 0)
-        bad = (x->url = v)[0] == '\0';
-    else if (strcmp(k, "--instance-id") == 0)
-        bad = (x->instance_id = v)[0] == '\0';
-    else if (strcmp(k, "--app-exe") == 0)
-        bad = (x->app_exe = v)[0] == '\0';
-    else if (strcmp(k, "--advertise-orchestrator") == 0)
-        bad = (e->advertise = v)[0] == '\0';
-    else if (strcmp(k, "--ec2-image") == 0)
-        e->image_id = v;
-    else if (strcmp(k, "--ec2-type") == 0)
-        e->instance_type = v;
-    else if (strcmp(k, "--ec2-subnet") == 0)
-        e->subnet_id = v;
-    else if (strcmp(k, "--ec2-security-groups") == 0)
-        e->security_groups = v;
-    else if (strcmp(k, "--ec2-key-name") == 0)
-        e->key_name = v;
-    else if (strcmp(k, "--ec2-instance-profile") == 0)
-        e->instance_profile = v;
-    else if (strcmp(k, "--ec2-app-args") == 0)
-        e->app_args = v;
-    else
-        return 1;
-    return bad ? -1 : 0;
-}
 
 /* Unset ec2 settings from SB_EC2_* variables. */
 static void ec2_env(orch_ec2_config *e)
@@ -156,7 +85,7 @@ void sbd_orch_config(const sbd_opts *o, orch_config *c)
 
     memset(c, 0, sizeof(*c));
     c->fleet_name = x->fleet_name;
-    c->driver = x->driver;
+    c->driver = x->driver == 1 ? "ec2" : "local";
     c->capacity = (uint32_t)o->capacity;
     c->min_servers = x->min_servers;
     c->max_servers = x->max_servers;
@@ -169,17 +98,16 @@ void sbd_orch_config(const sbd_opts *o, orch_config *c)
 
 int sbd_run_orchestrator(const sbd_opts *o)
 {
-    char dir[4096], listen[256];
+    char dir[4096];
     orch_config c;
     orch_role *r = NULL;
     sbd_argv av;
 
     sbd_orch_config(o, &c);
     snprintf(dir, sizeof dir, "%s/orchestrator", o->data_dir);
-    snprintf(listen, sizeof listen, "tcp://127.0.0.1:%d", o->base_port + 2);
     c.data_dir = dir;
-    c.listen_url = o->draw_listen != NULL ? o->draw_listen : listen;
-    c.http_port = o->orch.http_set ? (int)o->orch.http_port : 8080;
+    c.listen_url = o->draw_listen; /* tcp://127.0.0.1:P+2 by default */
+    c.http_port = o->orch.http_port;
     c.http_host = strcmp(o->host, "0.0.0.0") == 0 ? "127.0.0.1" : o->host;
     if (sbd_app_argv(o, c.listen_url, NULL, 0, &av) != 0)
         return -1;
