@@ -194,10 +194,15 @@ out:
     if (rc == 0) {
         bench_result_print(&sr, json);
         bench_result_print(&dr, json);
-        if (!json)
+        if (json) {
+            bench_json_head("deliveries");
+            printf(",\"got\":%" PRIu64 ",\"expected\":%" PRIu64 "}\n", got,
+                   want);
+        } else {
             printf("deliveries: %" PRIu64 " of %" PRIu64 " expected "
                    "(says x room members)\n",
                    got, want);
+        }
     }
     bench_samples_free(&lat);
     bench_samples_free(&says_lat);
@@ -255,8 +260,11 @@ int bench_chat_main(int argc, char **argv)
         printf("sb-bench chat: %ld users in %ld rooms, %ld s, child sbd %s on "
                "127.0.0.1:%d\n",
                users, rooms, seconds, sbd, port);
-    if (setup(us, (int)users, (int)rooms, port, &stop, (int)ack) == 0 &&
-        run(us, (int)users, (int)rooms, (int)seconds, &stop, json) == 0)
+    bench_progress("%ld users register, log in and join their rooms", users);
+    if (setup(us, (int)users, (int)rooms, port, &stop, (int)ack) != 0)
+        goto out;
+    bench_progress("saying for %ld s", seconds);
+    if (run(us, (int)users, (int)rooms, (int)seconds, &stop, json) == 0)
         rc = 0;
 out:
     for (long i = 0; us && i < users; i++) {

@@ -1,6 +1,6 @@
 /* bench_draw.c: `sb-bench draw`. C closed-loop clients (one connection and
  * one Draw in flight each, driven by async callbacks like `sb-bench rpc`)
- * draw from a draw server (--endpoint, or one started in process on
+ * draw from a draw server (--draw URL, or one started in process on
  * 127.0.0.1 with a temp dir) for S seconds or R calls. Every number
  * received is checked against a bitmap of 1..N: a repeat or a number out
  * of range fails the run, naming the number. --vs-redis then runs the same
@@ -174,8 +174,8 @@ static int pool_size_of(const char *url, uint32_t *size)
     int rv = sb_draw_Draw_Status(c, &req, &rep, NULL, &st);
     if (rv == RPC_OK) {
         *size = rep->size;
-        fprintf(stderr, "draw: pool %s at %s: size %u, %u left\n",
-                rep->fingerprint, url, rep->size, rep->remaining);
+        bench_progress("pool %s at %s: size %u, %u left", rep->fingerprint, url,
+                       rep->size, rep->remaining);
     } else {
         fprintf(stderr, "sb-bench draw: Status on %s: %s\n", url, st.message);
     }
@@ -348,18 +348,18 @@ out:
 static void usage(void)
 {
     printf(
-        "usage: sb-bench draw [--endpoint URL] [--clients C] [--seconds S |\n"
+        "usage: sb-bench draw [--draw URL] [--clients C] [--seconds S |\n"
         "                     --requests R] [--count K] [--pool-size N]\n"
         "                     [--workers W] [--contexts X] [--block B]\n"
         "                     [--block-max M]\n"
         "                     [--vs-redis [--redis-port P]] [--rounds R]\n"
-        "                     [--client wire|nng] [--engine epoll|nng]\n"
+        "                     [--client wire|nng] [--draw-engine epoll|nng]\n"
         "                     [--json]\n"
         "C clients (default 50), one Draw(K) in flight each, for S seconds\n"
-        "(default 5) or R calls in all. Without --endpoint a draw server is\n"
+        "(default 5) or R calls in all. Without --draw a draw server is\n"
         "started in process on 127.0.0.1 with a temp dir and a pool of N\n"
         "(default 100000000), W handler threads (2), its tcp:// listener\n"
-        "served by --engine (epoll, the draw role's default: one epoll\n"
+        "served by --draw-engine (epoll, sbd draw's default: one epoll\n"
         "thread; or nng: rep0 with X contexts, 8), and a reservation block\n"
         "adapting from B (1024) to M (the pool's default; M = B fixes it).\n"
         "Every number is checked: a repeat or one\n"
@@ -423,10 +423,10 @@ static int parse(int argc, char **argv, draw_opts *o)
                                 &o->block_max)) == 0 &&
             (r = bench_flag_int(argc, argv, &i, "--redis-port", 1, 65535,
                                 &o->redis_port)) == 0 &&
-            (r = bench_flag_str(argc, argv, &i, "--endpoint", &o->endpoint)) ==
-                0 &&
+            (r = bench_flag_str(argc, argv, &i, "--draw", &o->endpoint)) == 0 &&
             (r = bench_flag_str(argc, argv, &i, "--client", &client)) == 0 &&
-            (r = bench_flag_str(argc, argv, &i, "--engine", &engine)) == 0) {
+            (r = bench_flag_str(argc, argv, &i, "--draw-engine", &engine)) ==
+                0) {
             fprintf(stderr, "sb-bench draw: unknown option '%s' (try --help)\n",
                     argv[i]);
             return -1;
@@ -441,7 +441,8 @@ static int parse(int argc, char **argv, draw_opts *o)
     }
     o->sh.nng_client = client[0] == 'n';
     if (strcmp(engine, "epoll") != 0 && strcmp(engine, "nng") != 0) {
-        fprintf(stderr, "sb-bench draw: --engine is epoll or nng, not '%s'\n",
+        fprintf(stderr,
+                "sb-bench draw: --draw-engine is epoll or nng, not '%s'\n",
                 engine);
         return -1;
     }
@@ -465,15 +466,16 @@ static void print_draw(const bench_result *r, uint64_t numbers,
 {
     double nps = r->seconds > 0 ? (double)numbers / r->seconds : 0;
     if (sh->json) {
-        printf(
-            "{\"name\":\"draw\",\"clients\":%d,\"count\":%u,\"seconds\":%.3f,"
-            "\"draws\":%llu,\"errors\":%llu,\"draws_per_s\":%.1f,"
-            "\"numbers\":%llu,\"numbers_per_s\":%.1f,\"p50_us\":%lld,"
-            "\"p90_us\":%lld,\"p99_us\":%lld,\"max_us\":%lld}\n",
-            sh->clients, sh->count, r->seconds, (unsigned long long)r->calls,
-            (unsigned long long)r->errors, r->calls_per_s,
-            (unsigned long long)numbers, nps, (long long)r->p50_us,
-            (long long)r->p90_us, (long long)r->p99_us, (long long)r->max_us);
+        bench_json_head("draw");
+        printf(",\"clients\":%d,\"count\":%u,\"seconds\":%.3f,\"draws\":%llu,"
+               "\"errors\":%llu,\"draws_per_s\":%.1f,"
+               "\"numbers\":%llu,\"numbers_per_s\":%.1f,\"p50_us\":%lld,"
+               "\"p90_us\":%lld,\"p99_us\":%lld,\"max_us\":%lld}\n",
+               sh->clients, sh->count, r->seconds, (unsigned long long)r->calls,
+               (unsigned long long)r->errors, r->calls_per_s,
+               (unsigned long long)numbers, nps, (long long)r->p50_us,
+               (long long)r->p90_us, (long long)r->p99_us,
+               (long long)r->max_us);
         return;
     }
     printf("draw: %d clients, count %u: %.0f draws/s, %.0f numbers/s, p50 "
@@ -504,6 +506,8 @@ static int run_rounds(const char *url, const draw_opts *o, bench_redis_set *rs,
             break;
         bench_result_add_round(r, &one); /* a failed round's figures too */
         *numbers += n;
+        bench_progress("round %ld/%ld: %.0f draws/s", k + 1, o->rounds,
+                       one.calls_per_s);
         if (rc != 0)
             break;
         if (rs != NULL && bench_redis_set_round(rs, &o->sh) != 0) {
@@ -511,11 +515,9 @@ static int run_rounds(const char *url, const draw_opts *o, bench_redis_set *rs,
             break;
         }
     }
-    if (rc == 0 && !o->sh.json)
-        fprintf(stderr,
-                "draw: %llu numbers received, all distinct, all in "
-                "1..%u\n",
-                (unsigned long long)*numbers, size);
+    if (rc == 0)
+        bench_progress("%llu numbers received, all distinct, all in 1..%u",
+                       (unsigned long long)*numbers, size);
     free(seen);
     return rc;
 }
@@ -564,11 +566,10 @@ int bench_draw_main(int argc, char **argv)
     if (role != NULL) {
         draw_pool_status ps;
         draw_pool_status_get(draw_role_pool(role), &ps);
-        fprintf(stderr,
-                "draw: server pool: block %u (max %u), %llu mark "
-                "commits (fsyncs), %llu draws waited for one\n",
-                ps.block_now, ps.block, (unsigned long long)ps.reserves,
-                (unsigned long long)ps.waits);
+        bench_progress("server pool: block %u (max %u), %llu mark commits "
+                       "(fsyncs), %llu draws waited for one",
+                       ps.block_now, ps.block, (unsigned long long)ps.reserves,
+                       (unsigned long long)ps.waits);
     }
     if (dr < 0) {
         fprintf(stderr, "sb-bench draw: the run could not start or a Redis "

@@ -267,6 +267,7 @@ int bench_redis_set_round(bench_redis_set *s, const draw_shape *sh)
             return -1;
         }
         bench_result_add_round(&s->tot[i], &r);
+        bench_progress("%s: %.0f calls/s", s->names[i], r.calls_per_s);
     }
     return 0;
 }
@@ -278,11 +279,11 @@ void bench_redis_set_print(const bench_redis_set *s, double draws_per_s,
         const bench_result *r = &s->tot[i];
         double ratio = r->calls_per_s > 0 ? draws_per_s / r->calls_per_s : 0;
         bench_result_print(r, json);
-        if (json)
-            printf("{\"name\":\"ratio\",\"vs\":\"%s\",\"draw_over_redis\":"
-                   "%.3f}\n",
-                   s->names[i], ratio);
-        else
+        if (json) {
+            bench_json_head("ratio");
+            printf(",\"vs\":\"%s\",\"draw_over_redis\":%.3f}\n", s->names[i],
+                   ratio);
+        } else
             printf("ratio      draw/%s calls/s = %.3f\n", s->names[i], ratio);
     }
 }

@@ -29,6 +29,7 @@
 typedef struct fbench {
     long users, threads, capacity;
     double grace;
+    int json;
     const char *sbd;
     char dir[128], fleet[64], orch_url[64];
     int port; /* sbd all's base port */
@@ -262,13 +263,34 @@ static void stop(pid_t pid)
     waitpid(pid, NULL, 0);
 }
 
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: sb-bench fleet [--users N] [--threads T] [--capacity "
+               "C]\n"
+               "                      [--idle-grace SECS] [--sbd PATH] "
+               "[--json]\n"
+               "N users (1000) register, then log in from T threads (50) "
+               "through a cold\n"
+               "fleet of C users per app server (10); then they log out and "
+               "the fleet\n"
+               "shrinks after the idle grace (2 s).\n");
+}
+
+/* 0 to go on, 1 help shown, -1 bad usage (printed). */
 static int parse(int argc, char **argv, fbench *b)
 {
     for (int i = 1; i < argc; i++) {
-        long v;
         const char *s;
         int r;
 
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 1;
+        }
+        if (strcmp(argv[i], "--json") == 0) {
+            b->json = 1;
+            continue;
+        }
         if ((r = bench_flag_int(argc, argv, &i, "--users", 1, 100000,
                                 &b->users)) ||
             (r = bench_flag_int(argc, argv, &i, "--threads", 1, 256,
@@ -279,11 +301,18 @@ static int parse(int argc, char **argv, fbench *b)
                 return -1;
             continue;
         }
-        if ((r = bench_flag_int(argc, argv, &i, "--grace-ms", 100, 600000,
-                                &v))) {
+        /* seconds, as sbd orchestrator --idle-grace takes them */
+        if ((r = bench_flag_str(argc, argv, &i, "--idle-grace", &s))) {
+            char *end;
             if (r < 0)
                 return -1;
-            b->grace = v / 1000.0;
+            b->grace = strtod(s, &end);
+            if (*s == '\0' || *end != '\0' || !(b->grace >= 0.1) ||
+                b->grace > 600) {
+                fprintf(stderr, "sb-bench fleet: --idle-grace takes seconds "
+                                "from 0.1 to 600\n");
+                return -1;
+            }
             continue;
         }
         if ((r = bench_flag_str(argc, argv, &i, "--sbd", &s))) {
@@ -292,8 +321,8 @@ static int parse(int argc, char **argv, fbench *b)
             b->sbd = s;
             continue;
         }
-        fprintf(stderr, "usage: sb-bench fleet [--users N] [--threads T] "
-                        "[--capacity C] [--grace-ms MS] [--sbd PATH]\n");
+        fprintf(stderr, "sb-bench fleet: unknown option '%s' (try --help)\n",
+                argv[i]);
         return -1;
     }
     return 0;
@@ -309,8 +338,9 @@ int bench_fleet_main(int argc, char **argv)
     int servers, left = -1, leaked, rc = 1;
     long hwm;
 
-    if (parse(argc, argv, &b) != 0)
-        return 2;
+    int pr = parse(argc, argv, &b);
+    if (pr != 0)
+        return pr > 0 ? 0 : 2;
     if (b.sbd == NULL) {
         /* sbd next to sb-bench (build/bin). */
         ssize_t n = readlink("/proc/self/exe", sbd, sizeof sbd - 8);
@@ -330,8 +360,8 @@ int bench_fleet_main(int argc, char **argv)
         start_daemons(&b) != 0)
         goto out;
     t_reg = phase(&b, 0);
-    fprintf(stderr, "registered %ld users in %.1f s (untimed)\n", b.users,
-            t_reg);
+    bench_progress("registered %ld users in %.1f s (untimed); logging in",
+                   b.users, t_reg);
     atomic_store(&b.errors, 0);
     t_login = phase(&b, 1);
     servers = count_fleet(b.fleet);
@@ -343,32 +373,52 @@ int bench_fleet_main(int argc, char **argv)
     r.errors = (uint64_t)atomic_load(&b.errors);
     bench_result_fill(&r, &all);
     r.calls_per_s = r.calls / t_login;
-    bench_result_print(&r, 0);
-    printf("fleet: %ld users logged in by a cold fleet in %.2f s; %d app "
-           "servers running; orchestrator peak RSS %.1f MiB\n",
-           b.users - (long)r.errors, t_login, servers, hwm / 1024.0);
+    bench_result_print(&r, b.json);
+    if (b.json) {
+        bench_json_head("cold fleet");
+        printf(",\"users\":%ld,\"seconds\":%.3f,\"servers\":%d,"
+               "\"orchestrator_rss_kib\":%ld}\n",
+               b.users - (long)r.errors, t_login, servers, hwm);
+    } else {
+        printf("fleet: %ld users logged in by a cold fleet in %.2f s; %d app "
+               "servers running; orchestrator peak RSS %.1f MiB\n",
+               b.users - (long)r.errors, t_login, servers, hwm / 1024.0);
+    }
+    bench_progress("logging out; waiting for the fleet to shrink");
     phase(&b, 2);
     int64_t t0 = rpc_now_mono_us();
     for (int i = 0; i < 1200 && (left = count_fleet(b.fleet)) > 0; i++)
         nap(100);
     t_shrink = (rpc_now_mono_us() - t0) / 1e6;
-    printf("fleet: after logout, %d app servers left after %.1f s (idle "
-           "grace %.1f s)\n",
-           left, t_shrink, b.grace);
+    if (b.json) {
+        bench_json_head("shrink");
+        printf(",\"servers_left\":%d,\"seconds\":%.3f,\"idle_grace_s\":%.3f}"
+               "\n",
+               left, t_shrink, b.grace);
+    } else {
+        printf("fleet: after logout, %d app servers left after %.1f s (idle "
+               "grace %.1f s)\n",
+               left, t_shrink, b.grace);
+    }
     rc = r.errors == 0 && left == 0 ? 0 : 1;
 out:
     stop(b.all);
     stop(b.orch);
     nap(1000);
     leaked = count_fleet(b.fleet);
-    printf("fleet: leaked app processes after both daemons stopped: %d\n",
-           leaked);
+    if (b.json) {
+        bench_json_head("leaked");
+        printf(",\"processes\":%d}\n", leaked);
+    } else {
+        printf("fleet: leaked app processes after both daemons stopped: %d\n",
+               leaked);
+    }
     if (leaked == 0 && rc == 0) {
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", b.dir);
         if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", b.dir);
+            bench_progress("could not remove %s", b.dir);
     } else {
-        fprintf(stderr, "logs kept in %s\n", b.dir);
+        bench_progress("logs kept in %s", b.dir);
     }
     for (long t = 0; t < b.threads; t++)
         bench_samples_free(&b.lat[t]);

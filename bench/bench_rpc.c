@@ -311,9 +311,12 @@ static void print_cpu(const char *name, int64_t cpu, const bench_result *r,
                       int json)
 {
     double per = r->calls ? (double)cpu / (double)r->calls : 0;
-    if (json)
-        printf("{\"name\":\"%s-cpu\",\"cpu_us_per_call\":%.2f}\n", name, per);
-    else
+    if (json) {
+        char n[64];
+        snprintf(n, sizeof n, "%s-cpu", name);
+        bench_json_head(n);
+        printf(",\"cpu_us_per_call\":%.2f}\n", per);
+    } else
         printf("%-15s %.2f us CPU per call (CPU time of the clients and the "
                "server together)\n",
                name, per);
@@ -452,6 +455,9 @@ static int run_rounds(const rpc_args *a, const char *fw_url,
         }
         *fw_cpu += c1 - c0;
         *raw_cpu += cpu_now(sp) - c1;
+        bench_progress("round %ld/%ld: framework %.0f calls/s, raw nng %.0f "
+                       "calls/s",
+                       k + 1, a->rounds, x.calls_per_s, y.calls_per_s);
     }
     return bad ? -1 : 0;
 }
@@ -471,11 +477,11 @@ static void print_results(const rpc_args *a, const bench_result *fw,
     if (a->run_fw && a->run_rw) {
         double ratio =
             raw->calls_per_s > 0 ? fw->calls_per_s / raw->calls_per_s : 0;
-        if (a->json)
-            printf("{\"name\":\"ratio\",\"clients\":%ld,"
-                   "\"framework_over_raw\":%.3f}\n",
+        if (a->json) {
+            bench_json_head("ratio");
+            printf(",\"clients\":%ld,\"framework_over_raw\":%.3f}\n",
                    a->clients, ratio);
-        else
+        } else
             printf("ratio      framework/raw throughput = %.3f at %ld "
                    "clients\n",
                    ratio, a->clients);

@@ -218,11 +218,14 @@ static void cpu_print(const char *name, const cpu_snap *a, const cpu_snap *b,
     double cs = (b->sbd - a->sbd) * 1e6 / n;
     double ca = (b->apps - a->apps) * 1e6 / n;
 
-    if (json)
-        printf("{\"name\":\"%s cpu\",\"bench_us\":%.1f,\"sbd_us\":%.1f,"
-               "\"apps_us\":%.1f,\"apps\":%d}\n",
-               name, cb, cs, ca, b->napps);
-    else
+    if (json) {
+        char what[96];
+        snprintf(what, sizeof what, "%s cpu", name);
+        bench_json_head(what);
+        printf(",\"bench_us\":%.1f,\"sbd_us\":%.1f,\"apps_us\":%.1f,"
+               "\"apps\":%d}\n",
+               cb, cs, ca, b->napps);
+    } else
         printf("  cpu per call: bench (clients) %.1f us, sbd (store, login) "
                "%.1f us, %d app processes %.1f us, total %.1f us\n",
                cb, cs, b->napps, ca, cb + cs + ca);
@@ -321,7 +324,7 @@ static int run_phase(sclient *cs, int n, int post, int seconds,
         return -1;
     memset(r, 0, sizeof *r);
     cpu_take(sbd, &cpu[0]);
-    fprintf(stderr, "sb-bench social: %s for %d s\n", name, seconds);
+    bench_progress("%s for %d s", name, seconds);
     t0 = rpc_now_mono_us();
     for (int i = 0; i < n; i++) {
         cs[i].post = post;
@@ -543,12 +546,12 @@ int bench_social_main(int argc, char **argv)
     bench_result_print(&sends, json);
     cpu_print("durable sends", &scpu[0], &scpu[1], sends.calls, json);
     bench_result_print(&single, json);
-    if (json)
-        printf("{\"name\":\"ratio\",\"posts_vs_single\":%.2f,"
-               "\"sends_vs_single\":%.2f}\n",
+    if (json) {
+        bench_json_head("ratio");
+        printf(",\"posts_vs_single\":%.2f,\"sends_vs_single\":%.2f}\n",
                posts.calls_per_s / single.calls_per_s,
                sends.calls_per_s / single.calls_per_s);
-    else
+    } else
         printf("ratio: posts %.2fx, sends %.2fx one-commit-per-write LMDB\n",
                posts.calls_per_s / single.calls_per_s,
                sends.calls_per_s / single.calls_per_s);

@@ -2,6 +2,7 @@
  * sb-bench (see bench_util.h). Percentiles are exact: every sample is
  * kept and sorted once at the end, outside the measured window. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -111,13 +112,49 @@ void bench_result_add_round(bench_result *tot, const bench_result *r)
         tot->max_us = r->max_us;
 }
 
+static const char *bench_name = "sb-bench";
+
+void bench_set_name(const char *cmd)
+{
+    bench_name = cmd;
+}
+
+void bench_progress(const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    fflush(stdout);
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "sb-bench %s: %s\n", bench_name, msg);
+}
+
+/* A JSON string's characters (names are ours: no control bytes). */
+static void json_str(const char *s)
+{
+    for (; *s != '\0'; s++)
+        printf(*s == '"' || *s == '\\' ? "\\%c" : "%c", *s);
+}
+
+void bench_json_head(const char *name)
+{
+    printf("{\"bench\":\"");
+    json_str(bench_name);
+    printf("\",\"name\":\"");
+    json_str(name);
+    printf("\"");
+}
+
 void bench_result_print(const bench_result *r, int json)
 {
     if (json) {
-        printf("{\"name\":\"%s\",\"seconds\":%.3f,\"calls\":%llu,"
+        bench_json_head(r->name);
+        printf(",\"seconds\":%.3f,\"calls\":%llu,"
                "\"errors\":%llu,\"calls_per_s\":%.1f,\"p50_us\":%lld,"
                "\"p90_us\":%lld,\"p99_us\":%lld,\"max_us\":%lld}\n",
-               r->name, r->seconds, (unsigned long long)r->calls,
+               r->seconds, (unsigned long long)r->calls,
                (unsigned long long)r->errors, r->calls_per_s,
                (long long)r->p50_us, (long long)r->p90_us, (long long)r->p99_us,
                (long long)r->max_us);

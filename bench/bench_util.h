@@ -54,6 +54,17 @@ int bench_flag_int(int argc, char **argv, int *i, const char *name, long lo,
 int bench_flag_str(int argc, char **argv, int *i, const char *name,
                    const char **out);
 
+/** Names the subcommand running ("rpc"): the prefix of progress lines
+ * and the "bench" field of every JSON object. */
+void bench_set_name(const char *cmd);
+/** A progress line on stderr, "sb-bench CMD: ...": stdout is flushed
+ * first, so results and progress keep their order in one file. */
+void bench_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/** Starts one JSON line: prints {"bench":"CMD","name":"NAME" - the caller
+ * adds its fields (",\"x\":1") and ends it with "}\n" (docs/benchmarks.md,
+ * "JSON output", lists every object). */
+void bench_json_head(const char *name);
+
 /** Sleeps ms milliseconds. */
 void bench_sleep_ms(int ms);
 /** Starts `sbd --data-dir DIR/data --base-port P` on 127.0.0.1 in its own

@@ -3,7 +3,7 @@
 # process, as deployed: `sbd draw` (each engine in turn) and redis-server
 # (appendfsync always, then no persistence), each on a free loopback port
 # with a temp dir; sb-bench drives one of them and Redis in alternating
-# rounds (`--endpoint` + `--redis-port`). sb-bench draw's default runs the
+# rounds (`--draw URL` + `--redis-port`). sb-bench draw's default runs the
 # draw server inside the bench process instead; this checks that the
 # figures do not depend on that.
 #
@@ -11,11 +11,20 @@
 #   BIN_DIR: where sbd and sb-bench are (build/bin); SECONDS per round (4),
 #   ROUNDS per pairing (3). Needs redis-server and redis-cli.
 set -euo pipefail
+usage() { sed -n 's/^# \{0,1\}//; 10,12p' "$0"; }
+case "${1:-}" in -h|--help) usage; exit 0 ;; -*) usage >&2; exit 2 ;; esac
 BIN=${1:-build/bin}
 SECS=${2:-4}
 ROUNDS=${3:-3}
-for t in "$BIN/sbd" "$BIN/sb-bench" redis-server redis-cli; do
-    command -v "$t" >/dev/null || { echo "draw_vs_redis_procs: $t not found" >&2; exit 2; }
+for n in "$SECS" "$ROUNDS"; do
+    case "$n" in ''|*[!0-9]*|0) echo "draw_vs_redis_procs: SECONDS and ROUNDS are whole numbers above 0, not '$n'" >&2; usage >&2; exit 2 ;; esac
+done
+[ -x "$BIN/sbd" ] && [ -x "$BIN/sb-bench" ] || {
+    echo "draw_vs_redis_procs: no sbd and sb-bench in $BIN (build first: BUILD_DIR=build-rel bash scripts/build.sh -DCMAKE_BUILD_TYPE=Release)" >&2
+    exit 2
+}
+for t in redis-server redis-cli; do
+    command -v "$t" >/dev/null || { echo "draw_vs_redis_procs: $t not found (bash scripts/setup.sh installs it)" >&2; exit 2; }
 done
 TMP=$(mktemp -d /tmp/sb-draw-procs.XXXXXX)
 PIDS=()
@@ -69,7 +78,7 @@ for engine in epoll nng; do
         port=$RALWAYS
         [ "$r" = nopersist ] && port=$RNONE
         echo "## sbd draw --draw-engine $engine (own process) vs redis $r (own process)"
-        "$BIN/sb-bench" draw --endpoint "tcp://127.0.0.1:$DPORT" --vs-redis \
+        "$BIN/sb-bench" draw --draw "tcp://127.0.0.1:$DPORT" --vs-redis \
             --redis-port "$port" --seconds "$SECS" --rounds "$ROUNDS" 2>/dev/null |
             grep -E '^(draw|redis|ratio)'
     done

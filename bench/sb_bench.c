@@ -1,11 +1,18 @@
 /* sb_bench.c: the sb-bench command. Each benchmark is a subcommand in
  * the table below; each prints figures (never pass/fail on timing). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rpc.h"
+#include "sb_log.h"
 
 #include "bench_main.h"
+#include "bench_util.h"
+
+#ifndef SB_VERSION
+#define SB_VERSION "unknown"
+#endif
 
 typedef struct bench_cmd {
     const char *name;
@@ -35,6 +42,11 @@ static void usage(FILE *f)
                "its options)\n\ncommands:\n");
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].help);
+    fputs("\nResults go to stdout (--json: one JSON object a line, with "
+          "\"bench\" and\n\"name\" keys; docs/benchmarks.md lists them); "
+          "progress and logs to stderr\n(SB_LOG=info shows the servers' "
+          "logs too). --version prints the version.\n",
+          f);
 }
 
 int main(int argc, char **argv)
@@ -44,10 +56,20 @@ int main(int argc, char **argv)
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("sb-bench %s (Switchboard)\n", SB_VERSION);
+        return 0;
+    }
+    /* The servers a bench runs in process log at info; their lines would
+     * crowd the progress lines. SB_LOG still says otherwise. */
+    if (getenv("SB_LOG") == NULL)
+        sb_log_set_level(SB_LOG_WARN);
     rpc_nng_cpus(0); /* the machine's count, unless SB_NNG_CPUS says */
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
-        if (strcmp(argv[1], cmds[i].name) == 0)
+        if (strcmp(argv[1], cmds[i].name) == 0) {
+            bench_set_name(cmds[i].name);
             return cmds[i].main(argc - 1, argv + 1);
+        }
     fprintf(stderr, "sb-bench: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

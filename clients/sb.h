@@ -73,6 +73,17 @@ typedef struct sb_transport {
  *         (out of memory, or the runtime could not open a socket). */
 int sb_open(sb_session **out, const char *host, int port, rpc_status *st);
 
+/** Checks that host:port accepts a TCP connection (a name lookup and one
+ * connect, closed at once), to tell a user plainly why nothing answers:
+ * sb_open() connects lazily and the RPC runtime retries quietly.
+ * @param timeout_ms how long a connect may wait; 0 = 3000.
+ * @return RPC_OK; RPC_UNAVAILABLE with st->message "cannot connect to
+ *         HOST:PORT: connection refused" (or "unknown host", "timed out",
+ *         "no route to host", "network unreachable", the system's words);
+ *         RPC_INVALID_ARGUMENT for an empty host or a port out of 1..65535.
+ */
+int sb_probe(const char *host, int port, int timeout_ms, rpc_status *st);
+
 /** Opens a session over a caller-supplied transport (copied); the
  * session calls t->close(t->arg) when closed.
  * @return RPC_OK, or RPC_INTERNAL when out of memory. */

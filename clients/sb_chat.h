@@ -1,37 +1,34 @@
 /* sb_chat.h: the interactive chat client (`sb chat HOST PORT`) shared by
- * its two files: sb_chat.c (terminal, line editing, the receive thread)
- * and sb_chat_cmd.c (the login form and the # commands of PROTOCOL.md
- * "Interactive chat"). Internal to the `sb` command. */
+ * its files: sb_chat.c (the receive thread and the loop, over sb_term's
+ * terminal), sb_chat_form.c (log in or register, each field checked as
+ * it is typed) and sb_chat_cmd.c (the # commands of PROTOCOL.md
+ * "Interactive chat", and every script command as #name). Internal to
+ * the `sb` command. */
 #ifndef SB_CHAT_H
 #define SB_CHAT_H
 
 #include <stdio.h>
 
-#include <histedit.h>
-
 #include "sb.h"
+#include "sb_script.h"
+#include "sb_term.h"
 
 typedef struct sb_chat {
     sb_session *s;
     sb_user u;
     sb_clock clock;         /* offset to the server's clock (Cristian) */
-    int tty;                /* stdin is a terminal: libedit, async redraw */
-    int done;               /* #exit or end of input */
-    EditLine *el;           /* line editing on a terminal, else NULL */
-    History *hist;          /* typed lines, for the up arrow */
-    const char *prompt;     /* what el's prompt shows (static storage) */
+    sb_term *term;          /* the terminal, or plain lines */
+    sb_script *script;      /* runs script commands typed as #name */
     char room[SB_NAME_MAX]; /* where plain text goes */
     char room_prompt[SB_NAME_MAX + 3]; /* "<room>> " */
-    int editing; /* a line is open in el (not while one runs) */
-    FILE *in;    /* the login form reads here when not a tty */
 } sb_chat;
 
 /** Prints one line above the line being typed (thread: main only). */
-void sb_chat_print(sb_chat *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+#define sb_chat_print(c, ...) sb_term_print((c)->term, __VA_ARGS__)
 
-/** Sets the prompt libedit shows (a string that outlives its use). */
-void sb_chat_prompt(sb_chat *c, const char *prompt);
+/** "[HH:MM:SS] * TEXT": a notice stamped with the server's clock. */
+void sb_chat_notice(sb_chat *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /** Records that the user is in @room now; the prompt shows it. */
 void sb_chat_set_room(sb_chat *c, const char *room);

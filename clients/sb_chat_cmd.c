@@ -1,18 +1,18 @@
-/* sb_chat_cmd.c: what the chat client says to the servers: the login or
- * register form, clock sync, and the # commands of PROTOCOL.md
- * "Interactive chat" as a table (prefix, handler). Plain text goes to the
- * current room with Say; the text comes back as a room delivery, so
- * every line on screen carries the server's time. */
+/* sb_chat_cmd.c: what the chat does with a typed line. Plain text goes
+ * to the current room with Say and comes back as a room delivery, so it
+ * shows once, with the server's time (the typed line is taken off the
+ * screen). Lines starting with # are the IRC-style room commands of
+ * PROTOCOL.md "Interactive chat" (a table, prefix and handler), or any
+ * script command its table offers to chat (sb_cmdtab.c, `chat` set),
+ * typed as #name without the <user> word and run through the script
+ * engine: friends, invitations, posts, groups, profile, draw, whoami, and
+ * whatever rows come later. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "sb_chat.h"
-
-#define CHAT_SYNC_SAMPLES 8
 
 void sb_chat_stamp(char buf[16], int64_t server_ms)
 {
@@ -53,10 +53,7 @@ void sb_chat_format(char *buf, size_t n, const Sb__Social__Delivery *d)
     }
 }
 
-/* A notice stamped with the server's clock (local clock + offset). */
-static void notice(sb_chat *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void notice(sb_chat *c, const char *fmt, ...)
+void sb_chat_notice(sb_chat *c, const char *fmt, ...)
 {
     char ts[16], msg[1024];
     va_list ap;
@@ -71,146 +68,9 @@ static void notice(sb_chat *c, const char *fmt, ...)
     sb_chat_print(c, "%s * %s", ts, msg);
 }
 
-/* ---- the form ---- */
+#define notice sb_chat_notice
 
-/* One answer, without its newline; NULL at end of input. Free it. */
-static char *ask(sb_chat *c, const char *prompt, int secret)
-{
-    struct termios old, quiet;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-
-    if (c->el != NULL && !secret) { /* edited, one whole line */
-        const char *got;
-        int len = 0;
-        sb_chat_prompt(c, prompt);
-        got = el_gets(c->el, &len);
-        sb_chat_prompt(c, "");
-        if (got == NULL || len <= 0)
-            return NULL;
-        return strndup(got, strcspn(got, "\r\n"));
-    }
-    fputs(prompt, stdout);
-    fflush(stdout);
-    if (secret && c->tty && tcgetattr(STDIN_FILENO, &old) == 0) {
-        quiet = old;
-        quiet.c_lflag &= ~(tcflag_t)ECHO;
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-        n = getline(&line, &cap, stdin);
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-        fputc('\n', stdout);
-    } else {
-        n = getline(&line, &cap, c->in);
-        if (!c->tty)
-            fputc('\n', stdout);
-    }
-    if (n < 0) {
-        free(line);
-        return NULL;
-    }
-    line[strcspn(line, "\r\n")] = '\0';
-    return line;
-}
-
-static int do_register(sb_chat *c)
-{
-    static const char *const q[] = {"First name: ", "Last name: ", "Login: ",
-                                    "Password: ",   "Age: ",       "Gender: "};
-    char *a[6] = {0};
-    Sb__Social__RegisterRequest req = SB__SOCIAL__REGISTER_REQUEST__INIT;
-    Sb__Social__Profile prof = SB__SOCIAL__PROFILE__INIT;
-    ProtobufCMessage *reply = NULL;
-    rpc_status st;
-    char *end;
-    int rc = -1;
-
-    for (int i = 0; i < 6; i++)
-        if ((a[i] = ask(c, q[i], i == 3)) == NULL)
-            goto out;
-    prof.age = (uint32_t)strtoul(a[4], &end, 10);
-    if (a[4][0] < '0' || a[4][0] > '9' || *end != '\0') {
-        printf("Age must be a number from 0 to 150\n");
-        rc = 1;
-        goto out;
-    }
-    prof.first_name = a[0];
-    prof.last_name = a[1];
-    prof.gender = a[5];
-    req.name = a[2];
-    req.password = a[3];
-    req.profile = &prof;
-    if (sb_call(c->s, NULL, sb_social_Login_RegisterUser_METHOD, &req.base,
-                &sb__social__empty__descriptor, &reply, &st) != RPC_OK) {
-        printf("%s\n", st.message);
-        rc = 1;
-        goto out;
-    }
-    sb_free(reply);
-    rc = sb_login(c->s, a[2], a[3], &c->u, &st) == RPC_OK ? 0 : 1;
-    if (rc)
-        printf("%s\n", st.message);
-out:
-    for (int i = 0; i < 6; i++)
-        free(a[i]);
-    return rc;
-}
-
-static int do_login(sb_chat *c)
-{
-    char *name = ask(c, "Login: ", 0), *pw = NULL;
-    rpc_status st;
-    int rc = -1;
-
-    if (name == NULL || (pw = ask(c, "Password: ", 1)) == NULL)
-        goto out;
-    rc = sb_login(c->s, name, pw, &c->u, &st) == RPC_OK ? 0 : 1;
-    if (rc)
-        printf("%s\n", st.message);
-out:
-    free(name);
-    free(pw);
-    return rc;
-}
-
-int sb_chat_login(sb_chat *c)
-{
-    rpc_status st;
-    int rc = 1;
-
-    for (int tries = 0; rc == 1 && tries < 5; tries++) {
-        char *ans = ask(c, "(l)ogin or (r)egister? ", 0);
-        if (ans == NULL)
-            return -1;
-        if (ans[0] == 'r' || ans[0] == 'R')
-            rc = do_register(c);
-        else if (ans[0] == 'l' || ans[0] == 'L')
-            rc = do_login(c);
-        else
-            printf("Type l or r\n");
-        free(ans);
-    }
-    if (rc != 0)
-        return -1;
-    if (sb_clock_sync(c->s, &c->u, CHAT_SYNC_SAMPLES, &c->clock, &st) != RPC_OK)
-        printf("Clock sync failed (%s); times are the server's anyway\n",
-               st.message);
-    printf("Welcome %s. Server clock offset %+lld ms (round trip %lld ms).\n",
-           c->u.name, (long long)c->clock.offset_ms,
-           (long long)c->clock.rtt_ms);
-    /* A re-login keeps a room; the chat always starts in lobby. */
-    Sb__Social__RoomRequest rr = SB__SOCIAL__ROOM_REQUEST__INIT;
-    ProtobufCMessage *reply = NULL;
-    rr.room = (char *)"lobby";
-    sb_call(c->s, &c->u, sb_social_App_JoinRoom_METHOD, &rr.base,
-            &sb__social__empty__descriptor, &reply, &st);
-    sb_free(reply);
-    sb_chat_set_room(c, "lobby");
-    printf("You are in lobby. #help lists the commands.\n");
-    return 0;
-}
-
-/* ---- commands ---- */
+/* ---- the room commands ---- */
 
 static int call_room(sb_chat *c, const char *method, const char *room,
                      rpc_status *st)
@@ -318,6 +178,14 @@ static void c_list(sb_chat *c, const char *rest)
     sb_free(l);
 }
 
+static int by_name(const void *a, const void *b)
+{
+    const Sb__Social__UserEntry *x = *(const void *const *)a;
+    const Sb__Social__UserEntry *y = *(const void *const *)b;
+
+    return strcmp(x->name, y->name);
+}
+
 static void c_users(sb_chat *c, const char *rest)
 {
     Sb__Social__UserList *l = NULL;
@@ -332,6 +200,8 @@ static void c_users(sb_chat *c, const char *rest)
         notice(c, "%s", st.message);
         return;
     }
+    /* the server lists them in creation order; a person looks up names */
+    qsort(l->users, l->n_users, sizeof *l->users, by_name);
     notice(c, "Users:");
     for (size_t i = 0; i < l->n_users; i++)
         sb_chat_print(c, "  %s %s", l->users[i]->name,
@@ -339,7 +209,8 @@ static void c_users(sb_chat *c, const char *rest)
     sb_free(l);
 }
 
-/* #\private<name> <text> (a space after "private" is allowed too). */
+/* #\private<name> <text> (a space after "private" is allowed too). Its
+ * notice is the one copy of the line on screen. */
 static void c_private(sb_chat *c, const char *rest)
 {
     Sb__Social__PrivateRequest req = SB__SOCIAL__PRIVATE_REQUEST__INIT;
@@ -358,11 +229,12 @@ static void c_private(sb_chat *c, const char *rest)
     to[len] = '\0';
     req.to = to;
     req.text = (char *)rest + len + strspn(rest + len, " \t");
+    sb_term_unecho(c->term);
     if (sb_call(c->s, &c->u, sb_social_App_Private_METHOD, &req.base,
                 &sb__social__empty__descriptor, &reply, &st) == RPC_OK)
         notice(c, "(private to %s) %s", to, req.text);
     else
-        notice(c, "%s", st.message);
+        notice(c, "%s (not sent: %s)", st.message, req.text);
     sb_free(reply);
 }
 
@@ -375,7 +247,7 @@ static void c_exit(sb_chat *c, const char *rest)
         sb_chat_print(c, "Bye!");
     else
         sb_chat_print(c, "%s", st.message);
-    c->done = 1;
+    sb_term_done(c->term);
 }
 
 static void c_help(sb_chat *c, const char *rest);
@@ -385,23 +257,117 @@ static const struct {
     void (*fn)(sb_chat *c, const char *rest);
     const char *help;
 } commands[] = {
-    {"#cR", c_create, "#cR <room>   create a room and enter it"},
-    {"#gR", c_go, "#gR <room>   enter a room"},
-    {"#eR", c_leave, "#eR          back to lobby"},
-    {"#lR", c_list, "#lR          rooms and their members"},
-    {"#dR", c_delete, "#dR <room>   delete a room you created"},
-    {"#show", c_users, "#show users  every user, online or not"},
-    {"#\\private", c_private, "#\\private<name> <text>  a private message"},
-    {"#exit", c_exit, "#exit        log out and leave"},
-    {"#help", c_help, "#help        this list"},
+    {"#cR", c_create, "#cR <room>               create a room and enter it"},
+    {"#gR", c_go, "#gR <room>               enter a room"},
+    {"#eR", c_leave, "#eR                      back to lobby"},
+    {"#lR", c_list, "#lR                      rooms and their members"},
+    {"#dR", c_delete, "#dR <room>               delete a room you created"},
+    {"#show", c_users, "#show users              every user, online or not"},
+    {"#\\private", c_private,
+     "#\\private<name> <text>   a private message to anyone online"},
+    {"#exit", c_exit, "#exit                    log out and leave"},
+    {"#help", c_help, "#help                    this list"},
 };
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* ---- script commands as #name ---- */
+
+/* "Usage: invite <user> <id>" as chat says it: "#invite <id>". */
+static void chat_usage(const sb_cmd *cmd, char *buf, size_t n)
+{
+    const char *u = cmd->usage + strlen("Usage: ") + strlen(cmd->name);
+
+    if (strncmp(u, " <user>", 7) == 0)
+        u += 7;
+    snprintf(buf, n, "#%s%s", cmd->name, u);
+}
+
+/* Script commands that send text. The typed line goes off the screen;
+ * what shows instead: a group message comes back to its sender as a
+ * delivery (0: nothing more on success), a direct one does not (1: a
+ * notice "(to bob) text"). -1: not one. */
+static int sends_text(const sb_cmd *cmd)
+{
+    return strcmp(cmd->name, "send") == 0         ? 1
+           : strcmp(cmd->name, "send-group") == 0 ? 0
+                                                  : -1;
+}
+
+/* Shows what the script engine printed, a notice a line. */
+static void show_reply(sb_chat *c, char *out, const char *line)
+{
+    int lines = 0;
+
+    for (char *save = NULL, *l = strtok_r(out, "\n", &save); l != NULL;
+         l = strtok_r(NULL, "\n", &save), lines++)
+        notice(c, "%s", l);
+    if (lines == 0)
+        notice(c, "%s: no reply", line);
+}
+
+/* #name ARGS: 1 when a chat-offered script command ran (or said how to
+ * type it), 0 when #name is not one. */
+static int c_script(sb_chat *c, const char *line)
+{
+    size_t n = strcspn(line + 1, " \t");
+    char name[64], *text = NULL, *out = NULL;
+    const sb_cmd *cmd;
+    size_t len = 0;
+    sb_line ln;
+    FILE *mem;
+
+    if (n == 0 || n >= sizeof(name))
+        return 0;
+    snprintf(name, sizeof(name), "%.*s", (int)n, line + 1);
+    if ((cmd = sb_cmd_find(name)) == NULL || !cmd->chat)
+        return 0;
+    /* the engine reads "name <user> args": the user is us */
+    len = strlen(name) + strlen(c->u.name) + strlen(line) + 2;
+    if ((text = malloc(len)) == NULL)
+        return 1;
+    snprintf(text, len, "%s %s%s", name, c->u.name, line + 1 + n);
+    len = 0;
+    if (sb_line_parse(c->script, text, strlen(text), &ln) != 0) {
+        notice(c, "Bad input: a NUL byte in the line");
+    } else if (ln.kind == SB_LINE_USAGE) {
+        char usage[256];
+        chat_usage(cmd, usage, sizeof usage);
+        notice(c, "Usage: %s", usage);
+    } else if ((mem = open_memstream(&out, &len)) != NULL) {
+        int sends = sends_text(cmd), rc;
+        if (sends >= 0)
+            sb_term_unecho(c->term);
+        sb_script_set_out(c->script, mem);
+        rc = sb_script_call(c->script, &ln);
+        sb_script_set_out(c->script, stdout);
+        fclose(mem);
+        if (sends == 1 && rc == RPC_OK)
+            notice(c, "(to %s) %s", ln.args[0], ln.args[1]);
+        else if (sends < 0 || rc != RPC_OK)
+            show_reply(c, out, line);
+        free(out);
+    }
+    sb_line_clear(&ln);
+    free(text);
+    return 1;
+}
 
 static void c_help(sb_chat *c, const char *rest)
 {
+    size_t n;
+    const sb_cmd *t = sb_cmd_table(&n);
+    char usage[256];
+
     (void)rest;
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+    for (size_t i = 0; i < NCOMMANDS; i++)
         sb_chat_print(c, "  %s", commands[i].help);
     sb_chat_print(c, "  anything else is said in the current room");
+    sb_chat_print(c, "and script mode's commands, without <user>:");
+    for (size_t i = 0; i < n; i++)
+        if (t[i].chat) {
+            chat_usage(&t[i], usage, sizeof usage);
+            sb_chat_print(c, "  %-24s %s", usage, t[i].summary);
+        }
 }
 
 void sb_chat_line(sb_chat *c, const char *line)
@@ -414,7 +380,7 @@ void sb_chat_line(sb_chat *c, const char *line)
     if (line[0] == '\0')
         return;
     if (line[0] == '#') {
-        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        for (size_t i = 0; i < NCOMMANDS; i++) {
             size_t n = strlen(commands[i].prefix);
             if (strncmp(line, commands[i].prefix, n) != 0)
                 continue; /* before line[n]: the line may be shorter */
@@ -424,13 +390,17 @@ void sb_chat_line(sb_chat *c, const char *line)
                 return;
             }
         }
+        if (c_script(c, line))
+            return;
         notice(c, "Unknown command %.*s (#help lists them)",
                (int)strcspn(line, " \t"), line);
         return;
     }
+    /* the room sends it back stamped: that is the one copy shown */
+    sb_term_unecho(c->term);
     req.text = (char *)line;
     if (sb_call(c->s, &c->u, sb_social_App_Say_METHOD, &req.base,
                 &sb__social__empty__descriptor, &reply, &st) != RPC_OK)
-        notice(c, "%s", st.message);
+        notice(c, "%s (not said: %s)", st.message, line);
     sb_free(reply);
 }

@@ -1,7 +1,7 @@
 /* sb_draw.c: `sb draw HOST PORT`, the loot-box front end (PROTOCOL.md):
  * reads `draw <count>` lines from stdin, calls sb.draw.Draw/Draw on
  * HOST:PORT and prints each number on its own line. Bad lines get a usage
- * line, a drained pool the server's "Pool exhausted: K left"; both go to
+ * line, a drained pool the server's "No numbers left"; both go to
  * stdout in order with the numbers, and the session goes on. */
 #include <errno.h>
 #include <stdio.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "draw.sb.h"
+#include "sb_internal.h"
 
 #define SB_DRAW_USAGE "Usage: draw <count>"
 
@@ -37,27 +38,32 @@ static int parse_line(char *line, uint32_t *count)
     return 0;
 }
 
-static void do_draw(rpc_client *c, uint32_t count)
+/* 0, or 1 when the server could not be reached. */
+static int do_draw(rpc_client *c, const char *url, uint32_t count)
 {
     Sb__Draw__DrawRequest req = SB__DRAW__DRAW_REQUEST__INIT;
     Sb__Draw__DrawReply *rep = NULL;
     rpc_status st;
 
+    int rc;
+
     req.count = count;
-    if (sb_draw_Draw_Draw(c, &req, &rep, NULL, &st) != RPC_OK) {
-        /* the server's own words: "Pool exhausted: K left", "count must
-         * be 1..10000, got 0", or why it could not be reached */
-        if (st.code == RPC_RESOURCE_EXHAUSTED ||
-            st.code == RPC_INVALID_ARGUMENT)
+    if ((rc = sb_draw_Draw_Draw(c, &req, &rep, NULL, &st)) != RPC_OK) {
+        /* as script mode prints a failure: the server's own words ("No
+         * numbers left", "Count must be between 1 and 10000"), or libsb's
+         * "cannot connect to HOST:PORT: ..." */
+        sb_explain_unreachable(url, &st);
+        if (st.message[0] != '\0')
             printf("%s\n", st.message);
         else
-            printf("Error: %s: %s\n", rpc_code_name(st.code), st.message);
+            printf("Error: %s\n", rpc_code_name(st.code));
     } else {
         for (size_t i = 0; i < rep->n_numbers; i++)
             printf("%u\n", rep->numbers[i]);
     }
     sb_draw_Draw_free(rep);
     fflush(stdout);
+    return rc == RPC_UNAVAILABLE || rc == RPC_DEADLINE_EXCEEDED;
 }
 
 int sb_draw_run(const char *host, int port)
@@ -66,11 +72,12 @@ int sb_draw_run(const char *host, int port)
     size_t cap = 0;
     rpc_client *c = NULL;
     uint32_t count;
+    int unreachable = 0;
 
     snprintf(url, sizeof url, "tcp://%s:%d", host, port);
     if (rpc_client_open(&c, url, NULL) != 0) {
         fprintf(stderr, "sb: cannot open a client for %s\n", url);
-        return 2;
+        return 1;
     }
     while (getline(&line, &cap, stdin) >= 0) {
         int r = parse_line(line, &count);
@@ -83,9 +90,11 @@ int sb_draw_run(const char *host, int port)
             fflush(stdout);
             continue;
         }
-        do_draw(c, count);
+        unreachable += do_draw(c, url, count);
     }
     free(line);
     rpc_client_close(c);
-    return 0;
+    if (unreachable > 0)
+        fprintf(stderr, "sb: some draws could not reach the server\n");
+    return unreachable > 0 ? 1 : 0;
 }

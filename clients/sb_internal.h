@@ -17,6 +17,11 @@ void sb_copy(char *dst, size_t n, const char *src);
 /** Name of a status code ("NOT_FOUND"); libsb's own copy so that the
  * script engine does not need the runtime for it. */
 const char *sb_code_name(int code);
+/** When st says a call to url ("tcp://HOST:PORT") found nobody
+ * (UNAVAILABLE, DEADLINE_EXCEEDED) and HOST:PORT does not accept a
+ * connection now, replaces st by sb_probe()'s "cannot connect to ..."; a
+ * server that is there keeps the runtime's words. */
+void sb_explain_unreachable(const char *url, rpc_status *st);
 /** Wall clock in Unix milliseconds. */
 int64_t sb_wall_ms(void);
 

@@ -7,6 +7,7 @@
  */
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -19,12 +20,22 @@ typedef struct held {
     int dead;          /* the server said the token ended: stop polling */
 } held;
 
+typedef struct poller {
+    sb_script *sc;
+    pthread_t tid;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stop, fd; /* fd: where deliveries go; -1 = the script's out */
+} poller;
+
 struct sb_script {
     sb_session *s;
     FILE *out;
     held **held;
     size_t nheld, cap;
     int64_t t0, t1;
+    int unreachable;    /* commands that found no server */
+    poller *poll;       /* the background poller, or NULL */
     pthread_mutex_t mu; /* the poller thread and the reader share state */
 };
 
@@ -46,6 +57,7 @@ void sb_script_free(sb_script *sc)
 {
     if (sc == NULL)
         return;
+    sb_script_poll_stop(sc);
     for (size_t i = 0; i < sc->nheld; i++)
         free(sc->held[i]);
     free(sc->held);
@@ -56,6 +68,12 @@ void sb_script_free(sb_script *sc)
 FILE *sb_script_out(sb_script *sc)
 {
     return sc->out;
+}
+void sb_script_set_out(sb_script *sc, FILE *out)
+{
+    pthread_mutex_lock(&sc->mu);
+    sc->out = out;
+    pthread_mutex_unlock(&sc->mu);
 }
 sb_session *sb_script_session(sb_script *sc)
 {
@@ -259,6 +277,8 @@ fail:
 
 static void print_status(sb_script *sc, const rpc_status *st)
 {
+    if (st->code == RPC_UNAVAILABLE || st->code == RPC_DEADLINE_EXCEEDED)
+        sc->unreachable++; /* libsb says "cannot connect to ..." */
     if (st->message[0] != '\0')
         fprintf(sc->out, "%s\n", st->message);
     else
@@ -284,7 +304,7 @@ static void usage_or_not_login(sb_script *sc, const sb_line *ln)
         print_status(sc, &st);
 }
 
-static void run_call(sb_script *sc, const sb_line *ln)
+int sb_script_call(sb_script *sc, const sb_line *ln)
 {
     ProtobufCMessage *reply = NULL;
     sb_req req;
@@ -293,7 +313,7 @@ static void run_call(sb_script *sc, const sb_line *ln)
 
     if (ln->cmd->build(ln->args, &req) != 0) {
         usage_or_not_login(sc, ln);
-        return;
+        return RPC_INVALID_ARGUMENT;
     }
     sc->t0 = sb_wall_ms();
     rc = sb_call(sc->s, ln->user, ln->cmd->method, &req.base,
@@ -304,9 +324,15 @@ static void run_call(sb_script *sc, const sb_line *ln)
     else
         print_status(sc, &st);
     sb_free(reply);
+    return rc;
 }
 
-static void print_delivery(sb_script *sc, const Sb__Social__Delivery *d)
+int sb_script_unreachable(const sb_script *sc)
+{
+    return sc->unreachable;
+}
+
+static void print_delivery(FILE *out, const Sb__Social__Delivery *d)
 {
     int n = sb_format_delivery(NULL, 0, d);
     char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
@@ -314,12 +340,12 @@ static void print_delivery(sb_script *sc, const Sb__Social__Delivery *d)
     if (buf == NULL)
         return;
     sb_format_delivery(buf, (size_t)n + 1, d);
-    fprintf(sc->out, "%s\n", buf);
+    fprintf(out, "%s\n", buf);
     free(buf);
 }
 
-/* Prints and acknowledges what is waiting for h. */
-static void drain(sb_script *sc, held *h)
+/* Prints to out and acknowledges what is waiting for h. */
+static void drain(sb_script *sc, held *h, FILE *out)
 {
     Sb__Social__ReceiveReply *r = NULL;
     uint64_t upto = h->last_seq;
@@ -339,7 +365,7 @@ static void drain(sb_script *sc, held *h)
         const Sb__Social__Delivery *d = r->deliveries[i];
         if (d->seq <= upto)
             continue; /* already printed (a retried Receive) */
-        print_delivery(sc, d);
+        print_delivery(out, d);
         upto = d->seq;
     }
     sb_free(r);
@@ -350,11 +376,11 @@ static void drain(sb_script *sc, held *h)
     }
 }
 
-static void deliver_all(sb_script *sc)
+static void deliver_all(sb_script *sc, FILE *out)
 {
     for (size_t i = 0; i < sc->nheld; i++)
         if (!sc->held[i]->dead)
-            drain(sc, sc->held[i]);
+            drain(sc, sc->held[i], out);
 }
 
 int sb_script_line(sb_script *sc, const char *text, size_t len)
@@ -383,11 +409,11 @@ int sb_script_line(sb_script *sc, const char *text, size_t len)
         usage_or_not_login(sc, &ln);
         break;
     case SB_LINE_CALL:
-        run_call(sc, &ln);
+        sb_script_call(sc, &ln);
         break;
     }
     if (ln.kind != SB_LINE_BLANK && !done)
-        deliver_all(sc);
+        deliver_all(sc, sc->out);
     sb_line_clear(&ln);
 out:
     fflush(sc->out);
@@ -395,14 +421,35 @@ out:
     return done;
 }
 
-typedef struct poller {
-    sb_script *sc;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int stop;
-} poller;
+/* One round of the poller: what arrived, printed to out or, for a
+ * terminal front end, gathered in memory under the lock and written to
+ * fd after it (the main thread may be busy: it must never wait for us
+ * while we wait for it to read). */
+static void poll_once(poller *p)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = p->fd >= 0 ? open_memstream(&buf, &len) : NULL;
 
-/* On a terminal, messages print as they arrive: drain every 200 ms. */
+    if (p->fd >= 0 && mem == NULL)
+        return;
+    pthread_mutex_lock(&p->sc->mu);
+    deliver_all(p->sc, mem != NULL ? mem : p->sc->out);
+    fflush(p->sc->out);
+    pthread_mutex_unlock(&p->sc->mu);
+    if (mem == NULL)
+        return;
+    fclose(mem);
+    for (size_t off = 0; off < len;) {
+        ssize_t n = write(p->fd, buf + off, len - off);
+        if (n <= 0)
+            break;
+        off += (size_t)n;
+    }
+    free(buf);
+}
+
+/* Messages print as they arrive: drain every 200 ms. */
 static void *poll_main(void *arg)
 {
     poller *p = arg;
@@ -420,41 +467,62 @@ static void *poll_main(void *arg)
         if (p->stop)
             break;
         pthread_mutex_unlock(&p->mu);
-        pthread_mutex_lock(&p->sc->mu);
-        deliver_all(p->sc);
-        fflush(p->sc->out);
-        pthread_mutex_unlock(&p->sc->mu);
+        poll_once(p);
         pthread_mutex_lock(&p->mu);
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
 }
 
+int sb_script_poll_start(sb_script *sc, int fd)
+{
+    poller *p = calloc(1, sizeof(*p));
+
+    if (p == NULL)
+        return -1;
+    p->sc = sc;
+    p->fd = fd;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    if (pthread_create(&p->tid, NULL, poll_main, p) != 0) {
+        pthread_cond_destroy(&p->cv);
+        pthread_mutex_destroy(&p->mu);
+        free(p);
+        return -1;
+    }
+    sc->poll = p;
+    return 0;
+}
+
+void sb_script_poll_stop(sb_script *sc)
+{
+    poller *p = sc->poll;
+
+    if (p == NULL)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(p->tid, NULL);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+    sc->poll = NULL;
+}
+
 int sb_script_run(sb_script *sc, FILE *in, int interactive)
 {
-    poller p = {.sc = sc};
-    pthread_t tid;
-    int started = 0;
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
 
-    pthread_mutex_init(&p.mu, NULL);
-    pthread_cond_init(&p.cv, NULL);
-    if (interactive && pthread_create(&tid, NULL, poll_main, &p) == 0)
-        started = 1;
+    if (interactive)
+        sb_script_poll_start(sc, -1); /* without it, after each line */
     while ((n = getline(&line, &cap, in)) >= 0)
         if (sb_script_line(sc, line, (size_t)n))
             break;
-    if (started) {
-        pthread_mutex_lock(&p.mu);
-        p.stop = 1;
-        pthread_cond_signal(&p.cv);
-        pthread_mutex_unlock(&p.mu);
-        pthread_join(tid, NULL);
-    }
-    pthread_cond_destroy(&p.cv);
-    pthread_mutex_destroy(&p.mu);
+    sb_script_poll_stop(sc);
     free(line);
-    return 0;
+    return sc->unreachable > 0 ? 1 : 0;
 }

@@ -49,7 +49,9 @@ typedef struct sb_cmd {
     /** Prints an OK reply (and records a login). */
     void (*print)(sb_script *sc, const sb_line *ln,
                   const ProtobufCMessage *reply);
-    const char *empty; /**< printed for a list reply with no items */
+    const char *empty;   /**< printed for a list reply with no items */
+    const char *summary; /**< what it does, one line (`help`) */
+    int chat;            /**< offered by `sb chat` as #name, no <user> */
 } sb_cmd;
 
 /** A parsed input line. */
@@ -90,9 +92,24 @@ void sb_line_clear(sb_line *ln);
  * when the line ends the script (`exit`), else 0. */
 int sb_script_line(sb_script *sc, const char *text, size_t len);
 
+/** Runs a parsed SB_LINE_CALL line: the reply (or failure) only, no
+ * deliveries (sb chat runs script commands so; its own thread receives).
+ * Returns the call's rpc code. */
+int sb_script_call(sb_script *sc, const sb_line *ln);
+
 /** Runs lines from in until `exit` or end of input. When interactive,
- * deliveries also print as they arrive (a background poller). */
+ * deliveries also print as they arrive (a background poller). Returns 0,
+ * or 1 when a command could not reach the server (every such line says
+ * "cannot connect to ..."; the others ran). */
 int sb_script_run(sb_script *sc, FILE *in, int interactive);
+
+/** The background poller alone (script mode at a terminal, sb_term): every
+ * 200 ms, what arrived for the held users is written to fd, a line each.
+ * Returns 0, or -1 when the thread cannot start. */
+int sb_script_poll_start(sb_script *sc, int fd);
+void sb_script_poll_stop(sb_script *sc);
+/** Commands so far that could not reach the server. */
+int sb_script_unreachable(const sb_script *sc);
 
 /** Held users (in login order) - for tests and the poller. */
 size_t sb_script_nheld(const sb_script *sc);
@@ -100,6 +117,8 @@ const sb_user *sb_script_held(const sb_script *sc, size_t i);
 
 /* Used by the table's printers (sb_cmdtab.c), defined in sb_script.c. */
 FILE *sb_script_out(sb_script *sc);
+/** Where replies print from now on (sb chat: a memory stream a command). */
+void sb_script_set_out(sb_script *sc, FILE *out);
 /** Remembers u (a successful login) in login order; same name = update. */
 int sb_script_hold(sb_script *sc, const sb_user *u);
 /** The session the script runs over (for `time`'s extra samples). */

@@ -44,21 +44,10 @@ void app_draw_stop(app_server *a)
 /* The draw server's failure as the user reads it. */
 static int draw_failed(rpc_call *call, const rpc_status *st)
 {
-    unsigned left;
-
     switch (st->code) {
-    case RPC_RESOURCE_EXHAUSTED:
-        /* the draw service's own words: "Pool exhausted: K left" */
-        if (sscanf(st->message, "Pool exhausted: %u left", &left) != 1)
-            break;
-        if (left == 0)
-            return rpc_call_fail(call, RPC_RESOURCE_EXHAUSTED,
-                                 "No numbers left");
-        return rpc_call_fail(call, RPC_RESOURCE_EXHAUSTED,
-                             "Only %u number%s left", left,
-                             left == 1 ? "" : "s");
-    case RPC_INVALID_ARGUMENT: /* the draw server's maximum is lower */
-        return rpc_call_fail(call, RPC_INVALID_ARGUMENT, "%s", st->message);
+    case RPC_RESOURCE_EXHAUSTED: /* "No numbers left", "Only K numbers left" */
+    case RPC_INVALID_ARGUMENT:   /* the draw server's maximum is lower */
+        return rpc_call_fail(call, st->code, "%s", st->message);
     default:
         break;
     }

@@ -81,8 +81,14 @@ static int draw_answer(draw_service *svc, rpc_call *call,
 {
     if (r == DRAW_EXHAUSTED) {
         log_exhausted(svc, left, count);
+        /* the words script mode's draw shows too (app_draw.c passes
+         * them on): one wording for one error in every client */
+        if (left == 0)
+            return rpc_call_fail(call, RPC_RESOURCE_EXHAUSTED,
+                                 "No numbers left");
         return rpc_call_fail(call, RPC_RESOURCE_EXHAUSTED,
-                             "Pool exhausted: %u left", left);
+                             "Only %u number%s left", left,
+                             left == 1 ? "" : "s");
     }
     if (r != DRAW_OK)
         return rpc_call_fail(call, draw_result_code(r), "draw of %u: %s", count,
@@ -151,8 +157,7 @@ static int h_draw(rpc_call *call, const Sb__Draw__DrawRequest *req,
 
     if (req->count == 0 || req->count > svc->max_count)
         return rpc_call_fail(call, RPC_INVALID_ARGUMENT,
-                             "count must be 1..%u, got %u", svc->max_count,
-                             req->count);
+                             "Count must be between 1 and %u", svc->max_count);
     uint32_t *nums = rpc_call_alloc(call, (size_t)req->count * sizeof *nums);
     draw_result r = draw_pool_draw_nowait(svc->pool, req->count, nums, &left);
     if (r == DRAW_AGAIN)

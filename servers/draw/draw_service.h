@@ -15,8 +15,9 @@ typedef struct draw_service draw_service;
 
 /** Register Draw, Status and Reset on srv, answering from pool.
  * Draw(count) is all or nothing: count 0 or above the pool's max_count is
- * INVALID_ARGUMENT, fewer left than asked is RESOURCE_EXHAUSTED
- * "Pool exhausted: K left"; Reset needs confirm == the seed fingerprint
+ * INVALID_ARGUMENT "Count must be between 1 and MAX", fewer left than
+ * asked is RESOURCE_EXHAUSTED "No numbers left" or "Only K numbers left"
+ * (the words every client shows); Reset needs confirm == the seed fingerprint
  * (FAILED_PRECONDITION otherwise). The pool must outlive the server.
  * @param[in] srv a server not yet started.
  * @param[in] pool an open pool.

@@ -25,6 +25,37 @@ struct login_service {
     rpc_bus_pub *pub;
 };
 
+/* RegisterRequest.check_only: register's checks on the fields given, in
+ * register's order, and nothing written (sb chat's form, field by field).
+ * Whether a name is taken is what register answers anyone already. */
+static int check_only(login_service *l, rpc_call *call,
+                      const Sb__Social__RegisterRequest *req)
+{
+    const Sb__Social__Profile *p = req->profile;
+    const char *text[3] = {p ? p->first_name : "", p ? p->last_name : "",
+                           p ? p->gender : ""};
+    store_user u;
+    store_res r;
+
+    if (req->name[0] != '\0' &&
+        (r = store_conn_get_user(l->store, store_s(req->name), &u)) !=
+            STORE_NO_SUCH_USER)
+        return app_fail(call, r == STORE_OK ? STORE_ALREADY_USED : r,
+                        APP_CMD_REGISTER, req->name);
+    if (strlen(req->password) > LOGIN_PW_MAX)
+        return rpc_call_fail(
+            call, RPC_INVALID_ARGUMENT,
+            "Invalid argument: the password must be 1 to %d bytes",
+            LOGIN_PW_MAX);
+    for (int i = 0; i < 3; i++)
+        if (text[i][0] != '\0' &&
+            !store_valid_printable(store_s(text[i]), STORE_NAME_MAX))
+            return app_fail(call, STORE_BAD_PROFILE, APP_CMD_REGISTER, "");
+    if (p != NULL && p->age > STORE_AGE_MAX)
+        return app_fail(call, STORE_BAD_AGE, APP_CMD_REGISTER, "");
+    return RPC_OK;
+}
+
 static int h_register(rpc_call *call, const Sb__Social__RegisterRequest *req,
                       Sb__Social__Empty *reply, void *arg)
 {
@@ -35,6 +66,8 @@ static int h_register(rpc_call *call, const Sb__Social__RegisterRequest *req,
     size_t pwlen = strlen(req->password);
 
     (void)reply;
+    if (req->check_only)
+        return check_only(l, call, req);
     r = store_conn_get_user(l->store, store_s(req->name), &u);
     if (r == STORE_OK)
         return app_fail(call, STORE_ALREADY_USED, APP_CMD_REGISTER, req->name);

@@ -107,17 +107,16 @@ static void stop_all(sbd_all *a)
     store_db_close(a->db);
 }
 
-/* The draw role on --listen, else tcp://HOST:P+1; pool in DIR/draw. */
+/* The draw role on --listen (tcp://HOST:P+1 by default); pool in
+ * DIR/draw. */
 static int start_draw(const sbd_opts *o, draw_role **out)
 {
-    char url[SBD_URL_MAX];
     draw_role_config dc = {.data_dir = o->data_dir,
+                           .listen_url = o->draw_listen,
                            .pool_size = (uint32_t)o->pool_size,
                            .nng_tcp = o->draw_nng_tcp};
     int rv;
 
-    snprintf(url, sizeof url, "tcp://%s:%d", o->host, o->base_port + 1);
-    dc.listen_url = o->draw_listen != NULL ? o->draw_listen : url;
     if ((rv = rpc_mkdirs(o->data_dir)) != 0) {
         sb_error("draw", "cannot create %s: %s", o->data_dir, strerror(rv));
         return rv;

@@ -57,8 +57,7 @@ static int start_agent(const sbd_opts *o, app_server *a, app_agent **out)
 
 int sbd_run_app(const sbd_opts *o)
 {
-    const char *host = strcmp(o->host, "0.0.0.0") == 0 ? "127.0.0.1" : o->host;
-    char listen[256], bus_in[256], bus_out[256], id[64];
+    char id[64];
     app_server *a = NULL;
     app_agent *agent = NULL;
     int rv;
@@ -70,15 +69,13 @@ int sbd_run_app(const sbd_opts *o)
                  o->base_port + 3);
         return -1;
     }
-    snprintf(listen, sizeof listen, "tcp://%s:0", host);
-    snprintf(bus_in, sizeof bus_in, "tcp://127.0.0.1:%d", o->base_port + 4);
-    snprintf(bus_out, sizeof bus_out, "tcp://127.0.0.1:%d", o->base_port + 5);
     snprintf(id, sizeof id, "app-%ld", (long)getpid());
     app_config cfg = {
         .id = o->app_id != NULL ? o->app_id : id,
-        .listen_url = o->draw_listen != NULL ? o->draw_listen : listen,
-        .bus_in = o->bus_in != NULL ? o->bus_in : bus_in,
-        .bus_out = o->bus_out != NULL ? o->bus_out : bus_out,
+        /* tcp://HOST:0, P+4, P+5 by default (sbd_main.c) */
+        .listen_url = o->draw_listen,
+        .bus_in = o->bus_in,
+        .bus_out = o->bus_out,
         .store_url = o->store_url,
         .advertise = o->advertise,
         .draw_url = o->draw_url,

@@ -65,8 +65,8 @@ static int config_line(const char *path, int lineno, char *line,
     if (line[0] == '\0' || line[0] == '#')
         return 0;
     if ((eq = strchr(line, '=')) == NULL) {
-        fprintf(stderr, "sbd: %s:%d: expected `name = value`, got '%s'\n",
-                path, lineno, line);
+        fprintf(stderr, "sbd: %s:%d: expected `name = value`, got '%s'\n", path,
+                lineno, line);
         return -1;
     }
     *eq = '\0';
@@ -80,8 +80,9 @@ static int config_line(const char *path, int lineno, char *line,
     if (strncmp(key, "--", 2) == 0)
         key += 2; /* "--data-dir = x" means what the flag means */
     if ((f = sbd_flag_find(key)) == NULL) {
-        fprintf(stderr, "sbd: %s:%d: unknown setting '%s' (keys are sbd's "
-                        "flag names: sbd --help)\n",
+        fprintf(stderr,
+                "sbd: %s:%d: unknown setting '%s' (keys are sbd's "
+                "flag names: sbd --help)\n",
                 path, lineno, key);
         return -1;
     }

@@ -21,8 +21,7 @@ static const sbd_flag flags[] = {
      "P+4/P+5",
      NULL},
     {"host", "IP", SBD_STR, O(host), 0, 0, NULL,
-     "all login app draw bus orchestrator",
-     "the address to listen on", NULL},
+     "all login app draw bus orchestrator", "the address to listen on", NULL},
     {"listen", "URL", SBD_STR, O(draw_listen), 0, 0, NULL,
      "all login store app draw orchestrator",
      "this role's own listen URL (all: the draw role's)", NULL},
@@ -32,8 +31,8 @@ static const sbd_flag flags[] = {
      NULL},
     /* login and sessions */
     {"pw-cost", "COST", SBD_CHOICE, O(pwcost), 0, 0,
-     "interactive|moderate|fast", "all login",
-     "Argon2id cost of new passwords", NULL},
+     "interactive|moderate|fast", "all login", "Argon2id cost of new passwords",
+     NULL},
     {"capacity", "N", SBD_INT, O(capacity), 1, 64, NULL, "all orchestrator app",
      "users per app server", NULL},
     {"session-idle-ms", "MS", SBD_INT, O(session_idle_ms), 0, 2000000000, NULL,
@@ -51,16 +50,15 @@ static const sbd_flag flags[] = {
     {"store", "URL", SBD_STR, O(store_url), 0, 0, NULL, "login app",
      "the store role's sb.store.Store (required)", "none"},
     {"orchestrator", "URL", SBD_STR, O(orch.url), 0, 0, NULL, "all login app",
-     "the orchestrator to use",
-     "all: its own; app: none, no fleet agent"},
+     "the orchestrator to use", "all: its own; app: none, no fleet agent"},
     {"bus-in", "URL", SBD_STR, O(bus_in), 0, 0, NULL, "login app",
      "the bus role's publisher side", NULL},
     {"bus-out", "URL", SBD_STR, O(bus_out), 0, 0, NULL, "app",
      "the bus role's subscriber side", NULL},
     {"advertise", "HOST", SBD_STR, O(advertise), 0, 0, NULL, "app",
      "the address others use to reach this app server", "its listen address"},
-    {"id", "ID", SBD_STR, O(app_id), 0, 63, NULL, "app",
-     "this app server's id", "app-PID"},
+    {"id", "ID", SBD_STR, O(app_id), 0, 63, NULL, "app", "this app server's id",
+     "app-PID"},
     {"instance-id", "ID", SBD_STR, O(orch.instance_id), 0, 0, NULL, "app",
      "the instance this app server runs on (the ec2 driver sets it)",
      "PID.STARTTIME"},
@@ -89,22 +87,22 @@ static const sbd_flag flags[] = {
      "ec2: the instance type (or SB_EC2_TYPE)", "t3.micro"},
     {"ec2-subnet", "ID", SBD_STR, O(orch.ec2.subnet_id), 0, 0, NULL, ORCH,
      "ec2: the subnet (or SB_EC2_SUBNET)", "the default"},
-    {"ec2-security-groups", "SG,..", SBD_STR, O(orch.ec2.security_groups), 0,
-     0, NULL, ORCH, "ec2: security groups (or SB_EC2_SECURITY_GROUPS)",
+    {"ec2-security-groups", "SG,..", SBD_STR, O(orch.ec2.security_groups), 0, 0,
+     NULL, ORCH, "ec2: security groups (or SB_EC2_SECURITY_GROUPS)",
      "the default"},
     {"ec2-key-name", "KEY", SBD_STR, O(orch.ec2.key_name), 0, 0, NULL, ORCH,
      "ec2: the SSH key pair (or SB_EC2_KEY_NAME)", "none"},
     {"ec2-instance-profile", "NAME", SBD_STR, O(orch.ec2.instance_profile), 0,
-     0, NULL, ORCH, "ec2: the IAM instance profile (or SB_EC2_INSTANCE_PROFILE)",
-     "none"},
+     0, NULL, ORCH,
+     "ec2: the IAM instance profile (or SB_EC2_INSTANCE_PROFILE)", "none"},
     {"ec2-app-args", "'ARGS'", SBD_STR, O(orch.ec2.app_args), 0, 0, NULL, ORCH,
      "ec2: words added to each instance's `sbd app` (or SB_EC2_APP_ARGS)",
      "none"},
     {"advertise-orchestrator", "URL", SBD_STR, O(orch.ec2.advertise), 0, 0,
      NULL, ORCH, "ec2: the orchestrator URL instances dial", "--listen"},
     /* not listed: for tests, or kept so old command lines still start */
-    {"test-clock-skew-ms", "MS", SBD_INT, O(clock_skew_ms), -86400000,
-     86400000, NULL, "all login app", NULL, NULL},
+    {"test-clock-skew-ms", "MS", SBD_INT, O(clock_skew_ms), -86400000, 86400000,
+     NULL, "all login app", NULL, NULL},
     {"app-store", "MODE", SBD_CHOICE, O(apps_remote_store), 0, 0,
      "local|remote", "all", NULL, NULL},
 };
@@ -305,9 +303,8 @@ void sbd_flags_print_config(FILE *out, const char *role, const sbd_opts *o,
         int set = format(f, o, val, sizeof val);
         if (!sbd_flag_for_role(f, role))
             continue;
-        if (f->help == NULL &&
-            (format(f, defaults, dval, sizeof dval) == set &&
-             strcmp(val, dval) == 0))
+        if (f->help == NULL && (format(f, defaults, dval, sizeof dval) == set &&
+                                strcmp(val, dval) == 0))
             continue;
         if (!set)
             fprintf(out, "# %s =\n", f->name);

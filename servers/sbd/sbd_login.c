@@ -21,24 +21,21 @@ typedef struct login_role {
 
 static int start(const sbd_opts *o, login_role *r)
 {
-    char listen[256], bus_in[256], orch[256];
     rpc_server_config sc = {.name = "login"};
-    const char *url;
+    const char *url = o->draw_listen;
 
-    snprintf(listen, sizeof listen, "tcp://%s:%d", o->host, o->base_port);
-    snprintf(bus_in, sizeof bus_in, "tcp://127.0.0.1:%d", o->base_port + 4);
-    snprintf(orch, sizeof orch, "tcp://127.0.0.1:%d", o->base_port + 2);
+    /* --listen, --bus-in, --orchestrator: filled by sbd_main.c (P, P+4,
+     * P+2 by default) */
     if (store_conn_remote(o->store_url, 0, &r->store) != 0 ||
-        login_orch_open(o->orch.url ? o->orch.url : orch, 0, &r->orch) != 0) {
+        login_orch_open(o->orch.url, 0, &r->orch) != 0) {
         sb_error("login", "cannot open the store or orchestrator client");
         return -1;
     }
     login_config lc = {.store = r->store,
                        .orch = r->orch,
-                       .bus_in = o->bus_in ? o->bus_in : bus_in,
+                       .bus_in = o->bus_in,
                        .pwcost = o->pwcost,
                        .clock_skew_ms = o->clock_skew_ms};
-    url = o->draw_listen != NULL ? o->draw_listen : listen;
     if (rpc_server_create(&r->srv, &sc) != 0 ||
         login_service_register(r->srv, &lc, &r->svc) != 0)
         return -1;
@@ -49,8 +46,7 @@ static int start(const sbd_opts *o, login_role *r)
     if (rpc_server_start(r->srv) != 0)
         return -1;
     sb_info("login", "serving on %s (store %s, orchestrator %s)",
-            rpc_server_url(r->srv, 0), o->store_url,
-            o->orch.url ? o->orch.url : orch);
+            rpc_server_url(r->srv, 0), o->store_url, o->orch.url);
     return 0;
 }
 

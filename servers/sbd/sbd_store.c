@@ -73,16 +73,14 @@ void sbd_store_stop(sbd_store_srv *s)
 
 int sbd_run_store(const sbd_opts *o)
 {
-    char url[256];
     store_db *db = NULL;
     store_writer *w = NULL;
     sbd_store_srv s = {0};
     int rv;
 
-    snprintf(url, sizeof url, "tcp://127.0.0.1:%d", o->base_port + 3);
+    /* --listen: tcp://127.0.0.1:P+3 by default (sbd_main.c) */
     if ((rv = sbd_store_open(o->data_dir, &db, &w)) == 0)
-        rv = sbd_store_serve(db, w,
-                             o->draw_listen != NULL ? o->draw_listen : url, &s);
+        rv = sbd_store_serve(db, w, o->draw_listen, &s);
     if (rv == 0)
         sbd_wait_signal();
     sbd_store_stop(&s);   /* no new calls, parked ones answered */

@@ -30,7 +30,7 @@ timeout 120 "$B" draw --clients 8 --requests 1000 --pool-size 500 >"$T/out" 2>"$
 rc=$?
 [ "$rc" = 1 ] || fail "an exhausted pool should exit 1, got $rc"
 grep -Eq "\(500 draws, [1-8] errors" "$T/out" || fail "exhaustion: not exactly the pool's 500 draws, then errors"
-grep -q "RESOURCE_EXHAUSTED: Pool exhausted: 0 left" "$T/err" || fail "exhaustion: the server's message is missing"
+grep -q "RESOURCE_EXHAUSTED: No numbers left" "$T/err" || fail "exhaustion: the server's message is missing"
 grep -q "DUPLICATE" "$T/err" && fail "exhaustion: a duplicate was reported"
 
 # --vs-redis: the draw rounds alternate with both Redis servers' rounds

@@ -36,7 +36,7 @@ chat_sbd_start || fail "sbd did not start"
 tmux new-session -d -s $T -x 120 -y 40 \
     "TZ=UTC $SB_BIN_DIR/sb chat 127.0.0.1 $SBD_PORT; sleep 30" || fail tmux
 wait_for 10 has "(l)ogin or (r)egister?" || fail "no form"
-for k in r Alice Smith alice secret 30 female; do
+for k in r Alice Smith alice secret secret 30 female; do
     tmux send-keys -t $T "$k" Enter; sleep 0.2
 done
 wait_for 10 has "You are in lobby" || fail "not in lobby"

@@ -2,7 +2,7 @@
  * real nng server on 127.0.0.1) with a one-number block, so nearly every
  * Draw finds the durable mark behind it and is parked for the service's
  * waiter thread (RPC_DEFER): 4 client threads drain a 3000 pool exactly
- * once, a draw past the end gets "Pool exhausted: 0 left", and the role
+ * once, a draw past the end gets "No numbers left", and the role
  * stops cleanly with draws in flight. */
 #include <setjmp.h>
 #include <stdarg.h>
