@@ -363,11 +363,15 @@ static void c_help(sb_chat *c, const char *rest)
         sb_chat_print(c, "  %s", commands[i].help);
     sb_chat_print(c, "  anything else is said in the current room");
     sb_chat_print(c, "and script mode's commands, without <user>:");
-    for (size_t i = 0; i < n; i++)
-        if (t[i].chat) {
-            chat_usage(&t[i], usage, sizeof usage);
+    for (size_t i = 0; i < n; i++) {
+        if (!t[i].chat)
+            continue;
+        chat_usage(&t[i], usage, sizeof usage);
+        if (strlen(usage) <= 24)
             sb_chat_print(c, "  %-24s %s", usage, t[i].summary);
-        }
+        else
+            sb_chat_print(c, "  %s\n  %-24s %s", usage, "", t[i].summary);
+    }
 }
 
 void sb_chat_line(sb_chat *c, const char *line)

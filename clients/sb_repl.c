@@ -78,7 +78,13 @@ static int help_line(const char *line)
 static void on_line(void *arg, char *line)
 {
     repl *r = arg;
+    char w0[64];
+    const sb_cmd *c;
 
+    /* register and login carry a password: not into the history file */
+    if (sscanf(line, " %63s", w0) == 1 && (c = sb_cmd_find(w0)) != NULL &&
+        c->login_form)
+        sb_term_forget(r->term);
     if (help_line(line))
         return;
     if (sb_script_line(r->sc, line, strlen(line)))

@@ -27,6 +27,7 @@ struct sb_term {
     int editing;        /* a line is open in el (not while one runs) */
     int done;
     int rows_entered; /* screen rows of the line just entered */
+    int forget;       /* keep the line just entered out of the history */
 };
 
 static char *prompt_fn(EditLine *el)
@@ -170,6 +171,11 @@ void sb_term_print(sb_term *t, const char *fmt, ...)
         el_set(t->el, EL_REFRESH);
 }
 
+void sb_term_forget(sb_term *t)
+{
+    t->forget = 1;
+}
+
 void sb_term_unecho(sb_term *t)
 {
     if (t->el == NULL || t->rows_entered <= 0)
@@ -285,10 +291,11 @@ static void edit_key(sb_term *t, const sb_term_ops *ops, void *arg)
                          1)
                  : 0;
     t->editing = 0;
+    t->forget = 0;
     el_set(t->el, EL_UNBUFFERED, 0);
-    if (line[0] != '\0')
-        history(t->hist, &ev, H_ENTER, line);
     ops->line(arg, line);
+    if (line[0] != '\0' && !t->forget)
+        history(t->hist, &ev, H_ENTER, line);
     t->rows_entered = 0;
     if (!t->done) {
         el_set(t->el, EL_UNBUFFERED, 1);

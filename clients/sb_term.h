@@ -38,6 +38,10 @@ void sb_term_print(sb_term *t, const char *fmt, ...)
  * before printing): for a line whose text comes back as a message. */
 void sb_term_unecho(sb_term *t);
 
+/** Keeps the line just entered out of the history (call from ops.line):
+ * a line with a password in it. */
+void sb_term_forget(sb_term *t);
+
 /** Asks one question: the answer without its newline (free it), or NULL
  * at end of input. @secret: not echoed (passwords). */
 char *sb_term_ask(sb_term *t, const char *prompt, int secret);

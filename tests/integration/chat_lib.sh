@@ -23,3 +23,11 @@ wait_for() {
     while [ $n -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done
     return 1
 }
+
+# tmux helpers for a test that runs a client in session $T (set by it):
+# the visible screen, whether it shows a text, the cursor's position.
+pane() { tmux capture-pane -p -t "$T"; }
+has() { pane | grep -qF -- "$1"; }
+cursor() { tmux display -p -t "$T" '#{cursor_x},#{cursor_y}'; }
+# last_row TEXT: the last non-empty row of the screen is TEXT
+last_row() { [ "$(pane | grep -v '^$' | tail -n 1)" = "$1" ]; }
