@@ -71,9 +71,9 @@ static int check_field(sb_chat *c, form *fm, int f, const char *v)
         return server_check(c, "", "", &p);
     default: /* names and gender; an empty one is sent as " ", which is
                 not printable either, for the server's words */
-        *(f == F_FIRST ? &p.first_name : f == F_LAST ? &p.last_name
-                                                     : &p.gender) =
-            (char *)(v[0] != '\0' ? v : " ");
+        *(f == F_FIRST  ? &p.first_name
+          : f == F_LAST ? &p.last_name
+                        : &p.gender) = (char *)(v[0] != '\0' ? v : " ");
         return server_check(c, "", "", &p);
     }
 }
@@ -81,9 +81,9 @@ static int check_field(sb_chat *c, form *fm, int f, const char *v)
 /* Asks field f until its answer passes; 0, or -1 at end of input. */
 static int ask_field(sb_chat *c, form *fm, int f)
 {
-    static const char *const q[F_N] = {"First name: ", "Last name: ",
-                                       "Login: ",      "Password: ",
-                                       "Age: ",        "Gender: "};
+    static const char *const q[F_N] = {
+        "First name: ", "Last name: ", "Login: ",
+        "Password: ",   "Age: ",       "Gender: "};
     for (;;) {
         char *v = sb_term_ask(c->term, q[f], f == F_PASSWORD);
         if (v == NULL)
@@ -132,8 +132,8 @@ static int submit(sb_chat *c, form *fm)
     req.password = fm->a[F_PASSWORD];
     for (;;) {
         req.name = fm->a[F_LOGIN];
-        rc = sb_call(c->s, NULL, sb_social_Login_RegisterUser_METHOD,
-                     &req.base, &sb__social__empty__descriptor, &reply, &st);
+        rc = sb_call(c->s, NULL, sb_social_Login_RegisterUser_METHOD, &req.base,
+                     &sb__social__empty__descriptor, &reply, &st);
         sb_free(reply);
         reply = NULL;
         if (rc != RPC_ALREADY_EXISTS)
