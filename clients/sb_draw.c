@@ -63,7 +63,7 @@ static int do_draw(rpc_client *c, const char *url, uint32_t count)
     }
     sb_draw_Draw_free(rep);
     fflush(stdout);
-    return rc == RPC_UNAVAILABLE || rc == RPC_DEADLINE_EXCEEDED;
+    return rc != RPC_OK && sb_status_unreachable(&st);
 }
 
 int sb_draw_run(const char *host, int port)

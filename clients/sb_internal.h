@@ -22,6 +22,9 @@ const char *sb_code_name(int code);
  * connection now, replaces st by sb_probe()'s "cannot connect to ..."; a
  * server that is there keeps the runtime's words. */
 void sb_explain_unreachable(const char *url, rpc_status *st);
+/** 1 when st is such a "cannot connect to ..." (nobody answered), not a
+ * server's own refusal. */
+int sb_status_unreachable(const rpc_status *st);
 /** Wall clock in Unix milliseconds. */
 int64_t sb_wall_ms(void);
 

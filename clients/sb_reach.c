@@ -18,6 +18,14 @@
 #include "sb.h"
 #include "sb_internal.h"
 
+#define SB_UNREACHABLE "cannot connect to "
+
+int sb_status_unreachable(const rpc_status *st)
+{
+    return st->code == RPC_UNAVAILABLE &&
+           strncmp(st->message, SB_UNREACHABLE, strlen(SB_UNREACHABLE)) == 0;
+}
+
 static const char *why_not(int err)
 {
     switch (err) {
@@ -75,11 +83,10 @@ int sb_probe(const char *host, int port, int timeout_ms, rpc_status *st)
     if ((rv = getaddrinfo(host, svc, &hints, &res)) != 0) {
         if (rv == EAI_NONAME || rv == EAI_NODATA || rv == EAI_FAIL)
             return sb_status(st, RPC_UNAVAILABLE,
-                             "cannot connect to %s:%d: unknown host", host,
-                             port);
+                             SB_UNREACHABLE "%s:%d: unknown host", host, port);
         return sb_status(st, RPC_UNAVAILABLE,
-                         "cannot connect to %s:%d: cannot look the host up "
-                         "(%s)",
+                         SB_UNREACHABLE "%s:%d: cannot look the host up "
+                                        "(%s)",
                          host, port,
                          rv == EAI_SYSTEM ? strerror(errno) : gai_strerror(rv));
     }
@@ -88,8 +95,8 @@ int sb_probe(const char *host, int port, int timeout_ms, rpc_status *st)
             break;
     freeaddrinfo(res);
     if (err != 0)
-        return sb_status(st, RPC_UNAVAILABLE, "cannot connect to %s:%d: %s",
-                         host, port, why_not(err));
+        return sb_status(st, RPC_UNAVAILABLE, SB_UNREACHABLE "%s:%d: %s", host,
+                         port, why_not(err));
     return sb_status(st, RPC_OK, "%s", "");
 }
 

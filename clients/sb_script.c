@@ -277,8 +277,8 @@ fail:
 
 static void print_status(sb_script *sc, const rpc_status *st)
 {
-    if (st->code == RPC_UNAVAILABLE || st->code == RPC_DEADLINE_EXCEEDED)
-        sc->unreachable++; /* libsb says "cannot connect to ..." */
+    if (sb_status_unreachable(st))
+        sc->unreachable++;
     if (st->message[0] != '\0')
         fprintf(sc->out, "%s\n", st->message);
     else

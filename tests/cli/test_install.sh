@@ -46,11 +46,7 @@ cc -std=gnu11 -Wall -Wextra -Werror ${SB_EXTRA_CFLAGS:-} -o "$P/sb_hello" \
 pick_ports || fail "no free ports"
 "$P/bin/sbd" --data-dir "$P/data" --base-port "$SBD_PORT" --host 127.0.0.1 --pw-cost fast 2>"$P/sbd.log" &
 SBD_PID=$!
-for i in $(seq 1 300); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$SBD_PORT") 2>/dev/null && break
-    kill -0 $SBD_PID 2>/dev/null || fail "the installed sbd exited: $(tail -5 "$P/sbd.log")"
-    sleep 0.1
-done
+wait_accepts "$SBD_PORT" $SBD_PID || fail "the installed sbd did not start: $(tail -5 "$P/sbd.log")"
 out=$("$P/sb_hello" 127.0.0.1 "$SBD_PORT" hello pw) || fail "the client: $out"
 echo "$out" | grep -qE '^hello logged in on app-[0-9]+$' || fail "the client said: $out"
 "$P/sb_hello" 127.0.0.1 "$SBD_PORT" hello wrong 2>"$P/err" && fail "a wrong password logged in"

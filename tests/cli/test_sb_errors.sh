@@ -86,7 +86,7 @@ pick_ports || fail "no free port"
 "$SB_BIN_DIR/sbd" draw --data-dir "$T/draw" --pool-size 3 --host 127.0.0.1 \
     --base-port $SBD_PORT 2>"$T/draw.log" &
 DRAW_PID=$!
-for i in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$((SBD_PORT + 1))") 2>/dev/null && break; sleep 0.1; done
+wait_accepts $((SBD_PORT + 1)) $DRAW_PID || fail "sbd draw did not start: $(tail -5 "$T/draw.log")"
 out=$(printf 'draw 0\ndraw 4\ndraw 2\ndraw 2\ndraw 1\ndraw 1\nnonsense\n' | $SB draw 127.0.0.1 $((SBD_PORT + 1)))
 [ "$(echo "$out" | sed -n 1p)" = "$script_count" ] || fail "sb draw says a bad count otherwise: $out"
 [ "$(echo "$out" | sed -n 2p)" = "Only 3 numbers left" ] || fail "sb draw 4 of 3: $out"

@@ -145,11 +145,7 @@ fileport=$SBD_PORT
 printf 'data-dir = %s\nbase-port = %s\npw-cost = fast\n' "$T/data" "$fileport" >"$T/run.conf"
 "$SBD" --config "$T/run.conf" --base-port "$flagport" --host 127.0.0.1 2>"$T/sbd.log" &
 PID=$!
-for i in $(seq 1 300); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$flagport") 2>/dev/null && break
-    kill -0 $PID 2>/dev/null || fail "sbd exited at start: $(tail -5 "$T/sbd.log")"
-    sleep 0.1
-done
+wait_accepts "$flagport" $PID || fail "sbd did not start: $(tail -5 "$T/sbd.log")"
 out=$(printf 'register cfg pw\nlogin cfg pw\n' | "$SB_BIN_DIR/sb" 127.0.0.1 "$flagport")
 [ "$out" = $'Success!\nSuccess!' ] || fail "sbd on the flag's port: $out"
 port_free "$fileport" || fail "sbd listens on the file's port too"

@@ -64,6 +64,18 @@ sbd_start() {
     return 1
 }
 
+# wait_accepts PORT PID: waits (30 s at most) until something accepts on
+# 127.0.0.1:PORT; 1 when it never did or process PID exited first.
+wait_accepts() {
+    local i
+    for i in $(seq 1 300); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        kill -0 "$2" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
 # Stops sbd: TERM, then KILL after 10 s; removes its data dir.
 sbd_stop() {
     local i

@@ -24,6 +24,18 @@ wait_for() {
     return 1
 }
 
+# plain_chat_start FIRST-LINES: `sb chat` without a terminal, reading a
+# fifo held open on fd 3 (FIRST-LINES written to it), output in
+# $WRAP_BIN/out, its pid in CHAT_PID; plain TEXT: that output shows TEXT.
+plain_chat_start() {
+    mkfifo "$WRAP_BIN/in"
+    "$SB_BIN_DIR/sb" chat 127.0.0.1 $SBD_PORT <"$WRAP_BIN/in" >"$WRAP_BIN/out" 2>&1 &
+    CHAT_PID=$!
+    exec 3>"$WRAP_BIN/in"
+    printf "$1" >&3
+}
+plain() { grep -qF -- "$1" "$WRAP_BIN/out"; }
+
 # tmux helpers for a test that runs a client in session $T (set by it):
 # the visible screen, whether it shows a text, the cursor's position.
 pane() { tmux capture-pane -p -t "$T"; }

@@ -14,9 +14,6 @@ T=sbchat$$
 CHAT_PID=
 trap '[ -n "$CHAT_PID" ] && kill $CHAT_PID 2>/dev/null; tmux kill-session -t $T 2>/dev/null; sbd_stop; rm -rf "$WRAP_BIN"' EXIT
 fail() { echo "FAIL: $*"; tmux capture-pane -p -t $T 2>/dev/null; exit 1; }
-pane() { tmux capture-pane -p -t $T; }
-has() { pane | grep -qF -- "$1"; }
-cursor() { tmux display -p -t $T '#{cursor_x},#{cursor_y}'; }
 # prompt_is TEXT COL: the last non-empty row is TEXT and the cursor is on
 # that row at column COL (capture-pane drops trailing blanks: so does TEXT)
 prompt_is() {
@@ -122,12 +119,7 @@ echo "ok   tmux chat"
 
 # Without a terminal: sb chat reads lines from a pipe kept open, prints
 # plain lines; a room deleted under it is announced there too.
-fifo=$WRAP_BIN/in; mkfifo "$fifo"
-"$SB_BIN_DIR/sb" chat 127.0.0.1 $SBD_PORT <"$fifo" >"$WRAP_BIN/out" 2>&1 &
-CHAT_PID=$!
-exec 3>"$fifo"
-printf 'l\nalice\nsecret\n' >&3
-plain() { grep -qF -- "$1" "$WRAP_BIN/out"; }
+plain_chat_start 'l\nalice\nsecret\n'
 wait_for 10 plain "You are in lobby" || fail "plain: no login: $(cat "$WRAP_BIN/out")"
 printf 'login bob pw\ncreate-room bob den3\n' | "$SB_BIN_DIR/sb" 127.0.0.1 $SBD_PORT >/dev/null
 echo "#gR den3" >&3
