@@ -111,8 +111,12 @@ void sb_explain_unreachable(const char *url, rpc_status *st)
         return;
     if (p == NULL || (colon = strrchr(p + 3, ':')) == NULL ||
         (size_t)(colon - (p + 3)) >= sizeof host)
-        return;
-    snprintf(host, sizeof host, "%.*s", (int)(colon - (p + 3)), p + 3);
+        return; /* not tcp://HOST:PORT: nothing to probe */
+    p += 3;
+    if (*p == '[' && colon > p + 1 && colon[-1] == ']') /* tcp://[::1]:P */
+        snprintf(host, sizeof host, "%.*s", (int)(colon - p - 2), p + 1);
+    else
+        snprintf(host, sizeof host, "%.*s", (int)(colon - p), p);
     port = strtol(colon + 1, NULL, 10);
     /* a server that answers (slowly, or with its own UNAVAILABLE) keeps
      * the runtime's words */
