@@ -1,0 +1,4 @@
+# The group knowledge base's data layer (servers/store): the pure round
+# and interchange modules, and the labels on real LMDB files.
+sb_test(test_store_round SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_store_round.c
+        LIBS sb_storedb TIMEOUT 60)
