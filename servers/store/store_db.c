@@ -404,7 +404,7 @@ static int apply_one(store_db *db, MDB_txn *txn, store_wop *op)
     if ((rc = mdb_txn_begin(db->env, txn, 0, &child)))
         return rc;
     rc = store_op_apply(db, child, op);
-    if (rc == 0 && op->out.res == STORE_OK)
+    if (rc == 0 && store_res_commits(op->out.res))
         rc = mdb_txn_commit(child);
     else
         mdb_txn_abort(child);
