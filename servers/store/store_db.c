@@ -29,13 +29,17 @@
 #define STORE_SCHEMA 1
 #define STORE_PRUNE_PER_BATCH 64
 
+/* clang-format off */
 static const char *const dbi_names[STORE_DBI_COUNT] = {
     "meta",      "users",     "tokens",  "sessions",   "inv",
     "inv_idx",   "inv_out",   "friends", "friend_idx", "posts",
     "groups",    "group_seq", "members", "joined",     "mail",
     "reqids",    "reqtime",   "rooms",   "room_seq",   "room_members",
     "user_room",
+    "labels", "label_ids", "label_count", "label_drafts", "label_draft_by",
+    "label_res", "label_held", "label_round", /* store_labels.c */
 };
+/* clang-format on */
 
 MDB_env *store_db_env(store_db *db)
 {

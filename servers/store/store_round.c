@@ -78,6 +78,14 @@ int store_cursor_low(const store_cursor *c, uint32_t low)
     return c->round == 0 || c->pos >= c->end || c->end - c->pos < low;
 }
 
+int store_round_renews(const store_round *s, const store_cursor *c,
+                       uint32_t n_now)
+{
+    int mine = c->round != 0 && c->round == s->round;
+    int empty = !mine || c->pos >= c->end || c->pos >= n_now;
+    return s->round == 0 || (s->mark >= n_now && empty);
+}
+
 void store_round_grant(store_round *s, store_cursor *c, uint32_t n_now,
                        uint32_t want, uint64_t fresh_seed)
 {
@@ -86,8 +94,7 @@ void store_round_grant(store_round *s, store_cursor *c, uint32_t n_now,
     if (want > STORE_ROUND_WANT_MAX)
         want = STORE_ROUND_WANT_MAX;
     int mine = c->round != 0 && c->round == s->round;
-    int empty = !mine || c->pos >= c->end || c->pos >= n_now;
-    if (s->round == 0 || (s->mark >= n_now && empty)) {
+    if (store_round_renews(s, c, n_now)) {
         s->round++;
         s->seed = fresh_seed;
         s->n0 = n_now;

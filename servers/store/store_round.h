@@ -72,12 +72,16 @@ int store_cursor_low(const store_cursor *c, uint32_t low);
  * none yet, when @s's round was made by another STORE_ROUND_VERSION
  * (caller's business: pass a zeroed @s), or when every position below
  * @n_now has been granted and @c has none left (it is of another round,
- * used up, or at pos >= n_now). Otherwise the grant continues the round: contiguous
- * with @c's own when @c's grant is the latest (its end is the mark; @c
- * keeps its pos), else from the mark (a stale cursor: positions it still
+ * used up, or at pos >= n_now). Otherwise the grant continues the round:
+ * contiguous with @c's own when @c's grant is the latest (its end is the mark;
+ * @c keeps its pos), else from the mark (a stale cursor: positions it still
  * held are skipped, never repeated). @n_now must be > 0. */
 void store_round_grant(store_round *s, store_cursor *c, uint32_t n_now,
                        uint32_t want, uint64_t fresh_seed);
+/** 1 when store_round_grant(@s, @c, @n_now, ...) would begin a new round
+ * (so the caller draws a fresh seed only then), else 0. */
+int store_round_renews(const store_round *s, const store_cursor *c,
+                       uint32_t n_now);
 #define STORE_ROUND_WANT_MAX 65536
 
 /** Gives back the unused tail of @c's grant at a clean end (logout,

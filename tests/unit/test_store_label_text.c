@@ -31,8 +31,8 @@ static void test_label_rules(void **state)
         {"UDP", 0, STORE_OK},
         {"Execution Environment", 0, STORE_OK},
         {"caf\xc3\xa9 \xe2\x82\xac", 0, STORE_OK}, /* café € */
-        {"FXGZ2", 0, STORE_OK},                   /* not the word */
-        {"fxgz", 0, STORE_OK},                    /* case matters */
+        {"FXGZ2", 0, STORE_OK},                    /* not the word */
+        {"fxgz", 0, STORE_OK},                     /* case matters */
         {"a'b", 0, STORE_OK},
         {"", 0, STORE_LABEL_EMPTY},
         {"say \"hi\"", 0, STORE_LABEL_QUOTE},
@@ -175,8 +175,8 @@ static void test_round_trip(void **state)
     char label[80], text[200];
     enum { N = 2000 };
     for (int i = 0; i < N; i++) {
-        snprintf(label, sizeof label, "%s %d", i % 2 ? "Exec Env" : "caf\xc3\xa9",
-                 i);
+        snprintf(label, sizeof label, "%s %d",
+                 i % 2 ? "Exec Env" : "caf\xc3\xa9", i);
         snprintf(text, sizeof text, "text %d FXGZ2 zgxf \"q\" a  b %d", i,
                  i * 7);
         assert_int_equal(store_label_check(store_s(label)), STORE_OK);
@@ -188,8 +188,8 @@ static void test_round_trip(void **state)
     assert_int_equal(store_xchg_parse(sn(b.p, b.len), &x), STORE_OK);
     assert_int_equal(x.n, N);
     for (int i = 0; i < N; i++) {
-        snprintf(label, sizeof label, "%s %d", i % 2 ? "Exec Env" : "caf\xc3\xa9",
-                 i);
+        snprintf(label, sizeof label, "%s %d",
+                 i % 2 ? "Exec Env" : "caf\xc3\xa9", i);
         snprintf(text, sizeof text, "text %d FXGZ2 zgxf \"q\" a  b %d", i,
                  i * 7);
         assert_int_equal(x.v[i].label.len, strlen(label));
@@ -200,8 +200,8 @@ static void test_round_trip(void **state)
     store_xchg_free(&x);
     store_buf_free(&b);
     /* one record prints exactly as the assignment shows */
-    assert_int_equal(store_xchg_append(&b, store_s("UDP"), store_s("datagrams")),
-                     0);
+    assert_int_equal(
+        store_xchg_append(&b, store_s("UDP"), store_s("datagrams")), 0);
     assert_string_equal(b.p, "UDP FXGZ datagrams ZGXF");
     store_buf_free(&b);
 }

@@ -248,7 +248,9 @@ static void test_prefetch_is_contiguous(void **state)
 
 static void test_state_size(void **state)
 {
-    store_round s = {.seed = 0x0123456789abcdefull, .round = 7, .n0 = 50000,
+    store_round s = {.seed = 0x0123456789abcdefull,
+                     .round = 7,
+                     .n0 = 50000,
                      .mark = 4242},
                 d;
     unsigned char b[STORE_ROUND_BYTES];
