@@ -78,6 +78,8 @@ int store_labels_access(store_db *db, MDB_txn *txn, store_str me,
 {
     store_kb_key k;
     *res = STORE_NO_SUCH_GROUP;
+    if (!store_valid_name(me))
+        return EINVAL; /* a caller's bug: @me comes from a token */
     if (!store_valid_name(group))
         return 0; /* no group can have that name */
     store_kb_key_start(&k, group);
@@ -223,8 +225,8 @@ static void held_key(store_kb_key *k, store_str me, store_str group,
     store_kb_key_add(k, label);
 }
 
-int store_kb_held_get(store_db *db, MDB_txn *txn, store_str me,
-                      store_str group, store_str label, store_kb_held *h)
+int store_kb_held_get(store_db *db, MDB_txn *txn, store_str me, store_str group,
+                      store_str label, store_kb_held *h)
 {
     store_kb_key k;
     MDB_val v;
@@ -241,8 +243,8 @@ int store_kb_held_get(store_db *db, MDB_txn *txn, store_str me,
     return 0;
 }
 
-int store_kb_held_put(store_db *db, MDB_txn *txn, store_str me,
-                      store_str group, store_str label, const store_kb_held *h)
+int store_kb_held_put(store_db *db, MDB_txn *txn, store_str me, store_str group,
+                      store_str label, const store_kb_held *h)
 {
     store_kb_key k;
     unsigned char b[24];
@@ -253,8 +255,8 @@ int store_kb_held_put(store_db *db, MDB_txn *txn, store_str me,
     return put_k(txn, LDBI(LABEL_HELD), &k, b, sizeof b);
 }
 
-int store_kb_held_end(store_db *db, MDB_txn *txn, store_str me,
-                      store_str group, store_str label, const store_kb_held *h)
+int store_kb_held_end(store_db *db, MDB_txn *txn, store_str me, store_str group,
+                      store_str label, const store_kb_held *h)
 {
     store_kb_key k;
     store_kb_res r;
@@ -328,8 +330,8 @@ int store_kb_split(const MDB_val *suffix, store_str *group, store_str *label)
 }
 
 /* One imported record: added, unchanged or drafted (counted in @out). */
-static int import_one(store_db *db, MDB_txn *txn, store_str me,
-                      store_str group, const store_xchg_rec *x, uint64_t now,
+static int import_one(store_db *db, MDB_txn *txn, store_str me, store_str group,
+                      const store_xchg_rec *x, uint64_t now,
                       store_label_import_out *out)
 {
     store_kb_label cur;

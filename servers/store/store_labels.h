@@ -16,7 +16,8 @@
  *   text's (store_label_text_check), then the command's own outcomes.
  * - The return value is 0 when the command ran (its outcome is in the out
  *   struct's res) or an LMDB/errno code (MDB_MAP_FULL, ENOMEM, a corrupt
- *   record as MDB_CORRUPTED, ...) when it could not: the caller aborts the
+ *   record as MDB_CORRUPTED, EINVAL for a @me that is no valid user name,
+ *   ...) when it could not: the caller aborts the
  *   txn, and store_db_apply grows the map and retries on MDB_MAP_FULL. A
  *   write's txn keeps its changes only when store_res_commits(res); every
  *   other result changed nothing.
@@ -85,8 +86,8 @@ int store_labels_write(store_db *db, MDB_txn *txn, store_str me,
 
 /** drop-label (write): ends @me's reservation of @label. *@res is STORE_OK
  * or STORE_LABEL_UNCHECKED (none held), after the shared checks. */
-int store_labels_drop(store_db *db, MDB_txn *txn, store_str me,
-                      store_str group, store_str label, store_res *res);
+int store_labels_drop(store_db *db, MDB_txn *txn, store_str me, store_str group,
+                      store_str label, store_res *res);
 
 typedef struct store_label_draft {
     char author[STORE_NAME_MAX + 1];
@@ -108,22 +109,22 @@ void store_label_view_free(store_label_view *v);
  * STORE_NO_SUCH_LABEL, which may still carry drafts: a late write whose
  * label nobody has written yet is kept there, and the reply lists them
  * after `No such label <label>`. */
-int store_labels_show(store_db *db, MDB_txn *txn, store_str me,
-                      store_str group, store_str label, store_label_view *out);
+int store_labels_show(store_db *db, MDB_txn *txn, store_str me, store_str group,
+                      store_str label, store_label_view *out);
 
 typedef struct store_label_page {
     store_res res;
-    uint32_t next; /* the id to pass as @from for the next page; == total
-                      when this page reached the end */
+    uint32_t next;  /* the id to pass as @from for the next page; == total
+                       when this page reached the end */
     uint32_t total; /* labels in the group */
 } store_label_page;
 
 /** list-labels (read): labels with ids @from.. in creation order, at most
  * @max (0 = all) into @names. STORE_OK with names->n == 0 is `No labels`
  * (as every list). */
-int store_labels_list(store_db *db, MDB_txn *txn, store_str me,
-                      store_str group, uint32_t from, size_t max,
-                      store_names *names, store_label_page *page);
+int store_labels_list(store_db *db, MDB_txn *txn, store_str me, store_str group,
+                      uint32_t from, size_t max, store_names *names,
+                      store_label_page *page);
 
 /** export-labels (read): labels @from.. in creation order in the
  * interchange format into @line (records joined by single spaces; free
@@ -201,8 +202,8 @@ int store_labels_round_release(store_db *db, MDB_txn *txn, store_str me,
  * given (a grant of one position, then the pick): the simple mode, one
  * group commit per call. Results as store_labels_next_read, never
  * STORE_ROUND_NO_GRANT. */
-int store_labels_next(store_db *db, MDB_txn *txn, store_str me,
-                      store_str group, store_label_pick *out);
+int store_labels_next(store_db *db, MDB_txn *txn, store_str me, store_str group,
+                      store_label_pick *out);
 
 /** The durable round of (@me, @group) and its stored size in bytes
  * (0 when there is none yet), for status and the benchmark. */

@@ -28,13 +28,13 @@ typedef struct store_kb_label {
     store_str text; /* points into the map: dies at the txn's next write */
 } store_kb_label;
 /* 0 and *r, MDB_NOTFOUND, or an error. */
-int store_kb_label_get(store_db *db, MDB_txn *txn, store_str group, store_str label,
-              store_kb_label *r);
+int store_kb_label_get(store_db *db, MDB_txn *txn, store_str group,
+                       store_str label, store_kb_label *r);
 /* Writes the text as @me's at @now; creates the label (next id, count + 1,
  * the id index) when it does not exist. Sets *rev and *id. */
-int store_kb_label_put(store_db *db, MDB_txn *txn, store_str group, store_str label,
-              store_str text, store_str me, uint64_t now, uint64_t *rev,
-              uint32_t *id);
+int store_kb_label_put(store_db *db, MDB_txn *txn, store_str group,
+                       store_str label, store_str text, store_str me,
+                       uint64_t now, uint64_t *rev, uint32_t *id);
 /* The group's label count (0 when it has none). */
 int store_kb_count(store_db *db, MDB_txn *txn, store_str group, uint32_t *n);
 
@@ -48,10 +48,10 @@ typedef struct store_kb_res {
     uint64_t res_seq;   /* the global seq of the latest reservation */
     uint64_t claims;
 } store_kb_res;
-int store_kb_res_get(store_db *db, MDB_txn *txn, store_str group, store_str label,
-            store_kb_res *r);
-int store_kb_res_put(store_db *db, MDB_txn *txn, store_str group, store_str label,
-            const store_kb_res *r);
+int store_kb_res_get(store_db *db, MDB_txn *txn, store_str group,
+                     store_str label, store_kb_res *r);
+int store_kb_res_put(store_db *db, MDB_txn *txn, store_str group,
+                     store_str label, const store_kb_res *r);
 /* *live = 1 when @r's lease runs at @now and its holder has a session. */
 int store_kb_res_live(store_db *db, MDB_txn *txn, const store_kb_res *r,
                       uint64_t now, int *live);
@@ -63,21 +63,22 @@ typedef struct store_kb_held {
     uint64_t expiry_ms;
 } store_kb_held;
 int store_kb_held_get(store_db *db, MDB_txn *txn, store_str me, store_str group,
-             store_str label, store_kb_held *h);
+                      store_str label, store_kb_held *h);
 int store_kb_held_put(store_db *db, MDB_txn *txn, store_str me, store_str group,
-             store_str label, const store_kb_held *h);
+                      store_str label, const store_kb_held *h);
 /* Ends @me's reservation @h of the label: its held row goes, the label's
  * claim count drops (the row goes at 0), and if it was the latest its
  * lease ends now. */
 int store_kb_held_end(store_db *db, MDB_txn *txn, store_str me, store_str group,
-             store_str label, const store_kb_held *h);
+                      store_str label, const store_kb_held *h);
 
 /* Keeps @text as @me's draft of the label (replacing @me's older one). */
-int store_kb_draft_put(store_db *db, MDB_txn *txn, store_str group, store_str label,
-              store_str me, store_str text, uint64_t now);
+int store_kb_draft_put(store_db *db, MDB_txn *txn, store_str group,
+                       store_str label, store_str me, store_str text,
+                       uint64_t now);
 /* Removes @me's draft of the label, if any. */
-int store_kb_draft_del(store_db *db, MDB_txn *txn, store_str group, store_str label,
-              store_str me);
+int store_kb_draft_del(store_db *db, MDB_txn *txn, store_str group,
+                       store_str label, store_str me);
 
 /* Splits the suffix "group \0 label" of a per-user key. */
 int store_kb_split(const MDB_val *suffix, store_str *group, store_str *label);
@@ -102,6 +103,6 @@ int store_kb_row_split(const store_kb_row *r, store_str *group,
 /* The shared checks: access, then the label's rules. Returns 1 when they
  * decided the outcome (*res set), 0 to go on, in *rc an LMDB error. */
 int store_kb_gate(store_db *db, MDB_txn *txn, store_str me, store_str group,
-                store_str label, store_res *res, int *rc);
+                  store_str label, store_res *res, int *rc);
 
 #endif

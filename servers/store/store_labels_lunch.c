@@ -194,8 +194,8 @@ int store_labels_write(store_db *db, MDB_txn *txn, store_str me,
     return store_kb_draft_del(db, txn, group, label, me);
 }
 
-int store_labels_drop(store_db *db, MDB_txn *txn, store_str me,
-                      store_str group, store_str label, store_res *res)
+int store_labels_drop(store_db *db, MDB_txn *txn, store_str me, store_str group,
+                      store_str label, store_res *res)
 {
     store_kb_held h;
     int rc;
@@ -213,6 +213,8 @@ int store_labels_session_end(store_db *db, MDB_txn *txn, store_str me,
                              uint32_t *ended)
 {
     store_kb_rows rows = {0};
+    if (!store_valid_name(me))
+        return EINVAL;
     int rc = store_kb_collect(txn, LDBI(LABEL_HELD), me, &rows);
     for (size_t i = 0; rc == 0 && i < rows.n; i++) {
         store_str g, l;

@@ -61,8 +61,8 @@ static int add_draft(void *arg, const MDB_val *suffix, const MDB_val *val)
     return 0;
 }
 
-int store_labels_show(store_db *db, MDB_txn *txn, store_str me,
-                      store_str group, store_str label, store_label_view *out)
+int store_labels_show(store_db *db, MDB_txn *txn, store_str me, store_str group,
+                      store_str label, store_label_view *out)
 {
     store_kb_label cur;
     store_key k;
@@ -153,8 +153,8 @@ static int add_name(void *arg, uint32_t id, store_str label)
 }
 
 /* Access, then the group's count into page->total. */
-static int page_begin(store_db *db, MDB_txn *txn, store_str me,
-                      store_str group, store_label_page *page)
+static int page_begin(store_db *db, MDB_txn *txn, store_str me, store_str group,
+                      store_label_page *page)
 {
     memset(page, 0, sizeof *page);
     int rc = store_labels_access(db, txn, me, group, &page->res);
@@ -163,9 +163,9 @@ static int page_begin(store_db *db, MDB_txn *txn, store_str me,
     return store_kb_count(db, txn, group, &page->total);
 }
 
-int store_labels_list(store_db *db, MDB_txn *txn, store_str me,
-                      store_str group, uint32_t from, size_t max,
-                      store_names *names, store_label_page *page)
+int store_labels_list(store_db *db, MDB_txn *txn, store_str me, store_str group,
+                      uint32_t from, size_t max, store_names *names,
+                      store_label_page *page)
 {
     memset(names, 0, sizeof *names);
     int rc = page_begin(db, txn, me, group, page);

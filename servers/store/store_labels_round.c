@@ -18,8 +18,8 @@ static void round_key(store_kb_key *k, store_str me, store_str group)
 }
 
 /* The durable round (zeroed when there is none, or of another version). */
-static int round_load(store_db *db, MDB_txn *txn, store_str me,
-                      store_str group, store_round *s, size_t *bytes)
+static int round_load(store_db *db, MDB_txn *txn, store_str me, store_str group,
+                      store_round *s, size_t *bytes)
 {
     store_kb_key k;
     round_key(&k, me, group);
@@ -34,8 +34,8 @@ static int round_load(store_db *db, MDB_txn *txn, store_str me,
     return 0;
 }
 
-static int round_save(store_db *db, MDB_txn *txn, store_str me,
-                      store_str group, const store_round *s)
+static int round_save(store_db *db, MDB_txn *txn, store_str me, store_str group,
+                      const store_round *s)
 {
     store_kb_key k;
     unsigned char b[STORE_ROUND_BYTES];
@@ -119,8 +119,7 @@ int store_labels_round_grant(store_db *db, MDB_txn *txn, store_str me,
 }
 
 int store_labels_round_release(store_db *db, MDB_txn *txn, store_str me,
-                               store_str group, store_cursor *c,
-                               store_res *res)
+                               store_str group, store_cursor *c, store_res *res)
 {
     store_round s;
     int rc = store_labels_access(db, txn, me, group, res);
@@ -131,14 +130,15 @@ int store_labels_round_release(store_db *db, MDB_txn *txn, store_str me,
     return round_save(db, txn, me, group, &s);
 }
 
-int store_labels_next(store_db *db, MDB_txn *txn, store_str me,
-                      store_str group, store_label_pick *out)
+int store_labels_next(store_db *db, MDB_txn *txn, store_str me, store_str group,
+                      store_label_pick *out)
 {
     store_round s;
     uint32_t id;
     memset(out, 0, sizeof *out);
     int rc = round_begin(db, txn, me, group, &out->n, &out->res);
-    if (rc || out->res != STORE_OK || (rc = round_load(db, txn, me, group, &s, 0)))
+    if (rc || out->res != STORE_OK ||
+        (rc = round_load(db, txn, me, group, &s, 0)))
         return rc;
     /* A cursor that holds nothing and whose grant is the latest: each
      * grant of one position is contiguous, so this walks the round. */
@@ -158,5 +158,7 @@ int store_labels_next(store_db *db, MDB_txn *txn, store_str me,
 int store_labels_round_get(store_db *db, MDB_txn *txn, store_str me,
                            store_str group, store_round *out, size_t *bytes)
 {
+    if (!store_valid_name(me) || !store_valid_name(group))
+        return EINVAL;
     return round_load(db, txn, me, group, out, bytes);
 }

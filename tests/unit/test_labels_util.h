@@ -95,8 +95,8 @@ static inline store_res kb_import(tenv *t, const char *me, const char *g,
     store_label_import_out tmp;
     out = out ? out : &tmp;
     MDB_txn *txn = kb_begin(t, 1);
-    int rc =
-        store_labels_import(t->db, txn, store_s(me), store_s(g), data, now, out);
+    int rc = store_labels_import(t->db, txn, store_s(me), store_s(g), data, now,
+                                 out);
     return kb_end(txn, rc, out->res);
 }
 

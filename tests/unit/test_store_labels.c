@@ -8,6 +8,7 @@
  * changes nothing. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <errno.h>
 #include <stddef.h>
 
 #include <cmocka.h>
@@ -64,8 +65,7 @@ static void test_priority_and_bad_input(void **state)
                          bad[i].want);
         assert_int_equal(kb_write(t, "alice", "net", bad[i].label, "x", T0),
                          bad[i].want);
-        assert_int_equal(kb_drop(t, "alice", "net", bad[i].label),
-                         bad[i].want);
+        assert_int_equal(kb_drop(t, "alice", "net", bad[i].label), bad[i].want);
         assert_int_equal(kb_show(t, "alice", "net", bad[i].label, &v),
                          bad[i].want);
         store_label_view_free(&v);
@@ -78,6 +78,16 @@ static void test_priority_and_bad_input(void **state)
                                         store_s("net"), nul, T0, 0, &co),
                      0);
     assert_int_equal(co.res, STORE_LABEL_NOT_PRINTABLE);
+    /* a caller that passes no valid user gets an error, not an overflow */
+    char huge[200];
+    memset(huge, 'u', sizeof huge - 1);
+    huge[sizeof huge - 1] = 0;
+    assert_int_equal(store_labels_check(t->db, txn, store_s(huge),
+                                        store_s("net"), store_s("UDP"), T0, 0,
+                                        &co),
+                     EINVAL);
+    assert_int_equal(store_labels_session_end(t->db, txn, store_s(huge), NULL),
+                     EINVAL);
     mdb_txn_abort(txn);
     /* the text's rules come after the label's, before the reservation */
     static char big[STORE_LABEL_TEXT_MAX + 2];
@@ -130,12 +140,12 @@ static void test_check_outcomes(void **state)
     assert_int_equal(kb_check(t, "bob", "copy", "UDP", T0 + 2, &o),
                      STORE_LABEL_NEW);
     /* a label with spaces is one label */
-    assert_int_equal(kb_check(t, "dave", "net", "Execution Environment",
-                              T0 + 3, &o),
-                     STORE_LABEL_NEW);
-    assert_int_equal(kb_check(t, "bob", "net", "Execution Environment",
-                              T0 + 4, &o),
-                     STORE_LABEL_BUSY);
+    assert_int_equal(
+        kb_check(t, "dave", "net", "Execution Environment", T0 + 3, &o),
+        STORE_LABEL_NEW);
+    assert_int_equal(
+        kb_check(t, "bob", "net", "Execution Environment", T0 + 4, &o),
+        STORE_LABEL_BUSY);
     assert_string_equal(o.holder, "dave");
 }
 
@@ -155,17 +165,16 @@ static void test_write_and_drop_outcomes(void **state)
     /* a dropped label is free at once */
     assert_int_equal(kb_check(t, "bob", "net", "TCP", T0 + 1, NULL),
                      STORE_LABEL_NEW);
-    assert_int_equal(kb_write(t, "bob", "net", "TCP", "reliable streams",
-                              T0 + 2),
-                     STORE_OK);
+    assert_int_equal(
+        kb_write(t, "bob", "net", "TCP", "reliable streams", T0 + 2), STORE_OK);
     /* a write ends the reservation */
     assert_int_equal(kb_write(t, "bob", "net", "TCP", "again", T0 + 3),
                      STORE_LABEL_UNCHECKED);
     assert_int_equal(kb_check(t, "alice", "net", "TCP", T0 + 4, NULL),
                      STORE_LABEL_RESERVED);
-    assert_int_equal(kb_write(t, "alice", "net", "TCP",
-                              "reliable ordered streams", T0 + 5),
-                     STORE_OK);
+    assert_int_equal(
+        kb_write(t, "alice", "net", "TCP", "reliable ordered streams", T0 + 5),
+        STORE_OK);
     assert_int_equal(kb_show(t, "dave", "net", "TCP", &v), STORE_OK);
     assert_string_equal(v.text, "reliable ordered streams");
     assert_string_equal(v.author, "alice");
@@ -316,9 +325,9 @@ static void test_session_end(void **state)
     assert_int_equal(wr(t, STORE_OP_LOGOUT, "Tdave", NULL, NULL), STORE_OK);
     assert_int_equal(kb_check(t, "bob", "net", "ARP", T0 + 1, &o),
                      STORE_LABEL_NEW);
-    assert_int_equal(kb_write(t, "bob", "net", "ARP", "address resolution",
-                              T0 + 2),
-                     STORE_OK);
+    assert_int_equal(
+        kb_write(t, "bob", "net", "ARP", "address resolution", T0 + 2),
+        STORE_OK);
 }
 
 /* A deleted user's reservations, drafts and rounds go; its labels stay. */
@@ -341,8 +350,9 @@ static void test_user_delete(void **state)
                      STORE_LABEL_NEW);
     assert_int_equal(kb_check(t, "bob", "net", "ICMP", T0 + LEASE_MS, NULL),
                      STORE_LABEL_NEW);
-    assert_int_equal(kb_write(t, "alice", "net", "ICMP", "pings", T0 + LEASE_MS),
-                     STORE_LABEL_DRAFTED);
+    assert_int_equal(
+        kb_write(t, "alice", "net", "ICMP", "pings", T0 + LEASE_MS),
+        STORE_LABEL_DRAFTED);
     /* bob gives UDP up; dave writes it; bob holds it again */
     assert_int_equal(kb_drop(t, "bob", "net", "UDP"), STORE_OK);
     assert_int_equal(kb_check(t, "dave", "net", "UDP", T0 + 2, NULL),
@@ -414,9 +424,9 @@ static void test_hold_limit(void **state)
     char label[32];
     for (int i = 0; i < STORE_LABEL_HOLD_MAX; i++) {
         snprintf(label, sizeof label, "L%02d", i);
-        assert_int_equal(kb_check(t, "bob", "net", label, T0 + (uint64_t)i,
-                                  NULL),
-                         STORE_LABEL_NEW);
+        assert_int_equal(
+            kb_check(t, "bob", "net", label, T0 + (uint64_t)i, NULL),
+            STORE_LABEL_NEW);
     }
     uint64_t before = kb_digest(t);
     assert_int_equal(kb_check(t, "bob", "net", "one more", T0 + 100, NULL),
@@ -429,8 +439,7 @@ static void test_hold_limit(void **state)
     uint64_t later = T0 + 100 + LEASE_MS;
     assert_int_equal(kb_check(t, "bob", "net", "one more", later, NULL),
                      STORE_LABEL_NEW);
-    assert_int_equal(kb_entries(t, STORE_DBI_LABEL_HELD),
-                     STORE_LABEL_HOLD_MAX);
+    assert_int_equal(kb_entries(t, STORE_DBI_LABEL_HELD), STORE_LABEL_HOLD_MAX);
     assert_int_equal(kb_write(t, "bob", "net", "L00", "x", later),
                      STORE_LABEL_UNCHECKED);
     assert_int_equal(kb_write(t, "bob", "net", "L01", "late", later), 0);

@@ -53,8 +53,8 @@ static store_res next_held(tenv *t, const char *me, store_cursor *c,
 {
     for (int tries = 0; tries < 3; tries++) {
         MDB_txn *txn = kb_begin(t, 0);
-        int rc = store_labels_next_read(t->db, txn, store_s(me),
-                                        store_s("net"), c, out);
+        int rc = store_labels_next_read(t->db, txn, store_s(me), store_s("net"),
+                                        c, out);
         store_read_end(t->db, txn);
         assert_int_equal(rc, 0);
         if (out->res != STORE_ROUND_NO_GRANT)
@@ -115,10 +115,9 @@ static void tally_pick(tally *t, const store_label_pick *p, uint32_t round,
 static void round_of(tenv *t, const char *me, store_round *s, size_t *bytes)
 {
     MDB_txn *txn = kb_begin(t, 0);
-    assert_int_equal(
-        store_labels_round_get(t->db, txn, store_s(me), store_s("net"), s,
-                               bytes),
-        0);
+    assert_int_equal(store_labels_round_get(t->db, txn, store_s(me),
+                                            store_s("net"), s, bytes),
+                     0);
     store_read_end(t->db, txn);
 }
 
@@ -140,9 +139,9 @@ static void test_next_errors(void **state)
                                               store_s("net"), &c, 8, &res),
                      0);
     assert_int_equal(res, STORE_NOT_MEMBER);
-    assert_int_equal(store_labels_next(t->db, txn, store_s("alice"),
-                                       store_s("nope"), &p),
-                     0);
+    assert_int_equal(
+        store_labels_next(t->db, txn, store_s("alice"), store_s("nope"), &p),
+        0);
     assert_int_equal(p.res, STORE_NO_SUCH_GROUP);
     mdb_txn_abort(txn);
     add_labels(t, 0, 3);
@@ -159,9 +158,9 @@ static void test_next_errors(void **state)
     assert_int_equal(kb_write(t, "alice", "copy", "only", "one", T0), 0);
     for (int i = 0; i < 3; i++) {
         txn = kb_begin(t, 1);
-        assert_int_equal(store_labels_next(t->db, txn, store_s("bob"),
-                                           store_s("copy"), &p),
-                         0);
+        assert_int_equal(
+            store_labels_next(t->db, txn, store_s("bob"), store_s("copy"), &p),
+            0);
         assert_int_equal(mdb_txn_commit(txn), 0);
         assert_int_equal(p.res, STORE_OK);
         assert_string_equal(p.label, "only");
@@ -251,7 +250,7 @@ static void test_round_survives_restart(void **state)
                     round = s.round;
                 }
                 if (round != 1)
-                    continue; /* only round 1 is judged */
+                    continue;                       /* only round 1 is judged */
                 assert_int_equal(seen[u][p.id], 0); /* never repeated */
                 seen[u][p.id] = 1;
                 given[u]++;
@@ -260,8 +259,7 @@ static void test_round_survives_restart(void **state)
         /* bob stops cleanly: his unused positions go back */
         MDB_txn *txn = kb_begin(t, 1);
         store_res res;
-        assert_int_equal(store_labels_round_release(t->db, txn,
-                                                    store_s("bob"),
+        assert_int_equal(store_labels_round_release(t->db, txn, store_s("bob"),
                                                     store_s("net"), &c[1],
                                                     &res),
                          0);
@@ -272,9 +270,9 @@ static void test_round_survives_restart(void **state)
         memset(&c[0], 0, sizeof c[0]); /* alice's server crashed */
     }
     /* 2800 calls each: round 1 is over for all three */
-    assert_int_equal(given[1], n); /* released: nothing skipped */
-    assert_int_equal(given[2], n); /* durable per call: nothing skipped */
-    assert_true(given[0] < n);     /* lost cursors: some skipped ... */
+    assert_int_equal(given[1], n);       /* released: nothing skipped */
+    assert_int_equal(given[2], n);       /* durable per call: nothing skipped */
+    assert_true(given[0] < n);           /* lost cursors: some skipped ... */
     assert_true(given[0] >= n - 3 * 64); /* ... at most a grant a crash */
 }
 

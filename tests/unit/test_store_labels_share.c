@@ -39,8 +39,8 @@ static store_res kb_export(tenv *t, const char *me, const char *g,
                            store_label_page *page)
 {
     MDB_txn *txn = kb_begin(t, 0);
-    int rc = store_labels_export(t->db, txn, store_s(me), store_s(g), from,
-                                 max, line, page);
+    int rc = store_labels_export(t->db, txn, store_s(me), store_s(g), from, max,
+                                 line, page);
     store_read_end(t->db, txn);
     assert_int_equal(rc, 0);
     return page->res;
@@ -66,7 +66,8 @@ static void test_list(void **state)
     assert_int_equal(l.n, 0); /* No labels */
     assert_int_equal(p.total, 0);
     store_names_free(&l);
-    const char *labels[] = {"UDP", "Execution Environment", "TCP", "caf\xc3\xa9"};
+    const char *labels[] = {"UDP", "Execution Environment", "TCP",
+                            "caf\xc3\xa9"};
     for (int i = 0; i < 4; i++)
         checked_write(t, i % 2 ? "bob" : "alice", "net", labels[i], "text");
     assert_int_equal(kb_list(t, "dave", "net", 0, 0, &l, &p), STORE_OK);
@@ -203,8 +204,8 @@ static void test_import_over_existing(void **state)
     assert_int_equal(kb_check(t, "dave", "net", "RARP", T0, NULL),
                      STORE_LABEL_NEW);
     assert_int_equal(kb_import(t, "bob", "net",
-                               store_s("RARP FXGZ reverse ZGXF"),
-                               T0 + LEASE_MS, &io),
+                               store_s("RARP FXGZ reverse ZGXF"), T0 + LEASE_MS,
+                               &io),
                      STORE_OK);
     assert_int_equal(io.added, 1);
 }
