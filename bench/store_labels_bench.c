@@ -101,7 +101,8 @@ static void setup_writers(store_db *db, unsigned n)
         op.name = store_s(name);
         op.token = store_s(tok);
         apply1(db, &op);
-        op = (store_wop){.kind = i ? STORE_OP_JOIN_GROUP : STORE_OP_CREATE_GROUP};
+        op = (store_wop){.kind =
+                             i ? STORE_OP_JOIN_GROUP : STORE_OP_CREATE_GROUP};
         op.token = store_s(tok);
         op.name = store_s(GROUP);
         apply1(db, &op);
@@ -321,8 +322,8 @@ static void bench_next_durable(store_db *db, const cfg *g, int durable)
             double s = now_us();
             if ((rc = mdb_txn_begin(store_db_env(db), txn, 0, &child)))
                 break;
-            rc = store_labels_next(db, child, store_s(name), store_s(GROUP),
-                                   &p);
+            rc =
+                store_labels_next(db, child, store_s(name), store_s(GROUP), &p);
             if (rc == 0)
                 rc = mdb_txn_commit(child);
             lat_add(&op, now_us() - s);

@@ -115,6 +115,18 @@ void store_round_grant(store_round *s, store_cursor *c, uint32_t n_now,
     c->n0 = s->n0;
 }
 
+void store_cursor_adopt(store_cursor *cur, const store_cursor *asked,
+                        const store_cursor *granted)
+{
+    int contiguous = granted->round == asked->round &&
+                     granted->pos == asked->pos && cur->round == asked->round &&
+                     granted->end >= cur->end;
+    if (contiguous)
+        cur->end = granted->end;
+    else
+        *cur = *granted;
+}
+
 int store_round_release(store_round *s, store_cursor *c)
 {
     int mine = c->round != 0 && c->round == s->round && c->end == s->mark &&

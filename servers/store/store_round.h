@@ -84,6 +84,16 @@ int store_round_renews(const store_round *s, const store_cursor *c,
                        uint32_t n_now);
 #define STORE_ROUND_WANT_MAX 65536
 
+/** Takes in the result of a grant asked for ahead of need: @asked is the
+ * copy of the cursor the grant was computed from, @granted what it gave,
+ * and *@cur the live cursor, which has gone on handing out positions
+ * meanwhile (one grant in flight per cursor). A contiguous grant (same
+ * round, @asked's pos kept) only extends *@cur's end; any other (the
+ * cursor was superseded, or a new round began) replaces *@cur, skipping
+ * what it still held, never repeating it. */
+void store_cursor_adopt(store_cursor *cur, const store_cursor *asked,
+                        const store_cursor *granted);
+
 /** Gives back the unused tail of @c's grant at a clean end (logout,
  * a session that moves without its cursor): when @c's grant is the latest
  * of @s's round, the mark goes back to @c->pos, so nothing is skipped.

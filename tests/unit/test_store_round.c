@@ -246,6 +246,55 @@ static void test_prefetch_is_contiguous(void **state)
     assert_int_equal(c.pos, 0);
 }
 
+/* A grant asked for ahead of need comes back while the cursor goes on:
+ * adopting it extends the cursor, never winds it back. */
+static void test_adopt_prefetched_grant(void **state)
+{
+    static uint8_t seen[3000];
+    store_round s = {0};
+    store_cursor c = {0}, asked = {0}, granted = {0};
+    uint64_t seeds = 3;
+    uint32_t n = 3000, given = 0, id, adopted = 0;
+    int in_flight = 0, age = 0;
+    memset(seen, 0, sizeof seen);
+    store_round_grant(&s, &c, n, 32, seeds++);
+    while (c.round == 1) {
+        if (!in_flight && store_cursor_low(&c, 16)) {
+            asked = granted = c; /* the grant runs on a copy ... */
+            store_round_grant(&s, &granted, n, 32, seeds++);
+            in_flight = 1;
+            age = 0;
+        }
+        if (in_flight && ++age == 5) { /* ... and commits five calls later */
+            store_cursor_adopt(&c, &asked, &granted);
+            in_flight = 0;
+            adopted++;
+        }
+        if (!store_cursor_next(&c, n, &id)) {
+            if (in_flight)
+                continue; /* waits for the grant in flight */
+            store_round_grant(&s, &c, n, 32, seeds++);
+            continue;
+        }
+        assert_int_equal(seen[id], 0);
+        seen[id] = 1;
+        given++;
+    }
+    assert_int_equal(given, n); /* nothing skipped, nothing twice */
+    assert_true(adopted > 50);
+    /* a grant that jumped (another holder took positions meanwhile)
+     * replaces the cursor */
+    store_cursor a = {0}, b = {0};
+    store_round_grant(&s, &a, n, 10, seeds++);
+    asked = granted = a;
+    store_round_grant(&s, &b, n, 10, seeds++); /* someone else's */
+    store_round_grant(&s, &granted, n, 10, seeds++);
+    assert_int_not_equal(granted.pos, asked.pos);
+    store_cursor_adopt(&a, &asked, &granted);
+    assert_int_equal(a.pos, granted.pos);
+    assert_int_equal(a.end, granted.end);
+}
+
 static void test_state_size(void **state)
 {
     store_round s = {.seed = 0x0123456789abcdefull,
@@ -280,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_release_skips_nothing),
         cmocka_unit_test(test_two_cursors_never_repeat),
         cmocka_unit_test(test_prefetch_is_contiguous),
+        cmocka_unit_test(test_adopt_prefetched_grant),
         cmocka_unit_test(test_state_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
