@@ -375,9 +375,21 @@ static void bench_round_state(store_db *db, const cfg *g)
         store_labels_round_get(db, txn, store_s("u7"), store_s(GROUP), &s,
                                &bytes))
         die("stat", 0);
+    MDB_stat lab, ids;
+    if (mdb_stat(txn, db->dbi[STORE_DBI_LABELS], &lab) ||
+        mdb_stat(txn, db->dbi[STORE_DBI_LABEL_IDS], &ids))
+        die("stat", 0);
     store_read_end(db, txn);
     size_t pages = st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
-    printf("round state at %u users x %u labels:\n", g->users, g->labels);
+    size_t lpages = lab.ms_branch_pages + lab.ms_leaf_pages +
+                    lab.ms_overflow_pages + ids.ms_branch_pages +
+                    ids.ms_leaf_pages + ids.ms_overflow_pages;
+    printf("labels: %zu in %zu pages = %.1f bytes per label (text of ~33 "
+           "bytes, name of ~13, with both indexes)\n",
+           (size_t)lab.ms_entries, lpages,
+           (double)lpages * lab.ms_psize / (double)lab.ms_entries);
+    printf("round state at %u users x %u labels (round %u, n0 %u):\n", g->users,
+           g->labels, s.round, s.n0);
     printf("  value %zu bytes per (user, group) (holder's cursor %zu); "
            "table %zu entries in %zu pages of %u = %.1f bytes per user with "
            "key and B-tree\n",
