@@ -105,17 +105,26 @@ int store_kb_gate(store_db *db, MDB_txn *txn, store_str me, store_str group,
     return *res != STORE_OK;
 }
 
-int store_kb_label_get(store_db *db, MDB_txn *txn, store_str group,
-                       store_str label, store_kb_label *r)
+/* The value at group \0 label of @dbi, ready to decode. */
+static int get_label_row(MDB_txn *txn, MDB_dbi dbi, store_str group,
+                         store_str label, store_dec *d)
 {
     store_kb_key k;
     MDB_val v;
     pair_key(&k, group, label);
-    int rc = get_k(txn, LDBI(LABELS), &k, &v);
+    int rc = get_k(txn, dbi, &k, &v);
+    if (rc == 0)
+        store_dec_init(d, &v);
+    return rc;
+}
+
+int store_kb_label_get(store_db *db, MDB_txn *txn, store_str group,
+                       store_str label, store_kb_label *r)
+{
+    store_dec d;
+    int rc = get_label_row(txn, LDBI(LABELS), group, label, &d);
     if (rc)
         return rc;
-    store_dec d;
-    store_dec_init(&d, &v);
     r->id = store_dec_u64(&d);
     r->rev = store_dec_u64(&d);
     r->time_ms = store_dec_u64(&d);
@@ -184,17 +193,22 @@ int store_kb_label_put(store_db *db, MDB_txn *txn, store_str group,
     return put_k(txn, LDBI(LABELS), &k, e.b, e.len);
 }
 
+int store_kb_rev(store_db *db, MDB_txn *txn, store_str group, store_str label,
+                 uint64_t *rev)
+{
+    store_kb_label cur;
+    int rc = store_kb_label_get(db, txn, group, label, &cur);
+    *rev = rc == 0 ? cur.rev : 0;
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 int store_kb_res_get(store_db *db, MDB_txn *txn, store_str group,
                      store_str label, store_kb_res *r)
 {
-    store_kb_key k;
-    MDB_val v;
-    pair_key(&k, group, label);
-    int rc = get_k(txn, LDBI(LABEL_RES), &k, &v);
+    store_dec d;
+    int rc = get_label_row(txn, LDBI(LABEL_RES), group, label, &d);
     if (rc)
         return rc;
-    store_dec d;
-    store_dec_init(&d, &v);
     store_dec_str(&d, r->holder, sizeof r->holder);
     r->expiry_ms = store_dec_u64(&d);
     r->res_seq = store_dec_u64(&d);

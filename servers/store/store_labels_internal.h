@@ -35,6 +35,9 @@ int store_kb_label_get(store_db *db, MDB_txn *txn, store_str group,
 int store_kb_label_put(store_db *db, MDB_txn *txn, store_str group,
                        store_str label, store_str text, store_str me,
                        uint64_t now, uint64_t *rev, uint32_t *id);
+/* The label's revision, 0 when it does not exist. */
+int store_kb_rev(store_db *db, MDB_txn *txn, store_str group, store_str label,
+                 uint64_t *rev);
 /* The group's label count (0 when it has none). */
 int store_kb_count(store_db *db, MDB_txn *txn, store_str group, uint32_t *n);
 

@@ -100,7 +100,6 @@ int store_labels_check(store_db *db, MDB_txn *txn, store_str me,
 {
     store_kb_res r = {{0}};
     store_kb_held h;
-    store_kb_label cur;
     int rc, full, has_h;
     memset(out, 0, sizeof *out);
     if (store_kb_gate(db, txn, me, group, label, &out->res, &rc))
@@ -128,14 +127,9 @@ int store_labels_check(store_db *db, MDB_txn *txn, store_str me,
         memset(&r, 0, sizeof r);
     else if (rc)
         return rc;
-    rc = store_kb_label_get(db, txn, group, label, &cur);
-    if (rc == MDB_NOTFOUND)
-        cur.rev = 0;
-    else if (rc)
+    if ((rc = store_kb_rev(db, txn, group, label, &h.seen_rev)) ||
+        (rc = store_next_seq(db, txn, &h.res_seq)))
         return rc;
-    if ((rc = store_next_seq(db, txn, &h.res_seq)))
-        return rc;
-    h.seen_rev = cur.rev;
     h.expiry_ms = now_ms + lease_ms;
     memcpy(r.holder, me.ptr, me.len);
     r.holder[me.len] = 0;
@@ -145,9 +139,9 @@ int store_labels_check(store_db *db, MDB_txn *txn, store_str me,
     if ((rc = store_kb_res_put(db, txn, group, label, &r)) ||
         (rc = store_kb_held_put(db, txn, me, group, label, &h)))
         return rc;
-    out->res = cur.rev ? STORE_LABEL_RESERVED : STORE_LABEL_NEW;
+    out->res = h.seen_rev ? STORE_LABEL_RESERVED : STORE_LABEL_NEW;
     out->secs = secs_up(lease_ms);
-    out->rev = cur.rev;
+    out->rev = h.seen_rev;
     return 0;
 }
 
@@ -157,7 +151,6 @@ int store_labels_write(store_db *db, MDB_txn *txn, store_str me,
 {
     store_kb_held h;
     store_kb_res r;
-    store_kb_label cur;
     int rc;
     memset(out, 0, sizeof *out);
     if (store_kb_gate(db, txn, me, group, label, &out->res, &rc))
@@ -174,14 +167,12 @@ int store_labels_write(store_db *db, MDB_txn *txn, store_str me,
         r.res_seq = h.res_seq; /* cannot be: h is one of its claims */
     else if (rc)
         return rc;
-    rc = store_kb_label_get(db, txn, group, label, &cur);
-    if (rc == MDB_NOTFOUND)
-        cur.rev = 0;
-    else if (rc)
+    uint64_t rev;
+    if ((rc = store_kb_rev(db, txn, group, label, &rev)))
         return rc;
     /* Nobody reserved it after me, and nobody changed it since I looked:
      * writing loses no one's update, whether or not my lease ran out. */
-    int mine = r.res_seq == h.res_seq && cur.rev == h.seen_rev;
+    int mine = r.res_seq == h.res_seq && rev == h.seen_rev;
     if ((rc = store_kb_held_end(db, txn, me, group, label, &h)))
         return rc;
     if (!mine) {

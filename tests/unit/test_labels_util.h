@@ -34,6 +34,25 @@ static inline int kb_setup(tenv *t)
     return 0;
 }
 
+/* cmocka fixtures: a fresh environment per test, removed after it. */
+static int kb_fixture_setup(void **state)
+{
+    static tenv t;
+    if (kb_setup(&t))
+        return -1;
+    *state = &t;
+    return 0;
+}
+
+static int kb_fixture_teardown(void **state)
+{
+    tenv_close(*state, 1);
+    return 0;
+}
+
+#define KB_TEST(f)                                                             \
+    cmocka_unit_test_setup_teardown(f, kb_fixture_setup, kb_fixture_teardown)
+
 static inline MDB_txn *kb_begin(tenv *t, int write)
 {
     MDB_txn *txn = NULL;

@@ -15,21 +15,6 @@
 
 #include "test_labels_util.h"
 
-static int setup(void **state)
-{
-    static tenv t;
-    if (kb_setup(&t))
-        return -1;
-    *state = &t;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    tenv_close(*state, 1);
-    return 0;
-}
-
 /* Group checks come first, then membership, then the label, then the
  * text; each refusal leaves every table as it was. */
 static void test_priority_and_bad_input(void **state)
@@ -488,22 +473,20 @@ static void test_res_names(void **state)
     assert_false(store_res_commits(STORE_NOT_MEMBER));
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_priority_and_bad_input),
-        T(test_check_outcomes),
-        T(test_write_and_drop_outcomes),
-        T(test_lunch_problem),
-        T(test_late_write_untouched),
-        T(test_late_write_after_reservation_only),
-        T(test_session_end),
-        T(test_user_delete),
-        T(test_drafts),
-        T(test_hold_limit),
-        T(test_tables_stay_bounded),
+        KB_TEST(test_priority_and_bad_input),
+        KB_TEST(test_check_outcomes),
+        KB_TEST(test_write_and_drop_outcomes),
+        KB_TEST(test_lunch_problem),
+        KB_TEST(test_late_write_untouched),
+        KB_TEST(test_late_write_after_reservation_only),
+        KB_TEST(test_session_end),
+        KB_TEST(test_user_delete),
+        KB_TEST(test_drafts),
+        KB_TEST(test_hold_limit),
+        KB_TEST(test_tables_stay_bounded),
         cmocka_unit_test(test_res_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

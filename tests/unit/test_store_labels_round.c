@@ -13,21 +13,6 @@
 
 #include "test_labels_util.h"
 
-static int setup(void **state)
-{
-    static tenv t;
-    if (kb_setup(&t))
-        return -1;
-    *state = &t;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    tenv_close(*state, 1);
-    return 0;
-}
-
 /* Adds labels Q<from>..Q<to-1> to "net" by one import (ids = numbers). */
 static void add_labels(tenv *t, uint32_t from, uint32_t to)
 {
@@ -300,15 +285,13 @@ static void test_cursor_moves_with_session(void **state)
     assert_int_equal(there.pos, 500);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_next_errors),
-        T(test_rounds_10000_plus_1000),
-        T(test_round_survives_restart),
-        T(test_cursor_moves_with_session),
+        KB_TEST(test_next_errors),
+        KB_TEST(test_rounds_10000_plus_1000),
+        KB_TEST(test_round_survives_restart),
+        KB_TEST(test_cursor_moves_with_session),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

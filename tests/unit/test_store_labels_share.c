@@ -11,21 +11,6 @@
 
 #include "test_labels_util.h"
 
-static int setup(void **state)
-{
-    static tenv t;
-    if (kb_setup(&t))
-        return -1;
-    *state = &t;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    tenv_close(*state, 1);
-    return 0;
-}
-
 static void checked_write(tenv *t, const char *me, const char *g,
                           const char *label, const char *text)
 {
@@ -242,15 +227,13 @@ static void test_import_malformed(void **state)
                      STORE_NO_SUCH_GROUP);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_list),
-        T(test_export_import_round_trip),
-        T(test_import_over_existing),
-        T(test_import_malformed),
+        KB_TEST(test_list),
+        KB_TEST(test_export_import_round_trip),
+        KB_TEST(test_import_over_existing),
+        KB_TEST(test_import_malformed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
