@@ -15,9 +15,8 @@
  *   scanning other users' records.
  * - request ids have a second table ordered by time so pruning is a range
  *   delete from the front, a few entries per batch.
- * - reserved for later (maxdbs leaves room): rooms (name -> creator, seq),
- *   room members, and per-group labels (group \0 label -> version, value)
- *   updated by compare-and-set on the version inside a write op. */
+ * - the knowledge base's databases (labels, drafts, reservations,
+ *   rounds) are described at the top of store_labels.c. */
 #include <errno.h>
 #include <sodium.h>
 #include <stdlib.h>
