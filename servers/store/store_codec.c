@@ -38,6 +38,23 @@ static const char *const res_names[STORE_RES_COUNT] = {
     "LOBBY",
     "BAD_AGE",
     "BAD_PROFILE",
+    "NO_SUCH_LABEL",
+    "NO_LABELS",
+    "LABEL_BUSY",
+    "LABEL_RESERVED",
+    "LABEL_NEW",
+    "LABEL_UNCHECKED",
+    "LABEL_DRAFTED",
+    "LABEL_MALFORMED",
+    "LABEL_EMPTY",
+    "LABEL_TOO_LONG",
+    "LABEL_QUOTE",
+    "LABEL_NOT_PRINTABLE",
+    "TEXT_TOO_LONG",
+    "TEXT_NOT_PRINTABLE",
+    "LABEL_DELIMITER",
+    "LABEL_HOLD_MAX",
+    "ROUND_NO_GRANT",
 };
 
 const char *store_res_name(store_res r)
@@ -45,6 +62,12 @@ const char *store_res_name(store_res r)
     if ((unsigned)r >= STORE_RES_COUNT)
         return "UNKNOWN";
     return res_names[r];
+}
+
+int store_res_commits(store_res r)
+{
+    return r == STORE_OK || r == STORE_LABEL_RESERVED || r == STORE_LABEL_NEW ||
+           r == STORE_LABEL_DRAFTED;
 }
 
 void store_put_u64(unsigned char *p, uint64_t v)

@@ -15,9 +15,8 @@
  *   scanning other users' records.
  * - request ids have a second table ordered by time so pruning is a range
  *   delete from the front, a few entries per batch.
- * - reserved for later (maxdbs leaves room): rooms (name -> creator, seq),
- *   room members, and per-group labels (group \0 label -> version, value)
- *   updated by compare-and-set on the version inside a write op. */
+ * - the knowledge base's databases (labels, drafts, reservations,
+ *   rounds) are described at the top of store_labels.c. */
 #include <errno.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -29,13 +28,17 @@
 #define STORE_SCHEMA 1
 #define STORE_PRUNE_PER_BATCH 64
 
+/* clang-format off */
 static const char *const dbi_names[STORE_DBI_COUNT] = {
     "meta",      "users",     "tokens",  "sessions",   "inv",
     "inv_idx",   "inv_out",   "friends", "friend_idx", "posts",
     "groups",    "group_seq", "members", "joined",     "mail",
     "reqids",    "reqtime",   "rooms",   "room_seq",   "room_members",
     "user_room",
+    "labels", "label_ids", "label_count", "label_drafts", "label_draft_by",
+    "label_res", "label_held", "label_round", /* store_labels.c */
 };
+/* clang-format on */
 
 MDB_env *store_db_env(store_db *db)
 {
@@ -404,7 +407,7 @@ static int apply_one(store_db *db, MDB_txn *txn, store_wop *op)
     if ((rc = mdb_txn_begin(db->env, txn, 0, &child)))
         return rc;
     rc = store_op_apply(db, child, op);
-    if (rc == 0 && op->out.res == STORE_OK)
+    if (rc == 0 && store_res_commits(op->out.res))
         rc = mdb_txn_commit(child);
     else
         mdb_txn_abort(child);

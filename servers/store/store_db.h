@@ -46,11 +46,44 @@ typedef enum store_res {
     STORE_LOBBY,       /* lobby cannot be deleted */
     STORE_BAD_AGE,     /* age out of 0..150 */
     STORE_BAD_PROFILE, /* a profile field empty, long or not printable */
+    /* the group knowledge base (store_labels.h); (commits) = the op's
+     * writes are kept although the result is not STORE_OK */
+    STORE_NO_SUCH_LABEL,       /* No such label <label> */
+    STORE_NO_LABELS,           /* No labels (next-label) */
+    STORE_LABEL_BUSY,          /* <label> is being written by <id>; try again in
+                                  <N> s */
+    STORE_LABEL_RESERVED,      /* <label> exists; reserved for you for <N> s
+                                  (commits) */
+    STORE_LABEL_NEW,           /* <label> is new; reserved for you for <N> s
+                                  (commits) */
+    STORE_LABEL_UNCHECKED,     /* Check <label> first */
+    STORE_LABEL_DRAFTED,       /* <label> changed after your reservation ended;
+                                  your text is kept as a draft (commits) */
+    STORE_LABEL_MALFORMED,     /* Malformed label data */
+    STORE_LABEL_EMPTY,         /* A label cannot be empty */
+    STORE_LABEL_TOO_LONG,      /* A label is at most 64 bytes */
+    STORE_LABEL_QUOTE,         /* A label cannot hold a double quote */
+    STORE_LABEL_NOT_PRINTABLE, /* A label must be printable UTF-8 with no
+                                  space at either end */
+    STORE_TEXT_TOO_LONG,       /* A text is at most 4096 bytes */
+    STORE_TEXT_NOT_PRINTABLE,  /* A text must be printable UTF-8 with no
+                                  space at either end */
+    STORE_LABEL_DELIMITER,     /* FXGZ and ZGXF cannot be words of a label or
+                                  text */
+    STORE_LABEL_HOLD_MAX,      /* You already hold 64 reservations; write or
+                                  drop one first */
+    STORE_ROUND_NO_GRANT,      /* no reply: next-label's cursor needs a grant
+                                  (store_labels_round_grant), then retry */
     STORE_RES_COUNT
 } store_res;
 
 /** A stable upper-case name for a result ("OK", "NOT_LOGGED_IN", ...). */
 const char *store_res_name(store_res r);
+
+/** 1 when an op that ended with @r keeps its writes: STORE_OK and the
+ * results marked (commits) above; 0 for every other result, whose op
+ * leaves no trace. */
+int store_res_commits(store_res r);
 
 /** A byte string that may hold any byte; names/texts are passed this way so
  * that an embedded NUL reaches the validation instead of truncating. */

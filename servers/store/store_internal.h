@@ -31,6 +31,15 @@ enum store_dbi {
     STORE_DBI_ROOM_SEQ,     /* seq -> room: creation order */
     STORE_DBI_ROOM_MEMBERS, /* room \0 user -> seq (lobby is implicit) */
     STORE_DBI_USER_ROOM,    /* user -> room, absent = lobby */
+    /* the knowledge base: keys and values in store_labels.c */
+    STORE_DBI_LABELS,
+    STORE_DBI_LABEL_IDS,
+    STORE_DBI_LABEL_COUNT,
+    STORE_DBI_LABEL_DRAFTS,
+    STORE_DBI_LABEL_DRAFT_BY,
+    STORE_DBI_LABEL_RES,
+    STORE_DBI_LABEL_HELD,
+    STORE_DBI_LABEL_ROUND,
     STORE_DBI_COUNT
 };
 
