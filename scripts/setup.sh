@@ -8,7 +8,7 @@ PKGS=(build-essential cmake pkg-config git
       libnng-dev liblmdb-dev lmdb-utils libcurl4-openssl-dev libsodium-dev
       libssl-dev openssl libxml2-dev libcmocka-dev libedit-dev
       redis-server redis-tools tmux iproute2 procps curl python3
-      clang-format)
+      clang-format libmicrohttpd-dev libjansson-dev zlib1g-dev)
 
 missing=()
 for p in "${PKGS[@]}"; do
