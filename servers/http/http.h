@@ -83,8 +83,8 @@ int http_server_create(http_server **out, const http_config *cfg,
  * Unmatched paths get 404, a matched path with another method 405.
  * @return RPC_OK; RPC_FAILED_PRECONDITION (already started);
  *         RPC_RESOURCE_EXHAUSTED (more than 64 routes); RPC_INTERNAL. */
-int http_route(http_server *s, const char *method, const char *path,
-               int prefix, http_handler h, void *arg);
+int http_route(http_server *s, const char *method, const char *path, int prefix,
+               http_handler h, void *arg);
 
 /** Serves @len bytes at @data (static, never copied) as @ctype on GET and
  * HEAD of @path, with a strong ETag (304 on If-None-Match), "no-cache"
@@ -167,7 +167,9 @@ typedef void (*http_stream_end_fn)(http_stream *st, void *arg);
  * with http_stream_release() (after @on_end, or whenever it is done).
  * @param max_queue bytes written but not yet sent; a write beyond it
  *        ends the stream (a peer that does not read cannot grow memory).
- * @return the stream, or NULL (out of memory: @r got 500). */
+ * @return the stream, or NULL (out of memory: @r got 500; or @r was
+ *         answered already, e.g. by the server's stop): then @on_end is
+ *         never called and the caller holds nothing. */
 http_stream *http_stream_open(http_req *r, const char *ctype,
                               const http_hdr *extra, size_t max_queue,
                               http_stream_end_fn on_end, void *arg);

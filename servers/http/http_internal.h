@@ -36,9 +36,9 @@ enum { HR_READING, HR_HANDLING, HR_DEFERRED, HR_ANSWERED, HR_STREAM };
 struct http_req {
     http_server *srv;
     struct MHD_Connection *conn;
-    int state;   /* HR_*, changed under srv->mu */
-    int refs;    /* MHD's (until completed) + a deferral's; srv->mu */
-    int refused; /* answered before the body (413, 431): drop the body */
+    int state;        /* HR_*, changed under srv->mu */
+    int refs;         /* MHD's (until completed) + a deferral's; srv->mu */
+    int refused;      /* answered before the body (413, 431): drop the body */
     size_t dropped;   /* body bytes past max_body, thrown away */
     int deferral_ref; /* the deferrer holds a reference (refs counts it) */
     char method[16];
@@ -74,7 +74,7 @@ struct http_server {
     size_t nroutes;
     http_req *deferred;   /* requests waiting for an answer */
     http_stream *streams; /* open streams */
-    int live; /* requests begun and not completed */
+    int live;             /* requests begun and not completed */
     int started, stopping;
     int port;
 };
@@ -89,9 +89,9 @@ void http_add_common_headers(const http_server *s, struct MHD_Response *resp,
 int http_answer(http_req *r, unsigned status, struct MHD_Response *resp,
                 int become_stream, int owner);
 /** http_reply() with @owner as for http_answer(). */
-void http_reply_ex(http_req *r, int status, const char *ctype,
-                   const void *body, size_t len, const http_hdr *extra,
-                   unsigned flags, int owner);
+void http_reply_ex(http_req *r, int status, const char *ctype, const void *body,
+                   size_t len, const http_hdr *extra, unsigned flags,
+                   int owner);
 /** Drops one reference; frees at zero. Takes srv->mu. */
 void http_req_unref(http_req *r);
 /** gzip (RFC 1952) of @in into a malloc'ed *out; 0, or -1. */

@@ -104,8 +104,8 @@ int http_gzip(const void *in, size_t n, void **out, size_t *outlen)
     return 0;
 }
 
-static struct MHD_Response *make_resp(http_req *r, const void *body,
-                                      size_t len, unsigned flags, int *gz)
+static struct MHD_Response *make_resp(http_req *r, const void *body, size_t len,
+                                      unsigned flags, int *gz)
 {
     void *z = NULL;
     size_t zlen = 0;
@@ -123,9 +123,8 @@ static struct MHD_Response *make_resp(http_req *r, const void *body,
     return resp;
 }
 
-void http_reply_ex(http_req *r, int status, const char *ctype,
-                   const void *body, size_t len, const http_hdr *extra,
-                   unsigned flags, int owner)
+void http_reply_ex(http_req *r, int status, const char *ctype, const void *body,
+                   size_t len, const http_hdr *extra, unsigned flags, int owner)
 {
     int gz;
     struct MHD_Response *resp = make_resp(r, body, len, flags, &gz);
@@ -162,7 +161,8 @@ void http_reply_json(http_req *r, int status, json_t *j, const http_hdr *extra)
 
     json_decref(j);
     if (text == NULL) {
-        static const char oops[] = "{\"ok\":false,\"error\":\"Internal error\"}";
+        static const char oops[] =
+            "{\"ok\":false,\"error\":\"Internal error\"}";
         http_reply(r, 500, "application/json", oops, sizeof oops - 1, NULL,
                    HTTP_NO_STORE);
         return;
@@ -220,9 +220,14 @@ void http_serve_static(http_req *r, const http_static *st)
 {
     int gz = st->gz != NULL && http_req_accepts_gzip(r);
     int notmod = etag_matches(http_req_header(r, "If-None-Match"), st->etag);
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
-        notmod ? 0 : gz ? st->gzlen : st->len,
-        notmod ? "" : gz ? st->gz : (void *)st->data, MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(notmod ? 0
+                                        : gz   ? st->gzlen
+                                               : st->len,
+                                        notmod ? ""
+                                        : gz   ? st->gz
+                                               : (void *)st->data,
+                                        MHD_RESPMEM_PERSISTENT);
 
     if (resp == NULL)
         return;

@@ -82,8 +82,8 @@ static int add_route(http_server *s, const char *method, const char *path,
     return RPC_OK;
 }
 
-int http_route(http_server *s, const char *method, const char *path,
-               int prefix, http_handler h, void *arg)
+int http_route(http_server *s, const char *method, const char *path, int prefix,
+               http_handler h, void *arg)
 {
     return add_route(s, method, path, prefix, h, arg, NULL);
 }
@@ -238,14 +238,13 @@ static const http_route_ent *find_route(const http_server *s, const char *m,
 static void dispatch(http_req *r)
 {
     int wrong;
-    const http_route_ent *e =
-        find_route(r->srv, r->method, r->path, &wrong);
+    const http_route_ent *e = find_route(r->srv, r->method, r->path, &wrong);
 
     r->state = HR_HANDLING;
     if (e == NULL) {
-        http_reply_error(r, wrong ? MHD_HTTP_METHOD_NOT_ALLOWED
-                                  : MHD_HTTP_NOT_FOUND,
-                         wrong ? "Method not allowed" : "Not found");
+        http_reply_error(
+            r, wrong ? MHD_HTTP_METHOD_NOT_ALLOWED : MHD_HTTP_NOT_FOUND,
+            wrong ? "Method not allowed" : "Not found");
         return;
     }
     if (e->stat != NULL)
@@ -356,9 +355,8 @@ int http_server_start(http_server *s, rpc_status *st)
     inet_pton(AF_INET, s->cfg.host, &sa.sin_addr);
     s->d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &sa,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
-        MHD_OPTION_CONNECTION_LIMIT, conn_cap(s),
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->cfg.max_per_ip,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool, MHD_OPTION_CONNECTION_LIMIT,
+        conn_cap(s), MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->cfg.max_per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, s->cfg.idle_timeout_s,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,

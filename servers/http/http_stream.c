@@ -127,14 +127,16 @@ http_stream *http_stream_open(http_req *r, const char *ctype,
     r->stream = st;
     pthread_mutex_unlock(&s->mu);
     if (!http_answer(r, MHD_HTTP_OK, resp, 1, 1)) {
-        /* answered already (the server is stopping): no stream */
-        MHD_destroy_response(resp); /* drops the response's reference */
+        /* answered already (the server is stopping): no stream, no
+         * on_end, no reference for the caller */
         pthread_mutex_lock(&s->mu);
         r->stream = NULL;
         pthread_mutex_unlock(&s->mu);
-        stream_notify(st);
-        stream_unref(st); /* the request's */
-        http_stream_release(st);
+        st->notified = 1;
+        stream_notify(st);          /* unlinks only */
+        MHD_destroy_response(resp); /* drops the response's reference */
+        stream_unref(st);           /* the request's */
+        stream_unref(st);           /* the caller's */
         return NULL;
     }
     MHD_destroy_response(resp); /* the connection keeps it */

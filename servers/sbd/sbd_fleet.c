@@ -48,12 +48,11 @@ int sbd_fleet_start(const sbd_opts *o, const sbd_app_urls *u, sbd_fleet **out)
         snprintf(listen, sizeof listen, "tcp://127.0.0.1:%d", o->base_port + 2);
         c.data_dir = dir;
         c.listen_url = listen;
-        /* README: the status page is on 8080 with the default ports and
-         * moves to P+6 with --base-port; a page that cannot bind is only
-         * a warning here (the chat service matters more than the page). */
-        c.http_port = o->orch.http_set       ? (int)o->orch.http_port
-                      : o->base_port == 8888 ? 8080
-                                             : o->base_port + 6;
+        /* The status page is on P+6 (8894 by default: 8080 is the web
+         * client's); a page that cannot bind is only a warning here
+         * (the chat service matters more than the page). */
+        c.http_port =
+            o->orch.http_set ? (int)o->orch.http_port : o->base_port + 6;
         c.http_optional = 1;
         c.children_die_with_parent = 1;
         /* Our app servers die with us, so a previous run's fleet is gone

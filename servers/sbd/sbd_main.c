@@ -32,11 +32,14 @@ static const sbd_role roles[] = {
      "(P+4/P+5), --draw URL"},
     {"orchestrator", sbd_run_orchestrator,
      "the fleet service on --listen URL (tcp://127.0.0.1:P+2), status page on\n"
-     "                --http-port (8080; 0 = off); app servers are `sbd app` "
+     "                --http-port (P+6; 0 = off); app servers are `sbd app` "
      "children plus\n"
      "                the words after `--`"},
     {"draw", sbd_run_draw,
      "the loot-box pool on P+1 (--listen URL, --pool-size N)"},
+    {"web", sbd_run_web,
+     "the web client alone on --web-port (8080), a client of --login URL\n"
+     "                (tcp://127.0.0.1:P)"},
 };
 #define NROLES (sizeof roles / sizeof roles[0])
 
@@ -77,12 +80,15 @@ static void usage(FILE *f)
         "           [--ec2-security-groups sg-1,sg-2] [--ec2-key-name K]\n"
         "           [--ec2-instance-profile P] [--ec2-app-args 'ARGS']\n"
         "           [--advertise-orchestrator URL]   (orchestrator)\n"
+        "           [--web-port N] [--login URL]   (all, web: the web client;\n"
+        "                           0 = none in all)\n"
         "           [-- APP-SERVER ARGS...]   (orchestrator: passed to app "
         "servers)\n"
         "       sbd IP PORT          (the course form: login on IP:PORT)\n"
         "\n"
         "Ports: login P, draw P+1, orchestrator P+2, store P+3, bus P+4/P+5,\n"
-        "status http P+6 (P = 8888 by default). Data in DIR (./data).\n"
+        "status http P+6, web client 8080 (P+7 with --base-port) (P = 8888\n"
+        "by default). Data in DIR (./data).\n"
         "Stops gracefully on SIGINT or SIGTERM. Log level: "
         "SB_LOG.\n\nRoles:\n");
     for (size_t i = 0; i < NROLES; i++)
@@ -127,7 +133,7 @@ static int parse_opt(int argc, char **argv, int *i, sbd_opts *o)
     if (strcmp(k, "--data-dir") == 0)
         bad = (o->data_dir = v)[0] == '\0';
     else if (strcmp(k, "--base-port") == 0)
-        bad = parse_int(v, 1, 65535 - 6, &o->base_port);
+        bad = parse_int(v, 1, 65535 - 7, &o->base_port);
     else if (strcmp(k, "--host") == 0)
         bad = (o->host = v)[0] == '\0';
     else if (strcmp(k, "--capacity") == 0)
@@ -162,7 +168,8 @@ static int parse_opt(int argc, char **argv, int *i, sbd_opts *o)
         bad = parse_int(v, 0, 256, &o->nng_cpus);
     else if (strcmp(k, "--test-clock-skew-ms") == 0)
         bad = parse_int(v, -86400000, 86400000, &o->clock_skew_ms);
-    else if ((bad = sbd_orch_parse_opt(k, v, o)) == 1) {
+    else if ((bad = sbd_web_parse_opt(k, v, o)) == 1 &&
+             (bad = sbd_orch_parse_opt(k, v, o)) == 1) {
         fprintf(stderr, "sbd: unknown option %s (see --help)\n", k);
         return -1;
     }
@@ -185,7 +192,7 @@ static int parse_word(const char *w, int *npos, const char **role, sbd_opts *o)
         *npos = 1;
         return 0;
     }
-    if (*npos == 1 && parse_int(w, 1, 65535 - 6, &o->base_port) == 0) {
+    if (*npos == 1 && parse_int(w, 1, 65535 - 7, &o->base_port) == 0) {
         *npos = 2;
         return 0;
     }

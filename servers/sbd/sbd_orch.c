@@ -179,7 +179,7 @@ int sbd_run_orchestrator(const sbd_opts *o)
     snprintf(listen, sizeof listen, "tcp://127.0.0.1:%d", o->base_port + 2);
     c.data_dir = dir;
     c.listen_url = o->draw_listen != NULL ? o->draw_listen : listen;
-    c.http_port = o->orch.http_set ? (int)o->orch.http_port : 8080;
+    c.http_port = o->orch.http_set ? (int)o->orch.http_port : o->base_port + 6;
     c.http_host = strcmp(o->host, "0.0.0.0") == 0 ? "127.0.0.1" : o->host;
     if (sbd_app_argv(o, c.listen_url, NULL, 0, &av) != 0)
         return -1;

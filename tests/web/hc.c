@@ -195,8 +195,7 @@ int hc_request(int port, const char *method, const char *path,
     return rc;
 }
 
-const char *hc_header(const hc_resp *r, const char *name, char *out,
-                      size_t n)
+const char *hc_header(const hc_resp *r, const char *name, char *out, size_t n)
 {
     size_t k = strlen(name);
 

@@ -9,11 +9,11 @@
 #include <stddef.h>
 
 typedef struct hc_resp {
-    int status;   /* 0 when no status line came */
-    char *head;   /* the status line and headers, NUL-ended (owned) */
-    char *body;   /* decoded body (chunked undone), NUL-ended (owned) */
+    int status; /* 0 when no status line came */
+    char *head; /* the status line and headers, NUL-ended (owned) */
+    char *body; /* decoded body (chunked undone), NUL-ended (owned) */
     size_t blen;
-    int closed;   /* the server closed the connection after it */
+    int closed; /* the server closed the connection after it */
 } hc_resp;
 
 /** Connects to 127.0.0.1:port; returns the socket or -1. */
@@ -30,8 +30,7 @@ int hc_request(int port, const char *method, const char *path,
                const char *headers, const char *body, hc_resp *r, int ms);
 /** A header's value in r->head (case-insensitive), copied into buf; NULL
  * when absent. */
-const char *hc_header(const hc_resp *r, const char *name, char *buf,
-                      size_t n);
+const char *hc_header(const hc_resp *r, const char *name, char *buf, size_t n);
 void hc_free(hc_resp *r);
 /** Whether the peer has closed @fd within @ms (reads and drops data). */
 int hc_wait_closed(int fd, int ms);

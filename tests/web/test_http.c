@@ -33,7 +33,7 @@ static void sleep_ms(int ms)
 typedef struct fixture {
     http_server *s;
     int port;
-    atomic_int ended; /* streams whose on_end ran */
+    atomic_int ended;  /* streams whose on_end ran */
     http_stream *last; /* the last stream opened */
     pthread_mutex_t mu;
     http_req *parked[128];
@@ -79,8 +79,8 @@ static void on_end(http_stream *st, void *arg)
 
 static void h_stream(http_req *r, void *arg)
 {
-    http_stream *st = http_stream_open(r, "text/event-stream", NULL, 4096,
-                                       on_end, NULL);
+    http_stream *st =
+        http_stream_open(r, "text/event-stream", NULL, 4096, on_end, NULL);
     pthread_mutex_lock(&F->mu);
     F->last = st;
     pthread_mutex_unlock(&F->mu);
@@ -112,9 +112,8 @@ static int setup(void **state)
     assert_int_equal(http_route(f.s, NULL, "/big", 0, h_big, NULL), 0);
     assert_int_equal(http_route(f.s, NULL, "/park", 0, h_park, NULL), 0);
     assert_int_equal(http_route(f.s, NULL, "/stream", 0, h_stream, NULL), 0);
-    assert_int_equal(http_route_static(f.s, "/page", "text/html", page,
-                                       sizeof page - 1),
-                     0);
+    assert_int_equal(
+        http_route_static(f.s, "/page", "text/html", page, sizeof page - 1), 0);
     assert_int_equal(http_server_start(f.s, &st), RPC_OK);
     f.port = http_server_port(f.s);
     assert_true(f.port > 0);
@@ -229,8 +228,8 @@ static void test_body_limit(void **state)
 
     memset(body, 'b', 70000);
     body[70000] = '\0';
-    assert_int_equal(hc_request(f->port, "POST", "/echo", NULL, "abc", &r, 3000),
-                     0);
+    assert_int_equal(
+        hc_request(f->port, "POST", "/echo", NULL, "abc", &r, 3000), 0);
     assert_int_equal(r.status, 200);
     assert_string_equal(r.body, "3");
     hc_free(&r);
@@ -286,9 +285,8 @@ static void test_gzip(void **state)
     unsigned char out[65536];
     z_stream z;
 
-    assert_int_equal(hc_request(f->port, "GET", "/big", NULL, NULL, &plain,
-                                3000),
-                     0);
+    assert_int_equal(
+        hc_request(f->port, "GET", "/big", NULL, NULL, &plain, 3000), 0);
     assert_int_equal(plain.status, 200);
     assert_null(hc_header(&plain, "Content-Encoding", v, sizeof v));
     assert_int_equal(hc_request(f->port, "GET", "/big",
