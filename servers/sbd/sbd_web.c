@@ -42,8 +42,7 @@ static void raise_nofile(void)
     }
 }
 
-static int start(const sbd_opts *o, const char *login, int port,
-                 web_role **out)
+static int start(const sbd_opts *o, const char *login, int port, web_role **out)
 {
     web_config c = {.host = o->host, .port = port, .login_url = login};
     rpc_status st;
@@ -62,7 +61,7 @@ static int start(const sbd_opts *o, const char *login, int port,
 int sbd_web_start_all(const sbd_opts *o, web_role **out)
 {
     char login[256];
-    int port = o->web.port_set       ? o->web.port
+    int port = o->web.port_set        ? o->web.port
                : o->base_port == 8888 ? 8080
                                       : o->base_port + 7;
 

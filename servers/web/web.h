@@ -13,12 +13,12 @@ typedef struct web_role web_role;
 
 /** Settings; a zeroed field takes the default shown. */
 typedef struct web_config {
-    const char *host;      /**< IPv4 listen address; "0.0.0.0" */
-    int port;              /**< TCP port; 0 = a free one (see web_port) */
-    const char *login_url; /**< the login server, e.g. tcp://127.0.0.1:8888
-                                (required) */
-    int workers;           /**< threads for blocking calls; 16 */
-    unsigned max_sessions; /**< browser sessions kept; 20000 */
+    const char *host;        /**< IPv4 listen address; "0.0.0.0" */
+    int port;                /**< TCP port; 0 = a free one (see web_port) */
+    const char *login_url;   /**< the login server, e.g. tcp://127.0.0.1:8888
+                                  (required) */
+    int workers;             /**< threads for blocking calls; 16 */
+    unsigned max_sessions;   /**< browser sessions kept; 20000 */
     unsigned idle_timeout_s; /**< HTTP idle timeout; 15 */
 } web_config;
 

@@ -35,13 +35,12 @@ static void reply_session(http_req *r, const web_sess *s, const char *cookie)
         web_sess_cookie(cookie, c, sizeof c);
         h[0] = (http_hdr){"Set-Cookie", c};
     }
-    http_reply_json(r, 200,
-                    json_pack("{sbsssoso}", "ok", 1, "csrf", s->csrf, "user",
-                              s->user ? web_json_str(u.name) : json_null(),
-                              "server",
-                              s->user ? web_json_str(u.server_id)
-                                      : json_null()),
-                    h);
+    http_reply_json(
+        r, 200,
+        json_pack("{sbsssoso}", "ok", 1, "csrf", s->csrf, "user",
+                  s->user ? web_json_str(u.name) : json_null(), "server",
+                  s->user ? web_json_str(u.server_id) : json_null()),
+        h);
 }
 
 static void h_session(http_req *r, void *arg)
@@ -96,7 +95,7 @@ fail:
 
 static int hexval(char c)
 {
-    return c >= '0' && c <= '9' ? c - '0'
+    return c >= '0' && c <= '9'   ? c - '0'
            : c >= 'a' && c <= 'f' ? c - 'a' + 10
                                   : -1;
 }
@@ -137,10 +136,10 @@ static void submit(web_role *w, http_req *r, web_sess *s, json_t *body,
     snprintf(job->peer, sizeof job->peer, "%s", http_req_peer(r));
     http_defer(r);
     if (web_jobs_submit(w->jobs, fn, job) != 0)
-        web_job_done(job, 503,
-                     json_pack("{sbss}", "ok", 0, "error",
-                               "Server busy; try again"),
-                     NULL);
+        web_job_done(
+            job, 503,
+            json_pack("{sbss}", "ok", 0, "error", "Server busy; try again"),
+            NULL);
 }
 
 static void h_login(http_req *r, void *arg)
@@ -152,9 +151,9 @@ static void h_login(http_req *r, void *arg)
 
     if (prelude(w, r, &s, &body) != 0)
         return;
-    wait = web_limit_wait_ms(
-        w->limit, json_string_value(json_object_get(body, "name")),
-        http_req_peer(r));
+    wait = web_limit_wait_ms(w->limit,
+                             json_string_value(json_object_get(body, "name")),
+                             http_req_peer(r));
     if (wait > 0) {
         char msg[96];
         snprintf(msg, sizeof msg, "Too many failed logins; try again in %lld s",

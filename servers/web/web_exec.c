@@ -112,8 +112,7 @@ static int run_line(web_job *job, sb_script *sc, sb_line *ln, FILE *f,
     case SB_LINE_USAGE:
         return usage_or_not_login(w, ln, f);
     default:
-        fprintf(f, "Unknown command %s\n",
-                ln->nwords > 0 ? ln->words[0] : "");
+        fprintf(f, "Unknown command %s\n", ln->nwords > 0 ? ln->words[0] : "");
         return RPC_UNIMPLEMENTED;
     }
     if (ln->cmd->build(ln->args, &req) != 0)
@@ -265,10 +264,9 @@ void web_exec_register(void *arg)
     req.name = (char *)str_field(job->body, "name");
     req.password = (char *)str_field(job->body, "password");
     if (!one_word(req.name) || !one_word(req.password)) {
-        web_job_done(job, 200,
-                     answer(RPC_INVALID_ARGUMENT,
-                            sb_cmd_find("register")->usage),
-                     NULL);
+        web_job_done(
+            job, 200,
+            answer(RPC_INVALID_ARGUMENT, sb_cmd_find("register")->usage), NULL);
         return;
     }
     if (!json_is_integer(age) || json_integer_value(age) < 0 ||

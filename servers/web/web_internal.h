@@ -16,11 +16,11 @@
 #include "sb.h"
 #include "web.h"
 
-#define WEB_ID_HEX 32          /* 128-bit ids, as hex */
-#define WEB_STREAMS_MAX 32     /* event streams per user (tabs) */
+#define WEB_ID_HEX 32           /* 128-bit ids, as hex */
+#define WEB_STREAMS_MAX 32      /* event streams per user (tabs) */
 #define WEB_PEND_MAX (64 << 10) /* bytes of unacknowledged events held */
-#define WEB_WAIT_MS 25000      /* Receive long-poll */
-#define WEB_PING_MS 15000      /* a comment on idle streams: finds gone peers */
+#define WEB_WAIT_MS 25000       /* Receive long-poll */
+#define WEB_PING_MS 15000 /* a comment on idle streams: finds gone peers */
 #define WEB_SESS_BUCKETS 4096
 
 typedef struct web_jobs web_jobs;
@@ -47,8 +47,8 @@ typedef struct web_stream {
 struct web_user {
     struct web_role *w;
     pthread_mutex_t mu;
-    int refs;  /* sessions, streams and calls in flight; under w->umu */
-    sb_user u; /* token, app server; copied out under mu */
+    int refs;          /* sessions, streams and calls in flight; under w->umu */
+    sb_user u;         /* token, app server; copied out under mu */
     uint64_t fetched;  /* highest seq fetched from the mailbox */
     uint64_t acked;    /* highest seq a page acknowledged */
     uint64_t ack_sent; /* highest seq the app server took an Ack for */
@@ -57,8 +57,8 @@ struct web_user {
     size_t npend, cappend, pend_bytes;
     web_stream *streams;
     int nstreams;
-    int polling;  /* a Receive is in flight */
-    int ended;    /* the token ended (logout, delete, idle timeout) */
+    int polling;      /* a Receive is in flight */
+    int ended;        /* the token ended (logout, delete, idle timeout) */
     int64_t retry_ms; /* no Receive before this (monotonic), after a failure */
     int recovering;   /* a worker is re-logging in (libsb) */
     web_user *next;   /* w->users */
@@ -120,8 +120,7 @@ int web_sess_new(web_role *w, web_sess *out);
 /** Sets (or clears: u NULL) the user of session @id and gives it a new
  * id and CSRF token (a login must not keep an id known before it), both
  * written to *out. The session takes its own reference to u. 0 or -1. */
-int web_sess_set_user(web_role *w, const char *id, web_user *u,
-                      web_sess *out);
+int web_sess_set_user(web_role *w, const char *id, web_user *u, web_sess *out);
 /** Drops sessions idle past their limit. */
 void web_sess_sweep(web_role *w);
 void web_sess_free_all(web_role *w);
@@ -183,8 +182,8 @@ void web_exec_time(void *job);
 struct web_job {
     web_role *w;
     http_req *r;
-    web_sess sess;  /* copy, user referenced */
-    json_t *body;   /* the parsed request (owned) */
+    web_sess sess; /* copy, user referenced */
+    json_t *body;  /* the parsed request (owned) */
     uint8_t rid[RPC_REQUEST_ID_LEN];
     int has_rid;
     char peer[64];

@@ -13,9 +13,11 @@
 /* Length of the valid UTF-8 character at s (n bytes left), or 0. */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
-    size_t k = s[0] < 0x80 ? 1 : (s[0] >> 5) == 6 ? 2 : (s[0] >> 4) == 14 ? 3
-                             : (s[0] >> 3) == 30  ? 4
-                                                  : 0;
+    size_t k = s[0] < 0x80         ? 1
+               : (s[0] >> 5) == 6  ? 2
+               : (s[0] >> 4) == 14 ? 3
+               : (s[0] >> 3) == 30 ? 4
+                                   : 0;
     uint32_t c = k == 1 ? s[0] : s[0] & (0x7f >> k);
 
     if (k == 0 || k > n)
@@ -129,7 +131,8 @@ json_t *web_json_message(const ProtobufCMessage *m)
         json_t *v;
 
         if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-            size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
+            size_t n =
+                *(const size_t *)((const char *)m + f->quantifier_offset);
             const char *arr = *(const char *const *)base;
             v = json_array();
             for (size_t k = 0; v != NULL && k < n; k++)
@@ -179,9 +182,9 @@ char *web_delivery_event(const Sb__Social__Delivery *d, size_t *len)
     /* One data line: JSON escapes every newline in the text. */
     size_t cap = strlen(data) + 64;
     if ((ev = malloc(cap)) != NULL)
-        *len = (size_t)snprintf(ev, cap,
-                                "id: %llu\nevent: delivery\ndata: %s\n\n",
-                                (unsigned long long)d->seq, data);
+        *len =
+            (size_t)snprintf(ev, cap, "id: %llu\nevent: delivery\ndata: %s\n\n",
+                             (unsigned long long)d->seq, data);
     free(data);
     return ev;
 }

@@ -51,8 +51,7 @@ static void receive_done(void *arg, const rpc_status *st,
                          ProtobufCMessage *reply)
 {
     web_user *u = arg;
-    const Sb__Social__ReceiveReply *r =
-        (const Sb__Social__ReceiveReply *)reply;
+    const Sb__Social__ReceiveReply *r = (const Sb__Social__ReceiveReply *)reply;
     int again = 0;
 
     pthread_mutex_lock(&u->mu);

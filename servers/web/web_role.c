@@ -129,11 +129,11 @@ void web_stop(web_role *w)
         pthread_mutex_unlock(&w->swmu);
         pthread_join(w->sweeper, NULL);
     }
-    web_jobs_stop(w->jobs);      /* calls in progress get their answers */
-    web_users_close_streams(w);  /* pages see their streams end */
-    http_server_stop(w->http);   /* then nothing new comes in */
-    sb_close(w->sb);             /* the transport closes nothing: */
-    rpc_client_close(w->rpc);    /* parked Receives end CANCELLED here */
+    web_jobs_stop(w->jobs);     /* calls in progress get their answers */
+    web_users_close_streams(w); /* pages see their streams end */
+    http_server_stop(w->http);  /* then nothing new comes in */
+    sb_close(w->sb);            /* the transport closes nothing: */
+    rpc_client_close(w->rpc);   /* parked Receives end CANCELLED here */
     web_sess_free_all(w);
     web_users_free_all(w);
     http_server_free(w->http);

@@ -196,8 +196,7 @@ void web_sess_free_all(web_role *w)
 
 void web_sess_cookie(const char *id, char *buf, size_t n)
 {
-    snprintf(buf, n, SESS_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict",
-             id);
+    snprintf(buf, n, SESS_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict", id);
 }
 
 /* Constant time, so the token cannot be guessed byte by byte. */

@@ -89,8 +89,7 @@ void web_user_update(web_user *u, const sb_user *from)
             sb_info("web", "%s is now served by %s (%s)", u->u.name,
                     from->server_id, from->endpoint);
         snprintf(u->u.endpoint, sizeof u->u.endpoint, "%s", from->endpoint);
-        snprintf(u->u.server_id, sizeof u->u.server_id, "%s",
-                 from->server_id);
+        snprintf(u->u.server_id, sizeof u->u.server_id, "%s", from->server_id);
         snprintf(u->u.token, sizeof u->u.token, "%s", from->token);
     }
     pthread_mutex_unlock(&u->mu);
@@ -140,9 +139,8 @@ void web_user_broadcast_locked(web_user *u, const char *p, size_t n)
 /* What a stream says first: the retry delay, and who it is for. */
 static int stream_hello(web_user *u, http_stream *hs)
 {
-    json_t *j = json_pack("{sosssI}", "user", web_json_str(u->u.name),
-                          "server", u->u.server_id, "fetched",
-                          (json_int_t)u->fetched);
+    json_t *j = json_pack("{sosssI}", "user", web_json_str(u->u.name), "server",
+                          u->u.server_id, "fetched", (json_int_t)u->fetched);
     char *t = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
     char buf[1024];
     int rc = -1;
@@ -158,7 +156,8 @@ static int stream_hello(web_user *u, http_stream *hs)
 }
 
 static const char ended_event[] =
-    "event: session\ndata: {\"state\":\"ended\",\"line\":\"Not login yet\"}\n\n";
+    "event: session\ndata: {\"state\":\"ended\",\"line\":\"Not login "
+    "yet\"}\n\n";
 
 void web_user_attach(web_user *u, http_req *r, uint64_t after)
 {

@@ -236,3 +236,109 @@ int hc_wait_closed(int fd, int ms)
             return 1;
     }
 }
+
+int hc_sse_open(hc_sse *s, int port, const char *path, const char *cookie,
+                const char *headers)
+{
+    char req[2048];
+
+    memset(s, 0, sizeof *s);
+    if ((s->fd = hc_connect(port)) < 0)
+        return -1;
+    snprintf(req, sizeof req,
+             "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAccept: "
+             "text/event-stream\r\n%s%s%s%s\r\n",
+             path, port, cookie ? "Cookie: " : "", cookie ? cookie : "",
+             cookie ? "\r\n" : "", headers ? headers : "");
+    return hc_send(s->fd, req, strlen(req));
+}
+
+/* Moves decoded bytes from raw to ev; returns 0, or -1 on bad framing. */
+static int sse_decode(hc_sse *s)
+{
+    buf raw = {s->raw, s->rlen, s->rcap}, ev = {s->ev, s->elen, s->ecap};
+    size_t used = 0;
+
+    if (!s->head_done) {
+        char *eoh = raw.p ? memmem(raw.p, raw.n, "\r\n\r\n", 4) : NULL;
+        if (eoh == NULL)
+            return 0;
+        sscanf(raw.p, "HTTP/1.%*d %d", &s->status);
+        s->chunked = memmem(raw.p, (size_t)(eoh - raw.p), "chunked", 7) != NULL;
+        s->head_done = 1;
+        used = (size_t)(eoh - raw.p) + 4;
+    }
+    while (used < raw.n) {
+        if (!s->chunked) {
+            buf_add(&ev, raw.p + used, raw.n - used);
+            used = raw.n;
+            break;
+        }
+        char *nl = memmem(raw.p + used, raw.n - used, "\r\n", 2);
+        if (nl == NULL)
+            break;
+        unsigned long len = strtoul(raw.p + used, NULL, 16);
+        size_t at = (size_t)(nl - raw.p) + 2;
+        if (len == 0) {
+            s->closed = 1;
+            used = raw.n;
+            break;
+        }
+        if (raw.n - at < len + 2)
+            break;
+        buf_add(&ev, raw.p + at, len);
+        used = at + len + 2;
+    }
+    memmove(raw.p, raw.p + used, raw.n - used);
+    s->rlen = raw.n - used;
+    s->ev = ev.p, s->elen = ev.n, s->ecap = ev.cap;
+    return 0;
+}
+
+int hc_sse_pump(hc_sse *s)
+{
+    char tmp[65536];
+    int got = 0;
+
+    for (;;) {
+        ssize_t k = recv(s->fd, tmp, sizeof tmp, MSG_DONTWAIT);
+        if (k > 0) {
+            buf raw = {s->raw, s->rlen, s->rcap};
+            buf_add(&raw, tmp, (size_t)k);
+            s->raw = raw.p, s->rlen = raw.n, s->rcap = raw.cap;
+            got = 1;
+            continue;
+        }
+        if (k == 0)
+            s->closed = 1;
+        break;
+    }
+    if (got)
+        sse_decode(s);
+    return s->closed && !got ? -1 : got;
+}
+
+char *hc_sse_next(hc_sse *s)
+{
+    char *end = s->ev ? memmem(s->ev, s->elen, "\n\n", 2) : NULL, *out;
+    size_t n;
+
+    if (end == NULL)
+        return NULL;
+    n = (size_t)(end - s->ev);
+    out = strndup(s->ev, n);
+    memmove(s->ev, end + 2, s->elen - n - 2);
+    s->elen -= n + 2;
+    s->ev[s->elen] = '\0';
+    return out;
+}
+
+void hc_sse_close(hc_sse *s)
+{
+    if (s->fd >= 0)
+        close(s->fd);
+    free(s->raw);
+    free(s->ev);
+    memset(s, 0, sizeof *s);
+    s->fd = -1;
+}

@@ -35,4 +35,29 @@ void hc_free(hc_resp *r);
 /** Whether the peer has closed @fd within @ms (reads and drops data). */
 int hc_wait_closed(int fd, int ms);
 
+/** An event stream read incrementally (chunked transfer undone): feed it
+ * bytes as they come, take whole events out. */
+typedef struct hc_sse {
+    int fd;
+    int status; /* once the head is in */
+    int head_done, chunked, closed;
+    char *raw; /* undecoded bytes */
+    size_t rlen, rcap;
+    char *ev; /* decoded event text not yet taken */
+    size_t elen, ecap;
+} hc_sse;
+
+/** Opens GET @path on a fresh connection with the @cookie header line
+ * ("sb_sid=..."; NULL = none) and extra header lines (NULL = none).
+ * Returns 0 or -1. */
+int hc_sse_open(hc_sse *s, int port, const char *path, const char *cookie,
+                const char *headers);
+/** Reads what is there (non-blocking). 1 read something, 0 nothing, -1
+ * closed. */
+int hc_sse_pump(hc_sse *s);
+/** Takes the next whole event ("event: x\ndata: y" without the blank
+ * line) into a malloc'ed string, or NULL when none is complete. */
+char *hc_sse_next(hc_sse *s);
+void hc_sse_close(hc_sse *s);
+
 #endif

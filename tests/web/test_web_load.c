@@ -1,0 +1,194 @@
+/* test_web_load.c: the web role of a real sbd holding 1000 event streams
+ * (40 users, 25 pages each) while a real session works: 60 messages from
+ * one user to another arrive once each and in order, a room message
+ * reaches all 1000 streams, and every stream is still open at the end.
+ * Then slow clients: 100 connections that send half a request or nothing
+ * are cut at the idle timeout while a user is served as usual meanwhile.
+ * sbd's memory per stream is printed (the figure is sb-bench web's). */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "test_social_proc.h"
+#include "web_test_util.h"
+
+enum { USERS = 40, PAGES = 25, STREAMS = USERS * PAGES, MSGS = 60 };
+
+static tsp_sbd S;
+static int WEB;
+
+static int setup(void **state)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (tsp_init(&S) != 0 || tsp_start(&S) != 0)
+        return -1;
+    WEB = S.port + 7;
+    return wt_wait_port(WEB, 10000) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    tsp_cleanup(&S);
+    return 0;
+}
+
+/* sbd's resident memory, KiB (the web role runs in it). */
+static long rss_kib(pid_t pid)
+{
+    char path[64], line[256];
+    long kib = -1;
+    FILE *f;
+
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    if ((f = fopen(path, "r")) == NULL)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+            break;
+    fclose(f);
+    return kib;
+}
+
+/* Pumps every stream until each has its hello, within ms. */
+static int all_hello(hc_sse *es, int n, int ms)
+{
+    int64_t end = wt_now_ms() + ms;
+    int have = 0;
+
+    while (wt_now_ms() < end) {
+        have = 0;
+        for (int i = 0; i < n; i++) {
+            hc_sse_pump(&es[i]);
+            have += es[i].ev != NULL && strstr(es[i].ev, "event: hello");
+        }
+        if (have == n)
+            return n;
+        wt_sleep_ms(20);
+    }
+    return have;
+}
+
+/* Counts, per stream, the events holding @needle until each has one. */
+static int all_got(hc_sse *es, int n, const char *needle, int ms)
+{
+    int64_t end = wt_now_ms() + ms;
+    char *seen = calloc((size_t)n, 1);
+    int have = 0;
+
+    while (have < n && wt_now_ms() < end) {
+        for (int i = 0; i < n; i++) {
+            char *ev;
+            hc_sse_pump(&es[i]);
+            while ((ev = hc_sse_next(&es[i])) != NULL) {
+                if (!seen[i] && strstr(ev, needle) != NULL) {
+                    seen[i] = 1;
+                    have++;
+                }
+                free(ev);
+            }
+        }
+        wt_sleep_ms(10);
+    }
+    free(seen);
+    return have;
+}
+
+static void test_1000_streams(void **state)
+{
+    static wc users[USERS];
+    hc_sse *es = calloc(STREAMS, sizeof *es);
+    wc ann, bob;
+    char name[32];
+    long before, after;
+    const char *room[] = {"big"};
+
+    for (int u = 0; u < USERS; u++) {
+        snprintf(name, sizeof name, "u%02d", u);
+        assert_int_equal(wc_join(&users[u], WEB, name, "pw"), 0);
+        wt_expect(&users[u], u == 0 ? "create-room" : "join-room", 1, room,
+                  "Success!");
+    }
+    before = rss_kib(S.pid);
+    for (int i = 0; i < STREAMS; i++)
+        assert_int_equal(hc_sse_open(&es[i], WEB, "/api/events",
+                                     users[i % USERS].cookie, NULL),
+                         0);
+    assert_int_equal(all_hello(es, STREAMS, 60000), STREAMS);
+    after = rss_kib(S.pid);
+    printf("sbd: %ld KiB before, %ld KiB with %d streams open: %.1f KiB a "
+           "stream (ASan builds are larger)\n",
+           before, after, STREAMS, (double)(after - before) / STREAMS);
+    /* a real session, meanwhile */
+    assert_int_equal(wc_join(&ann, WEB, "ann", "pw"), 0);
+    assert_int_equal(wc_join(&bob, WEB, "bob", "pw"), 0);
+    wt_befriend(&ann, &bob);
+    for (int i = 0; i < MSGS; i++) {
+        char t[32];
+        snprintf(t, sizeof t, "m%03d", i);
+        const char *s[] = {"bob", t};
+        wt_expect(&ann, "send", 2, s, "Success!");
+    }
+    assert_int_equal(wt_drain(&bob, MSGS, "m"), MSGS);
+    /* one room message reaches every one of the 1000 streams */
+    const char *say[] = {"hello room"};
+    wt_expect(&users[0], "say", 1, say, "Success!");
+    assert_int_equal(all_got(es, STREAMS, "<<<u00->ROOM<big>: hello room>>>",
+                             60000),
+                     STREAMS);
+    int open = 0;
+    for (int i = 0; i < STREAMS; i++) {
+        open += hc_sse_pump(&es[i]) >= 0 && !es[i].closed;
+        hc_sse_close(&es[i]);
+    }
+    assert_int_equal(open, STREAMS);
+    free(es);
+}
+
+static void test_slow_clients(void **state)
+{
+    enum { SLOW = 100 };
+    int fd[SLOW], closed = 0;
+    wc c;
+    const char half[] = "POST /api/cmd HTTP/1.1\r\nHost: x\r\nContent-Le";
+
+    assert_int_equal(wc_join(&c, WEB, "slowpoke", "pw"), 0);
+    for (int i = 0; i < SLOW; i++) {
+        fd[i] = hc_connect(WEB);
+        assert_true(fd[i] >= 0);
+        if (i % 2 == 0)
+            assert_int_equal(hc_send(fd[i], half, sizeof half - 1), 0);
+    }
+    /* served as usual while they hang on */
+    int64_t t0 = wt_now_ms();
+    wt_expect_has(&c, "whoami", 0, NULL, "slowpoke on app-");
+    assert_true(wt_now_ms() - t0 < 5000);
+    /* the idle timeout (15 s) cuts every one of them */
+    for (int i = 0; i < SLOW; i++) {
+        closed += hc_wait_closed(fd[i], i == 0 ? 25000 : 2000);
+        close(fd[i]);
+    }
+    assert_int_equal(closed, SLOW);
+    wt_expect_has(&c, "whoami", 0, NULL, "slowpoke on app-");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_1000_streams),
+        cmocka_unit_test(test_slow_clients),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
