@@ -47,22 +47,35 @@ static int teardown(void **state)
 /* The script-mode lines for (user, command) pairs; the web side runs the
  * same commands and must print the same, users renamed. */
 static const char *const script_cmds[][6] = {
-    {"A", "invite", "B", NULL},       {"A", "invite", "B", NULL},
-    {"A", "invite", "A", NULL},       {"A", "invite", "nobody9", NULL},
-    {"B", "list-invite", NULL, NULL}, {"B", "accept-invite", "A", NULL},
-    {"B", "accept-invite", "A", NULL}, {"A", "list-friend", NULL, NULL},
-    {"A", "post", "hello   world", NULL}, {"B", "receive-post", NULL, NULL},
-    {"A", "send", "nobody9", "x"},    {"A", "create-group", "G", NULL},
-    {"B", "create-group", "G", NULL}, {"B", "send-group", "G", "hi"},
-    {"B", "join-group", "G", NULL},   {"B", "join-group", "G", NULL},
-    {"B", "list-joined", NULL, NULL}, {"A", "create-room", "R", NULL},
-    {"B", "join-room", "R", NULL},    {"B", "delete-room", "R", NULL},
+    {"A", "invite", "B", NULL},
+    {"A", "invite", "B", NULL},
+    {"A", "invite", "A", NULL},
+    {"A", "invite", "nobody9", NULL},
+    {"B", "list-invite", NULL, NULL},
+    {"B", "accept-invite", "A", NULL},
+    {"B", "accept-invite", "A", NULL},
+    {"A", "list-friend", NULL, NULL},
+    {"A", "post", "hello   world", NULL},
+    {"B", "receive-post", NULL, NULL},
+    {"A", "send", "nobody9", "x"},
+    {"A", "create-group", "G", NULL},
+    {"B", "create-group", "G", NULL},
+    {"B", "send-group", "G", "hi"},
+    {"B", "join-group", "G", NULL},
+    {"B", "join-group", "G", NULL},
+    {"B", "list-joined", NULL, NULL},
+    {"A", "create-room", "R", NULL},
+    {"B", "join-room", "R", NULL},
+    {"B", "delete-room", "R", NULL},
     {"A", "set-profile", "Ann", "Lee", "200", "f"},
     {"A", "set-profile", "Ann", "Lee Ray", "3", "f"},
     {"A", "set-profile", "Ann", "Lee", "33", "f"},
-    {"B", "show-profile", "A", NULL}, {"B", "show-profile", "nobody9", NULL},
-    {"A", "invite", "B C", NULL},     {"A", "draw", "0", NULL},
-    {"A", "draw", "many", NULL},      {"A", "leave-room", NULL, NULL},
+    {"B", "show-profile", "A", NULL},
+    {"B", "show-profile", "nobody9", NULL},
+    {"A", "invite", "B C", NULL},
+    {"A", "draw", "0", NULL},
+    {"A", "draw", "many", NULL},
+    {"A", "leave-room", NULL, NULL},
     {"A", "leave-room", NULL, NULL},
 };
 #define NSCRIPT (sizeof script_cmds / sizeof script_cmds[0])
@@ -132,8 +145,10 @@ static void test_same_texts_as_script(void **state)
 /* ---- markup in every field ------------------------------------------ */
 
 static const char *const evil[] = {
-    "<img/src=x/onerror=alert(1)>", "\"><script>alert(2)</script>",
-    "</script><svg/onload=alert(3)>", "javascript:alert(4)",
+    "<img/src=x/onerror=alert(1)>",
+    "\"><script>alert(2)</script>",
+    "</script><svg/onload=alert(3)>",
+    "javascript:alert(4)",
 };
 
 /* Every reply is JSON data with nosniff: the markup comes back as an
@@ -192,7 +207,8 @@ static void test_stream_injection(void **state)
     wc a, b;
     hc_sse es;
     const char *s[] = {
-        "ib", "x\n\nid: 99999\nevent: session\ndata: {\"state\":\"ended\"}\n\n"};
+        "ib",
+        "x\n\nid: 99999\nevent: session\ndata: {\"state\":\"ended\"}\n\n"};
     char *ev;
     int deliveries = 0, sessions = 0;
 
@@ -246,9 +262,8 @@ static void test_csrf(void **state)
     assert_int_equal(wc_join(&b, WEB, "cb", "pw"), 0);
     wt_befriend(&a, &b);
     /* the cookie: an opaque id, HttpOnly, SameSite=Strict */
-    assert_int_equal(hc_request(WEB, "GET", "/api/session", NULL, NULL, &r,
-                                5000),
-                     0);
+    assert_int_equal(
+        hc_request(WEB, "GET", "/api/session", NULL, NULL, &r, 5000), 0);
     assert_non_null(hc_header(&r, "Set-Cookie", hdr, sizeof hdr));
     assert_non_null(strstr(hdr, "HttpOnly"));
     assert_non_null(strstr(hdr, "SameSite=Strict"));
@@ -273,8 +288,9 @@ static void test_csrf(void **state)
         hc_free(&r);
     }
     /* no cookie at all */
-    snprintf(hdr, sizeof hdr, "X-CSRF-Token: %s\r\nContent-Type: "
-                              "application/json\r\n",
+    snprintf(hdr, sizeof hdr,
+             "X-CSRF-Token: %s\r\nContent-Type: "
+             "application/json\r\n",
              a.csrf);
     assert_int_equal(
         hc_request(WEB, "POST", "/api/cmd", hdr, post_body, &r, 5000), 0);
@@ -319,8 +335,8 @@ static void test_limits(void **state)
     size_t n = strlen(hdr);
     memset(hdr + n, 'p', 16000);
     strcpy(hdr + n + 16000, "\r\n");
-    assert_int_equal(hc_request(WEB, "GET", "/api/session", hdr, NULL, &r, 5000),
-                     0);
+    assert_int_equal(
+        hc_request(WEB, "GET", "/api/session", hdr, NULL, &r, 5000), 0);
     assert_int_equal(r.status, 431);
     hc_free(&r);
     snprintf(body, big + 64, "{\"cmd\":\"post\",\"args\":[\"");
@@ -330,7 +346,9 @@ static void test_limits(void **state)
     j = wc_post(&a, "/api/cmd", body, NULL, &st);
     assert_int_equal(st, 413);
     json_decref(j);
-    const char *bad[] = {"{", "[1,2]", "{\"cmd\":\"post\",\"args\":[1]}",
+    const char *bad[] = {"{",
+                         "[1,2]",
+                         "{\"cmd\":\"post\",\"args\":[1]}",
                          "{\"cmd\":\"frob\",\"args\":[]}",
                          "{\"cmd\":\"login\",\"args\":[\"a\",\"b\"]}",
                          "{\"cmd\":\"post\",\"args\":\"x\"}",
@@ -342,11 +360,12 @@ static void test_limits(void **state)
         json_decref(j);
     }
     /* 17 arguments */
-    j = wc_post(&a, "/api/cmd",
-                "{\"cmd\":\"post\",\"args\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\","
-                "\"7\",\"8\",\"9\",\"10\",\"11\",\"12\",\"13\",\"14\",\"15\","
-                "\"16\",\"17\"]}",
-                NULL, &st);
+    j = wc_post(
+        &a, "/api/cmd",
+        "{\"cmd\":\"post\",\"args\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\","
+        "\"7\",\"8\",\"9\",\"10\",\"11\",\"12\",\"13\",\"14\",\"15\","
+        "\"16\",\"17\"]}",
+        NULL, &st);
     assert_int_equal(st, 400);
     json_decref(j);
     assert_int_equal(hc_request(WEB, "GET", "/nothing", NULL, NULL, &r, 5000),
@@ -377,21 +396,21 @@ static void test_login_backoff(void **state)
         json_decref(j);
     }
     /* the fifth try comes too soon: refused, even with the password */
-    j = wc_post(&v, "/api/login", "{\"name\":\"victim\",\"password\":\"right\"}",
-                NULL, &st);
+    j = wc_post(&v, "/api/login",
+                "{\"name\":\"victim\",\"password\":\"right\"}", NULL, &st);
     assert_int_equal(st, 429);
     char *l = wc_lines(j);
     assert_non_null(strstr(l, "Too many failed logins; try again in"));
     free(l);
     json_decref(j);
     wt_sleep_ms(1200);
-    j = wc_post(&v, "/api/login", "{\"name\":\"victim\",\"password\":\"right\"}",
-                NULL, &st);
+    j = wc_post(&v, "/api/login",
+                "{\"name\":\"victim\",\"password\":\"right\"}", NULL, &st);
     assert_true(json_is_true(json_object_get(j, "ok")));
     json_decref(j);
     /* a success clears it */
-    j = wc_post(&v, "/api/login", "{\"name\":\"victim\",\"password\":\"wrong\"}",
-                NULL, &st);
+    j = wc_post(&v, "/api/login",
+                "{\"name\":\"victim\",\"password\":\"wrong\"}", NULL, &st);
     assert_int_equal(st, 200);
     json_decref(j);
 }

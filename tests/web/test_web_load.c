@@ -4,6 +4,8 @@
  * reaches all 1000 streams, and every stream is still open at the end.
  * Then slow clients: 100 connections that send half a request or nothing
  * are cut at the idle timeout while a user is served as usual meanwhile.
+ * Last, every app server is killed -9 mid-conversation: nothing is lost
+ * or shown twice.
  * sbd's memory per stream is printed (the figure is sb-bench web's). */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -12,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -145,9 +149,9 @@ static void test_1000_streams(void **state)
     /* one room message reaches every one of the 1000 streams */
     const char *say[] = {"hello room"};
     wt_expect(&users[0], "say", 1, say, "Success!");
-    assert_int_equal(all_got(es, STREAMS, "<<<u00->ROOM<big>: hello room>>>",
-                             60000),
-                     STREAMS);
+    assert_int_equal(
+        all_got(es, STREAMS, "<<<u00->ROOM<big>: hello room>>>", 60000),
+        STREAMS);
     int open = 0;
     for (int i = 0; i < STREAMS; i++) {
         open += hc_sse_pump(&es[i]) >= 0 && !es[i].closed;
@@ -184,11 +188,81 @@ static void test_slow_clients(void **state)
     wt_expect_has(&c, "whoami", 0, NULL, "slowpoke on app-");
 }
 
+/* Every app server child of sbd (their ppid is sbd's), killed -9. */
+static int kill_app_servers(pid_t sbd)
+{
+    int n = 0;
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        char path[300], buf[512];
+        int pid = atoi(e->d_name), ppid = 0;
+        FILE *f;
+        if (pid <= 0)
+            continue;
+        snprintf(path, sizeof path, "/proc/%d/stat", pid);
+        if ((f = fopen(path, "r")) == NULL)
+            continue;
+        if (fgets(buf, sizeof buf, f) != NULL) {
+            const char *rp = strrchr(buf, ')');
+            if (rp != NULL)
+                sscanf(rp + 2, "%*c %d", &ppid);
+        }
+        fclose(f);
+        if (ppid == sbd && kill(pid, SIGKILL) == 0)
+            n++;
+    }
+    if (d != NULL)
+        closedir(d);
+    return n;
+}
+
+/* The app servers die mid-conversation: the next command is re-sent to
+ * the server that takes over (libsb, same request id), the stream's
+ * fetching moves too, and the page sees each message once. */
+static void test_app_servers_die(void **state)
+{
+    wc a, b;
+    hc_sse es;
+    json_t *d;
+    const char *m1[] = {"bob2", "before"}, *m2[] = {"bob2", "after"};
+    long long seq1;
+    int st;
+
+    assert_int_equal(wc_join(&a, WEB, "ann2", "pw"), 0);
+    assert_int_equal(wc_join(&b, WEB, "bob2", "pw"), 0);
+    wt_befriend(&a, &b);
+    assert_int_equal(wt_stream(&es, &b, 0), 0);
+    wt_expect(&a, "send", 2, m1, "Success!");
+    assert_non_null(d = wt_next_delivery(&es, 10000));
+    seq1 = json_integer_value(json_object_get(d, "seq"));
+    json_decref(d);
+    assert_true(kill_app_servers(S.pid) > 0);
+    wt_expect(&a, "send", 2, m2, "Success!");
+    assert_non_null(d = wt_next_delivery(&es, 20000));
+    assert_string_equal(json_string_value(json_object_get(d, "text")), "after");
+    assert_true(json_integer_value(json_object_get(d, "seq")) > seq1);
+    char ack[48];
+    snprintf(ack, sizeof ack, "{\"seq\":%lld}",
+             json_integer_value(json_object_get(d, "seq")));
+    json_decref(d);
+    assert_null(wt_next_delivery(&es, 1000)); /* nothing twice */
+    json_decref(wc_post(&b, "/api/ack", ack, NULL, &st));
+    assert_int_equal(st, 200);
+    hc_sse_close(&es);
+    wt_sleep_ms(500);
+    assert_int_equal(wt_stream(&es, &b, 0), 0);
+    assert_null(wt_next_delivery(&es, 1500));
+    hc_sse_close(&es);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_1000_streams),
         cmocka_unit_test(test_slow_clients),
+        cmocka_unit_test(test_app_servers_die),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -135,8 +135,8 @@ void wt_expect_has(wc *c, const char *cmd, int n, const char *const *args,
     char *l = wc_cmd(c, cmd, n, args);
     assert_non_null(l);
     if (strstr(l, want) == NULL)
-        fprintf(stderr, "%s %s: got '%s', want it to hold '%s'\n", c->user,
-                cmd, l, want);
+        fprintf(stderr, "%s %s: got '%s', want it to hold '%s'\n", c->user, cmd,
+                l, want);
     assert_non_null(strstr(l, want));
     free(l);
 }
