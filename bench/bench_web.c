@@ -23,6 +23,7 @@
 #include "bench_main.h"
 #include "bench_util.h"
 #include "rpc.h"
+#include "sb_netutil.h"
 #include "wc.h"
 
 typedef struct wb {
@@ -37,22 +38,6 @@ typedef struct wb {
     bench_samples lat; /* send start -> arrival at a page, µs */
     uint64_t arrivals, sends, errors;
 } wb;
-
-static long rss_kib(pid_t pid)
-{
-    char path[64], line[256];
-    long kib = -1;
-    FILE *f;
-
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    if ((f = fopen(path, "r")) == NULL)
-        return -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld", &kib) == 1)
-            break;
-    fclose(f);
-    return kib;
-}
 
 static int expect(wc *c, const char *cmd, const char *arg, const char *want)
 {
@@ -339,13 +324,13 @@ static int run(wb *b, pid_t pid, int json)
     if (setup_users(b) != 0)
         return -1;
     bench_logins(b, json);
-    before = rss_kib(pid);
+    before = sb_proc_kib(pid, "VmRSS");
     if (open_pages(b) != 0) {
         fprintf(stderr, "sb-bench web: not every page's stream opened\n");
         return -1;
     }
     bench_sleep_ms(1000);
-    after = rss_kib(pid);
+    after = sb_proc_kib(pid, "VmRSS");
     if (json)
         printf("{\"name\":\"web idle stream memory\",\"streams\":%d,"
                "\"rss_before_kib\":%ld,\"rss_after_kib\":%ld,"
@@ -369,8 +354,8 @@ static int parse(int argc, char **argv, wb *b, const char **sbd, int *json)
             *json = 1;
             continue;
         }
-        if ((r = bench_flag_int(argc, argv, &i, "--users", 2, 1000,
-                                &users)) == 0 &&
+        if ((r = bench_flag_int(argc, argv, &i, "--users", 2, 1000, &users)) ==
+                0 &&
             (r = bench_flag_int(argc, argv, &i, "--pages", 1, 32, &pages)) ==
                 0 &&
             (r = bench_flag_int(argc, argv, &i, "--senders", 1, 64,

@@ -116,16 +116,24 @@ static int parse_rid(json_t *body, uint8_t *rid)
     return 1;
 }
 
+/* Answers a request refused after its prelude: drops what it holds. */
+static void refuse(http_req *r, web_sess *s, json_t *body, int status,
+                   json_t *reply)
+{
+    json_decref(body);
+    if (s->user != NULL)
+        web_user_unref(s->user);
+    http_reply_json(r, status, reply, NULL);
+}
+
 static void submit(web_role *w, http_req *r, web_sess *s, json_t *body,
                    void (*fn)(void *))
 {
     web_job *job = calloc(1, sizeof *job);
 
     if (job == NULL) {
-        json_decref(body);
-        if (s->user != NULL)
-            web_user_unref(s->user);
-        http_reply_error(r, 500, "Out of memory");
+        refuse(r, s, body, 500,
+               json_pack("{sbss}", "ok", 0, "error", "Out of memory"));
         return;
     }
     job->w = w;
@@ -158,13 +166,9 @@ static void h_login(http_req *r, void *arg)
         char msg[96];
         snprintf(msg, sizeof msg, "Too many failed logins; try again in %lld s",
                  (long long)((wait + 999) / 1000));
-        json_decref(body);
-        if (s.user != NULL)
-            web_user_unref(s.user);
-        http_reply_json(r, 429,
-                        json_pack("{sbsss[s]}", "ok", 0, "code",
-                                  "RESOURCE_EXHAUSTED", "lines", msg),
-                        NULL);
+        refuse(r, &s, body, 429,
+               json_pack("{sbsss[s]}", "ok", 0, "code", "RESOURCE_EXHAUSTED",
+                         "lines", msg));
         return;
     }
     submit(w, r, &s, body, web_exec_login);
@@ -209,10 +213,7 @@ static void h_cmd(http_req *r, void *arg)
     if (prelude(w, r, &s, &body) != 0)
         return;
     if ((bad = cmd_invalid(body)) != NULL) {
-        json_decref(body);
-        if (s.user != NULL)
-            web_user_unref(s.user);
-        http_reply_error(r, 400, bad);
+        refuse(r, &s, body, 400, json_pack("{sbss}", "ok", 0, "error", bad));
         return;
     }
     submit(w, r, &s, body, web_exec_cmd);

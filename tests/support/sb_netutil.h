@@ -21,4 +21,7 @@ int sb_free_port_range(int n);
  * now (a server started by the caller is up): 1 or 0. */
 int sb_port_accepts(int port);
 
+/** A size field of /proc/PID/status ("VmRSS", "VmHWM"), in KiB, or -1. */
+long sb_proc_kib(int pid, const char *field);
+
 #endif

@@ -30,10 +30,7 @@ static int WEB;
 
 static int setup(void **state)
 {
-    if (tsp_init(&S) != 0 || tsp_start(&S) != 0)
-        return -1;
-    WEB = S.port + 7;
-    return wt_wait_port(WEB, 10000) ? 0 : -1;
+    return wt_start_sbd(&S, &WEB);
 }
 
 static int teardown(void **state)

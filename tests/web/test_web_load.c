@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "sb_netutil.h"
 #include "test_social_proc.h"
 #include "web_test_util.h"
 
@@ -37,33 +38,13 @@ static int setup(void **state)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
-    if (tsp_init(&S) != 0 || tsp_start(&S) != 0)
-        return -1;
-    WEB = S.port + 7;
-    return wt_wait_port(WEB, 10000) ? 0 : -1;
+    return wt_start_sbd(&S, &WEB);
 }
 
 static int teardown(void **state)
 {
     tsp_cleanup(&S);
     return 0;
-}
-
-/* sbd's resident memory, KiB (the web role runs in it). */
-static long rss_kib(pid_t pid)
-{
-    char path[64], line[256];
-    long kib = -1;
-    FILE *f;
-
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    if ((f = fopen(path, "r")) == NULL)
-        return -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld", &kib) == 1)
-            break;
-    fclose(f);
-    return kib;
 }
 
 /* Pumps every stream until each has its hello, within ms. */
@@ -125,13 +106,13 @@ static void test_1000_streams(void **state)
         wt_expect(&users[u], u == 0 ? "create-room" : "join-room", 1, room,
                   "Success!");
     }
-    before = rss_kib(S.pid);
+    before = sb_proc_kib(S.pid, "VmRSS");
     for (int i = 0; i < STREAMS; i++)
         assert_int_equal(hc_sse_open(&es[i], WEB, "/api/events",
                                      users[i % USERS].cookie, NULL),
                          0);
     assert_int_equal(all_hello(es, STREAMS, 60000), STREAMS);
-    after = rss_kib(S.pid);
+    after = sb_proc_kib(S.pid, "VmRSS");
     printf("sbd: %ld KiB before, %ld KiB with %d streams open: %.1f KiB a "
            "stream (ASan builds are larger)\n",
            before, after, STREAMS, (double)(after - before) / STREAMS);

@@ -14,6 +14,16 @@
 
 #include <cmocka.h>
 
+#include "test_social_proc.h"
+
+int wt_start_sbd(tsp_sbd *s, int *web)
+{
+    if (tsp_init(s) != 0 || tsp_start(s) != 0)
+        return -1;
+    *web = s->port + 7;
+    return wt_wait_port(*web, 10000) ? 0 : -1;
+}
+
 void wt_sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};

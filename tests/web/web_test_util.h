@@ -9,6 +9,11 @@
 
 #include "wc.h"
 
+struct tsp_sbd;
+/** Starts a real sbd (test_social_proc.h) and waits for its web client
+ * on P+7, which goes to *web. 0 or -1. */
+int wt_start_sbd(struct tsp_sbd *s, int *web);
+
 void wt_sleep_ms(int ms);
 int64_t wt_now_ms(void);
 /** 1 when 127.0.0.1:port accepts within ms. */
