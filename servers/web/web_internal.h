@@ -19,7 +19,12 @@
 #define WEB_ID_HEX 32           /* 128-bit ids, as hex */
 #define WEB_STREAMS_MAX 32      /* event streams per user (tabs) */
 #define WEB_PEND_MAX (64 << 10) /* bytes of unacknowledged events held */
-#define WEB_WAIT_MS 25000       /* Receive long-poll */
+#define WEB_RECV_MAX 16         /* deliveries asked per Receive */
+/* A stream's unsent bytes at most: what is held can exceed WEB_PEND_MAX
+ * by one Receive's worth (an event is at most ~6 x 4 KiB of text once
+ * JSON-escaped), and a page that attaches is sent all of it. */
+#define WEB_STREAM_MAX (WEB_PEND_MAX + WEB_RECV_MAX * (32 << 10) + (16 << 10))
+#define WEB_WAIT_MS 25000 /* Receive long-poll */
 #define WEB_PING_MS 15000 /* a comment on idle streams: finds gone peers */
 #define WEB_SESS_BUCKETS 4096
 

@@ -16,7 +16,6 @@
 #include "sb_log.h"
 #include "web_internal.h"
 
-#define RECV_MAX 64
 #define RETRY_MS 500
 
 static void recover(void *arg);
@@ -86,23 +85,30 @@ static void receive_done(void *arg, const rpc_status *st,
     web_user_unref(u); /* the call's */
 }
 
-/* On a worker: libsb's Receive (wait 0) rides through a dead app server
+/* On a worker: a Receive through libsb (wait 0, one delivery at most,
+ * so the reply is small whatever waits) rides through a dead app server
  * by logging in again with the token; the new endpoint is kept. */
 static void recover(void *arg)
 {
     web_user *u = arg;
-    Sb__Social__ReceiveReply *r = NULL;
+    Sb__Social__ReceiveRequest req = SB__SOCIAL__RECEIVE_REQUEST__INIT;
+    ProtobufCMessage *r = NULL;
     sb_user copy;
     rpc_status st;
     int rc;
 
     web_user_copy(u, &copy);
-    rc = sb_receive(u->w->sb, &copy, 0, 0, &r, &st);
+    pthread_mutex_lock(&u->mu);
+    req.after_seq = u->fetched;
+    pthread_mutex_unlock(&u->mu);
+    req.max = 1;
+    rc = sb_call(u->w->sb, &copy, sb_social_App_Receive_METHOD, &req.base,
+                 &sb__social__receive_reply__descriptor, &r, &st);
     sb_free(r);
-    if (rc == RPC_OK)
-        web_user_update(u, &copy);
-    else if (rc == RPC_UNAUTHENTICATED)
+    if (rc == RPC_UNAUTHENTICATED)
         web_user_end(u);
+    else
+        web_user_update(u, &copy); /* whatever libsb learned */
     pthread_mutex_lock(&u->mu);
     u->recovering = 0;
     pthread_mutex_unlock(&u->mu);
@@ -123,7 +129,7 @@ void web_pump_kick_locked(web_user *u)
         return;
     req.after_seq = u->fetched;
     req.wait_ms = WEB_WAIT_MS;
-    req.max = RECV_MAX;
+    req.max = WEB_RECV_MAX;
     u->polling = 1;
     web_user_ref(u); /* the call's, dropped in receive_done */
     if (rpc_client_call_async(w->rpc, sb_social_App_Receive_METHOD, &req.base,

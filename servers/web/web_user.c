@@ -182,7 +182,7 @@ void web_user_attach(web_user *u, http_req *r, uint64_t after)
     u->nstreams++; /* reserved before the stream can end */
     pthread_mutex_unlock(&u->mu);
     hs = http_stream_open(r, "text/event-stream; charset=utf-8", NULL,
-                          WEB_PEND_MAX * 2, on_stream_end, ws);
+                          WEB_STREAM_MAX, on_stream_end, ws);
     pthread_mutex_lock(&u->mu);
     if (hs == NULL) {
         u->nstreams--;

@@ -11,3 +11,7 @@ foreach(_t test_web_http test_web_load)
   target_include_directories(${_t} PRIVATE ${CMAKE_SOURCE_DIR}/tests/integration)
   add_dependencies(${_t} sbd sb-client)
 endforeach()
+# `sbd web --login URL` alone beside an `sbd all --web-port 0`.
+add_test(NAME test_web_alone COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_web_alone.sh)
+set_tests_properties(test_web_alone PROPERTIES TIMEOUT 120
+  ENVIRONMENT "SB_BIN_DIR=${CMAKE_BINARY_DIR}/bin")

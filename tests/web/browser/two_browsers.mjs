@@ -2,7 +2,8 @@
 // processes (fresh profiles, so two cookie jars) register, befriend, post,
 // message, chat in a room and in a group, each seeing the other's
 // messages arrive live; a script injection typed into a message stays
-// text; the register form checks fields as they are typed; one screen is
+// text, and so does markup in a group name and a post; the register
+// form checks fields as they are typed; one screen is
 // driven by the keyboard alone; the page fits a phone's width; a reload
 // neither loses nor repeats a message. A screenshot of each screen goes
 // to $SB_WEB_SHOTS. Usage: node two_browsers.mjs http://127.0.0.1:PORT/
@@ -175,6 +176,21 @@ async function rooms(a, b) {
   await waitText(b.page, '#room-now', 'lobby', "bob's page is back in lobby");
 }
 
+// Markup in a group name and a post: shown as text in bob's lists.
+async function markupInLists(a, b) {
+  const g = '<img/src=x/onerror=window.__xss=4>';
+  await view(a, 'groups');
+  check((await submit(a, 'create-group', { group: g })) === 'Success!', 'a group named with markup');
+  await view(a, 'posts');
+  check((await submit(a, 'post', { text: '<b id=xss>bold</b>' })) === 'Success!', 'a post with markup');
+  await view(b, 'groups');
+  await waitText(b.page, '#groups', g, 'the group name shows as text');
+  await view(b, 'posts');
+  await waitText(b.page, '#feed', 'ann: <b id=xss>bold</b>', 'the post shows as text');
+  check(await b.page.evaluate(() => window.__xss === undefined && !document.querySelector('#groups img, #xss')),
+    'no markup ran or became an element');
+}
+
 async function others(a, b) {
   await view(b, 'users');
   await waitText(b.page, '#users', 'ann online', 'users: ann online');
@@ -253,6 +269,7 @@ async function main() {
     await messages(a, b);
     await groups(a, b);
     await rooms(a, b);
+    await markupInLists(a, b);
     await others(a, b);
     await keyboard(b);
     await reloadKeepsOnce(a, b);
