@@ -6,6 +6,7 @@
  * that must rotate the cookie), oversized headers and bodies and bad
  * JSON, login backoff, acknowledgement only after the page says so (a
  * stream dropped before the ack gets the delivery again, after it never),
+ * a form re-sent with its request id applied once,
  * and a reader that stops reading while 300 messages queue for it (none
  * lost, none doubled, nobody else slowed). The 1000-stream and slow-client
  * cases are in test_web_load.c. */
@@ -461,6 +462,53 @@ static void test_ack_after_receipt(void **state)
     hc_sse_close(&es);
 }
 
+/* ---- a re-sent form is applied once ------------------------------------ */
+
+/* The page re-sends a submission with its request id when the network
+ * failed: the store must apply it once, and the answer is the same. */
+static void test_same_rid_once(void **state)
+{
+    wc a, b;
+    hc_sse es;
+    int st;
+    json_t *d;
+    const char *post =
+        "{\"cmd\":\"post\",\"args\":[\"once\"],"
+        "\"rid\":\"0190000000000000000000000000aa01\"}";
+    const char *send =
+        "{\"cmd\":\"send\",\"args\":[\"ob\",\"once too\"],"
+        "\"rid\":\"0190000000000000000000000000aa02\"}";
+
+    assert_int_equal(wc_join(&a, WEB, "oa", "pw"), 0);
+    assert_int_equal(wc_join(&b, WEB, "ob", "pw"), 0);
+    wt_befriend(&a, &b);
+    assert_int_equal(wt_stream(&es, &b, 0), 0);
+    for (int i = 0; i < 3; i++) {
+        json_t *j = wc_post(&a, "/api/cmd", post, NULL, &st);
+        char *l = wc_lines(j);
+        assert_string_equal(l, "Success!");
+        free(l);
+        json_decref(j);
+        j = wc_post(&a, "/api/cmd", send, NULL, &st);
+        l = wc_lines(j);
+        assert_string_equal(l, "Success!");
+        free(l);
+        json_decref(j);
+    }
+    wt_expect(&b, "receive-post", 0, NULL, "oa: once");
+    assert_non_null(d = wt_next_delivery(&es, 10000));
+    assert_string_equal(json_string_value(json_object_get(d, "text")),
+                        "once too");
+    json_decref(d);
+    assert_null(wt_next_delivery(&es, 1500));
+    hc_sse_close(&es);
+    /* without an id, each submission is its own */
+    const char *p2[] = {"twice"};
+    wt_expect(&a, "post", 1, p2, "Success!");
+    wt_expect(&a, "post", 1, p2, "Success!");
+    wt_expect(&b, "receive-post", 0, NULL, "oa: once\noa: twice\noa: twice");
+}
+
 /* ---- a page that stops reading ---------------------------------------- */
 
 static void test_reader_stops(void **state)
@@ -504,6 +552,7 @@ int main(void)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_login_backoff),
         cmocka_unit_test(test_ack_after_receipt),
+        cmocka_unit_test(test_same_rid_once),
         cmocka_unit_test(test_reader_stops),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
