@@ -472,12 +472,10 @@ static void test_same_rid_once(void **state)
     hc_sse es;
     int st;
     json_t *d;
-    const char *post =
-        "{\"cmd\":\"post\",\"args\":[\"once\"],"
-        "\"rid\":\"0190000000000000000000000000aa01\"}";
-    const char *send =
-        "{\"cmd\":\"send\",\"args\":[\"ob\",\"once too\"],"
-        "\"rid\":\"0190000000000000000000000000aa02\"}";
+    const char *post = "{\"cmd\":\"post\",\"args\":[\"once\"],"
+                       "\"rid\":\"0190000000000000000000000000aa01\"}";
+    const char *send = "{\"cmd\":\"send\",\"args\":[\"ob\",\"once too\"],"
+                       "\"rid\":\"0190000000000000000000000000aa02\"}";
 
     assert_int_equal(wc_join(&a, WEB, "oa", "pw"), 0);
     assert_int_equal(wc_join(&b, WEB, "ob", "pw"), 0);
