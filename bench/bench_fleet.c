@@ -183,7 +183,7 @@ static int start_daemons(fbench *b)
     int po = sb_free_port();
 
     /* sbd's fixed ports P..P+6 below the ephemeral range. */
-    b->port = sb_free_port_range(7);
+    b->port = sb_free_port_range(8);
     if (b->port < 0 || po < 0)
         return -1;
     snprintf(b->orch_url, sizeof b->orch_url, "tcp://127.0.0.1:%d", po);

@@ -29,7 +29,7 @@ pid_t bench_start_sbd(const char *sbd, const char *dir, int *port)
     pid_t pid, parent = getpid();
 
     if (*port == 0)
-        *port = sb_free_port_range(7);
+        *port = sb_free_port_range(8);
     if (*port <= 0)
         return -1;
     snprintf(data, sizeof data, "%s/data", dir);

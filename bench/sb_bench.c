@@ -31,6 +31,9 @@ static const bench_cmd cmds[] = {
 #ifdef SB_BENCH_HAVE_CHAT
     {"chat", bench_chat_main, "room messages delivered end to end"},
 #endif
+#ifdef SB_BENCH_HAVE_WEB
+    {"web", bench_web_main, "logins and deliveries through the web client"},
+#endif
 #ifdef SB_BENCH_HAVE_FLEET
     {"fleet", bench_fleet_main, "cold-fleet logins with the local driver"},
 #endif

@@ -9,6 +9,7 @@
 #include "rpc.h"
 #include "store_db.h"
 #include "store_writer.h"
+#include "web.h"
 
 /* Orchestrator flags (sbd_orch.c). */
 typedef struct sbd_orch_opts {
@@ -22,6 +23,12 @@ typedef struct sbd_orch_opts {
     const char *instance_id; /* --instance-id (app; ec2 user data) */
     orch_ec2_config ec2;     /* --ec2-* */
 } sbd_orch_opts;
+
+/* Web role flags (sbd_web.c). */
+typedef struct sbd_web_opts {
+    const char *login; /* --login URL (web): the login server */
+    int port; /* --web-port N; 0 = off (all); -1 = the role's default */
+} sbd_web_opts;
 
 /* Every setting of every role, filled from the defaults, then the config
  * file, then the command line (sbd_flags.c), then each unset role default
@@ -42,6 +49,7 @@ typedef struct sbd_opts {
     int session_idle_ms; /* --session-idle-ms: end idle sessions; 0 = never */
     int clock_skew_ms;   /* --test-clock-skew-ms: TEST ONLY, see --help */
     sbd_orch_opts orch;  /* orchestrator flags */
+    sbd_web_opts web;    /* web role flags */
     /* store and app roles (sbd_store.c, sbd_app.c); --listen is draw_listen */
     const char *store_url; /* --store URL: app's remote store */
     const char *bus_in;    /* --bus-in URL: app's hint publisher side */
@@ -107,6 +115,11 @@ int sbd_store_serve(store_db *db, store_writer *w, const char *url,
 /** Stops serving (parked writes finish) and frees. Safe on a zeroed one. */
 void sbd_store_stop(sbd_store_srv *s);
 
+/** Starts `sbd all`'s web client (unless --web-port 0) as a client of its
+ * login port; one that cannot start is a warning. Always 0; *out may be
+ * NULL. */
+int sbd_web_start_all(const sbd_opts *o, web_role **out);
+
 /** Waits for SIGINT or SIGTERM (blocked by main) and logs which. */
 void sbd_wait_signal(void);
 
@@ -119,5 +132,6 @@ int sbd_run_store(const sbd_opts *o);
 int sbd_run_app(const sbd_opts *o);
 int sbd_run_orchestrator(const sbd_opts *o);
 int sbd_run_login(const sbd_opts *o);
+int sbd_run_web(const sbd_opts *o);
 
 #endif

@@ -33,6 +33,7 @@ typedef struct sbd_all {
     rpc_server *login_srv;
     login_service *login;
     draw_role *draw;
+    web_role *web;
 } sbd_all;
 
 void sbd_wait_signal(void)
@@ -96,6 +97,7 @@ static int start_login(sbd_all *a)
 
 static void stop_all(sbd_all *a)
 {
+    web_stop(a->web); /* a client of login: its calls finish first */
     rpc_server_destroy(a->login_srv); /* no new logins, so no new apps */
     login_service_free(a->login);
     /* App servers before the store and bus they use. */
@@ -189,6 +191,7 @@ int sbd_run_all(const sbd_opts *o)
         goto out;
     if ((rv = start_login(&a)) != 0)
         goto out;
+    sbd_web_start_all(o, &a.web);
     sb_info("sbd",
             "all roles up: login %s:%d, draw on %d (apps draw from %s), "
             "orchestrator on %d, store on %d, bus %s -> %s, %d users per app "

@@ -16,12 +16,13 @@ static const sbd_flag flags[] = {
     /* where things are */
     {"data-dir", "DIR", SBD_STR, O(data_dir), 0, 0, NULL,
      "all store draw orchestrator", "where the data lives", NULL},
-    {"base-port", "P", SBD_INT, O(base_port), 1, 65535 - 6, NULL, "*",
+    {"base-port", "P", SBD_INT, O(base_port), 1, 65535 - 7, NULL, "*",
      "default ports: login P, draw P+1, orchestrator P+2, store P+3, bus "
      "P+4/P+5",
      NULL},
     {"host", "IP", SBD_STR, O(host), 0, 0, NULL,
-     "all login app draw bus orchestrator", "the address to listen on", NULL},
+     "all login app draw bus orchestrator web", "the address to listen on",
+     NULL},
     {"listen", "URL", SBD_STR, O(draw_listen), 0, 0, NULL,
      "all login store app draw orchestrator",
      "this role's own listen URL (all: the draw role's)", NULL},
@@ -62,6 +63,11 @@ static const sbd_flag flags[] = {
     {"instance-id", "ID", SBD_STR, O(orch.instance_id), 0, 0, NULL, "app",
      "the instance this app server runs on (the ec2 driver sets it)",
      "PID.STARTTIME"},
+    /* the web client */
+    {"web-port", "N", SBD_INT, O(web.port), 0, 65535, NULL, "all web",
+     "the web client's port (0: none)", NULL},
+    {"login", "URL", SBD_STR, O(web.login), 0, 0, NULL, "web",
+     "the login server the web client speaks to", NULL},
     /* the orchestrator and its fleet */
     {"http-port", "N", SBD_INT, O(orch.http_port), 0, 65535, NULL, ORCH,
      "the status page's port (0: none)", NULL},

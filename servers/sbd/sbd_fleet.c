@@ -48,9 +48,9 @@ int sbd_fleet_start(const sbd_opts *o, const sbd_app_urls *u, sbd_fleet **out)
         snprintf(listen, sizeof listen, "tcp://127.0.0.1:%d", o->base_port + 2);
         c.data_dir = dir;
         c.listen_url = listen;
-        /* 8080, or P+6 with --base-port (sbd_main.c); a page that
-         * cannot bind is only a warning here (the chat service matters
-         * more than the page). */
+        /* P+6 (8894 by default: 8080 is the web client's; sbd_main.c);
+         * a page that cannot bind is only a warning here (the chat
+         * service matters more than the page). */
         c.http_port = o->orch.http_port;
         c.http_optional = 1;
         c.children_die_with_parent = 1;

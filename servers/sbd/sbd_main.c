@@ -51,10 +51,12 @@ static const char *reach(const sbd_opts *o)
 static void d_all(sbd_opts *o)
 {
     dflt(o, 0, &o->draw_listen, "tcp://%s:%d", o->host, o->base_port + 1);
-    /* README: the status page is on 8080 with the default ports and
-     * moves to P+6 with --base-port. */
+    /* README: the web client is on 8080 with the default ports (P+7 with
+     * --base-port), the status page on P+6 (8894). */
     if (o->orch.http_port < 0)
-        o->orch.http_port = o->base_port == 8888 ? 8080 : o->base_port + 6;
+        o->orch.http_port = o->base_port + 6;
+    if (o->web.port < 0)
+        o->web.port = o->base_port == 8888 ? 8080 : o->base_port + 7;
 }
 
 static void d_login(sbd_opts *o)
@@ -84,7 +86,14 @@ static void d_orch(sbd_opts *o)
 {
     dflt(o, 0, &o->draw_listen, "tcp://127.0.0.1:%d", o->base_port + 2);
     if (o->orch.http_port < 0)
-        o->orch.http_port = 8080;
+        o->orch.http_port = o->base_port + 6;
+}
+
+static void d_web(sbd_opts *o)
+{
+    dflt(o, 0, &o->web.login, "tcp://127.0.0.1:%d", o->base_port);
+    if (o->web.port < 0)
+        o->web.port = 8080;
 }
 
 static void d_draw(sbd_opts *o)
@@ -104,6 +113,8 @@ static const sbd_role roles[] = {
     {"draw", sbd_run_draw, d_draw, "the loot-box pool"},
     {"bus", sbd_run_bus, NULL,
      "the pub/sub forwarder on P+4 (in) and P+5 (out)"},
+    {"web", sbd_run_web, d_web,
+     "the web client alone, a client of --login URL (tcp://127.0.0.1:P)"},
 };
 #define NROLES (sizeof roles / sizeof roles[0])
 
@@ -128,7 +139,8 @@ static void defaults_init(sbd_opts *o)
                     .orch = {.max_servers = 100,
                              .idle_grace_ms = 30000,
                              .launch_timeout_ms = 15000,
-                             .http_port = -1}};
+                             .http_port = -1},
+                    .web = {.port = -1}};
 }
 
 /* Fills what the role leaves to defaults; -1 (the machine's) is 0. */
@@ -176,8 +188,8 @@ static void usage(FILE *f, const sbd_role *r, int given)
           "config file; exit\n"
           "  --version, --help\n\n"
           "Ports: login P, draw P+1, orchestrator P+2, store P+3, bus "
-          "P+4/P+5 (P is\n--base-port); the status page on 8080 with the "
-          "default ports, else on P+6.\n",
+          "P+4/P+5, the\nstatus page P+6 (P is --base-port); the web client "
+          "on 8080 with the default\nports, else on P+7.\n",
           f);
     if (sbd_flag_for_role(sbd_flag_find("data-dir"), r->name))
         fputs("Data in --data-dir: ./data is relative to where sbd starts; "
@@ -265,7 +277,7 @@ static int parse_port(const char *s, int *out)
     char *end;
     long v = strtol(s, &end, 10);
 
-    if (*s == '\0' || *end != '\0' || v < 1 || v > 65535 - 6)
+    if (*s == '\0' || *end != '\0' || v < 1 || v > 65535 - 7)
         return -1;
     *out = (int)v;
     return 0;
@@ -290,7 +302,7 @@ static const sbd_role *pick_role(const sbd_args *a, sbd_opts *o)
     }
     if (a->nwords == 2)
         fprintf(stderr, "sbd: bad port '%s' in `sbd IP PORT` (1..%d)\n",
-                a->words[1], 65535 - 6);
+                a->words[1], 65535 - 7);
     else
         fprintf(stderr, "sbd: unknown role '%s'; the roles are:\n",
                 a->words[0]);

@@ -26,16 +26,17 @@ run() {
 COMMON="--base-port --nng-cpus"
 ORCH="--http-port --min-servers --max-servers --spare --idle-grace --launch-timeout --driver --fleet-name --app-exe --ec2-image --ec2-type --ec2-subnet --ec2-security-groups --ec2-key-name --ec2-instance-profile --ec2-app-args --advertise-orchestrator"
 declare -A WANT=(
-  [all]="$COMMON --data-dir --host --listen --pw-cost --capacity --session-idle-ms --pool-size --draw-engine --draw --orchestrator $ORCH"
+  [all]="$COMMON --data-dir --host --listen --pw-cost --capacity --session-idle-ms --pool-size --draw-engine --draw --orchestrator --web-port $ORCH"
   [store]="$COMMON --data-dir --listen"
   [login]="$COMMON --host --listen --pw-cost --store --orchestrator --bus-in"
   [app]="$COMMON --host --listen --capacity --session-idle-ms --draw --store --orchestrator --bus-in --bus-out --advertise --id --instance-id"
   [orchestrator]="$COMMON --data-dir --host --listen --capacity $ORCH"
   [draw]="$COMMON --data-dir --host --listen --pool-size --draw-engine"
   [bus]="$COMMON --host"
+  [web]="$COMMON --host --web-port --login"
 )
 sorted() { tr ' ' '\n' | grep -v '^$' | sort -u; }
-for role in all store login app orchestrator draw bus; do
+for role in all store login app orchestrator draw bus web; do
     run 0 "$role" --help
     grep -q "^usage: sbd $role \[FLAGS\]" "$T/out" || fail "$role --help: no usage line"
     got=$(grep -oE '^  --[a-z0-9-]+' "$T/out" | tr -d ' ' | grep -vE '^--(config|print-config|version)$' | sorted)
@@ -51,11 +52,11 @@ for role in all store login app orchestrator draw bus; do
 done
 run 0 --help
 grep -q "^usage: sbd \[ROLE\] \[FLAGS\]" "$T/out" || fail "sbd --help: no usage"
-for role in all store login app orchestrator draw bus; do
+for role in all store login app orchestrator draw bus web; do
     grep -qE "^  $role +" "$T/out" || fail "sbd --help does not list the role $role"
 done
-grep -q "status page on 8080 with the default ports, else on P+6" "$T/out" ||
-    fail "sbd --help: where the status page is"
+grep -q "status page P+6" "$T/out" && grep -q "web client on 8080 with the default" "$T/out" ||
+    fail "sbd --help: where the status page and the web client are"
 echo "ok   every role's --help lists its own flags, none test-only"
 
 for prog in sbd sb sb-bench; do

@@ -21,7 +21,7 @@ pick_ports() {
     for try in $(seq 1 50); do
         p=$(( 10000 + (RANDOM * 32768 + RANDOM) % 22000 ))
         ok=1
-        for i in 0 1 2 3 4 5 6; do
+        for i in 0 1 2 3 4 5 6 7; do
             port_free $((p + i)) || { ok=0; break; }
         done
         if [ $ok = 1 ]; then SBD_PORT=$p; return 0; fi

@@ -35,7 +35,7 @@ int tsp_init(tsp_sbd *s)
         return -1;
     }
     snprintf(s->data, sizeof s->data, "%s/data", s->dir);
-    if ((s->port = sb_free_port_range(7)) > 0)
+    if ((s->port = sb_free_port_range(8)) > 0)
         return 0;
     fprintf(stderr, "tsp: no free port range\n");
     return -1;

@@ -14,7 +14,8 @@ typedef struct tsp_sbd {
     const char *draw_url; /* --draw URL when set (after tsp_init) */
 } tsp_sbd;
 
-/** Makes the temp dir and picks a free base port (seven ports free).
+/** Makes the temp dir and picks a free base port (eight ports free: P+7
+ * is the web client).
  * Returns 0, or -1 with a message on stderr. */
 int tsp_init(tsp_sbd *s);
 

@@ -1,6 +1,8 @@
 /* sb_netutil.c: see sb_netutil.h. */
 #include <arpa/inet.h>
 #include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -58,4 +60,22 @@ int sb_free_port_range(int n)
 int sb_port_accepts(int port)
 {
     return loopback_try(port, 1);
+}
+
+long sb_proc_kib(int pid, const char *field)
+{
+    char path[64], line[256];
+    size_t n = strlen(field);
+    long kib = -1;
+    FILE *f;
+
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    if ((f = fopen(path, "r")) == NULL)
+        return -1;
+    while (fgets(line, sizeof line, f) != NULL)
+        if (strncmp(line, field, n) == 0 && line[n] == ':' &&
+            sscanf(line + n + 1, "%ld", &kib) == 1)
+            break;
+    fclose(f);
+    return kib;
 }

@@ -10,7 +10,7 @@
 int sb_free_port(void);
 
 /** A base port P with P..P+n-1 all free on 127.0.0.1 a moment ago, for a
- * server with a fixed port layout (sbd uses P..P+6). P lies below the
+ * server with a fixed port layout (sbd uses P..P+7). P lies below the
  * kernel's ephemeral range (32768 up), so other processes' outgoing
  * connections cannot take the ports before the server binds them; another
  * test may still, so callers retry or fail clearly. Returns -1 when 100
@@ -20,5 +20,8 @@ int sb_free_port_range(int n);
 /** Whether something accepts a TCP connection on 127.0.0.1:port right
  * now (a server started by the caller is up): 1 or 0. */
 int sb_port_accepts(int port);
+
+/** A size field of /proc/PID/status ("VmRSS", "VmHWM"), in KiB, or -1. */
+long sb_proc_kib(int pid, const char *field);
 
 #endif
