@@ -51,9 +51,11 @@ static int dial(int port)
 int bench_redis_start(bench_redis *r, int aof_always)
 {
     char port[16];
+    const char *tmp = getenv("TMPDIR");
 
     memset(r, 0, sizeof *r);
-    snprintf(r->dir, sizeof r->dir, "/tmp/sb-bench-redis.XXXXXX");
+    snprintf(r->dir, sizeof r->dir, "%s/sb-bench-redis.XXXXXX",
+             tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
     if (mkdtemp(r->dir) == NULL || (r->port = sb_free_port()) < 0) {
         fprintf(stderr,
                 "sb-bench draw: cannot make a temp dir or find a "

@@ -37,8 +37,10 @@ grep -q "DUPLICATE" "$T/err" && fail "exhaustion: a duplicate was reported"
 
 # --vs-redis: the draw rounds alternate with both Redis servers' rounds
 if command -v redis-server >/dev/null; then
-    before=$(pgrep -c -x redis-server)
-    timeout 120 "$B" draw --clients 4 --seconds 1 --rounds 2 --vs-redis \
+    # Its redis-servers run in dirs under $T (TMPDIR): other people's
+    # redis-servers on this machine are not ours to count.
+    ours() { for p in $(pgrep -x redis-server); do readlink "/proc/$p/cwd"; done | grep -c "^$T/" ; }
+    TMPDIR=$T timeout 120 "$B" draw --clients 4 --seconds 1 --rounds 2 --vs-redis \
         >"$T/out" 2>"$T/err" || fail "draw --vs-redis exited $?"
     grep -q "alternating with Redis" "$T/out" || fail "vs-redis: not alternating"
     grep -Eq "^draw: 4 clients, count 1: .*, 0 errors, [0-9.]+ s\)" "$T/out" ||
@@ -50,7 +52,7 @@ if command -v redis-server >/dev/null; then
             fail "vs-redis: no ratio against $side"
     done
     grep -q "numbers received, all distinct" "$T/err" || fail "vs-redis: numbers not checked"
-    [ "$(pgrep -c -x redis-server)" = "$before" ] || fail "vs-redis left a redis-server running"
+    [ "$(ours)" = 0 ] || fail "vs-redis left a redis-server running"
 else
     echo "note: redis-server missing, --vs-redis not run (scripts/setup.sh installs it)"
 fi
