@@ -130,15 +130,14 @@ static int file_there(const char *path, char *why, size_t wn)
     return -1;
 }
 
-int rpc_trust_tls(const char *dir, rpc_role me, rpc_role peer, rpc_tls *tls,
-                  rpc_tls_files *f, char *why, size_t wn)
+int rpc_trust_tls(const char *dir, const char *mine, rpc_role peer,
+                  rpc_tls *tls, rpc_tls_files *f, char *why, size_t wn)
 {
     char probe[8192];
     size_t len;
-    const char *mine = rpc_role_name(me);
     memset(tls, 0, sizeof *tls);
-    if (me == RPC_ROLE_NONE) {
-        SAY("rpc_trust_tls: no role given");
+    if (mine == NULL || mine[0] == '\0' || strchr(mine, '/') != NULL) {
+        SAY("rpc_trust_tls: no role name given");
         return -1;
     }
     if (snprintf(f->ca, sizeof f->ca, "%s/ca.crt", dir) >= (int)sizeof f->ca ||

@@ -135,13 +135,14 @@ typedef struct rpc_tls_files {
     char cert[4096], key[4096], ca[4096], name[96];
 } rpc_tls_files;
 
-/** Fills *tls for role me from dir (sbd certs' layout: DIR/ca.crt,
- * DIR/ME.crt, DIR/ME.key; the key must pass rpc_secret_read's checks),
- * pointing into *files. peer: the role this client calls, whose
- * certificate name it then checks; RPC_ROLE_NONE for a listener (or a
- * client that calls roles of several kinds: it checks the CA only).
- * -1 when a file is missing or the key is exposed (why). */
-int rpc_trust_tls(const char *dir, rpc_role me, rpc_role peer, rpc_tls *tls,
+/** Fills *tls for me (a role's name, or "operator" for `sb admin`) from
+ * dir (sbd certs' layout: DIR/ca.crt, DIR/ME.crt, DIR/ME.key; the key
+ * must pass rpc_secret_read's checks), pointing into *files. peer: the
+ * role this client calls, whose certificate name it then checks;
+ * RPC_ROLE_NONE for a listener (or a client that calls roles of several
+ * kinds: it checks the CA only). -1 when a file is missing or the key is
+ * exposed (why). */
+int rpc_trust_tls(const char *dir, const char *me, rpc_role peer, rpc_tls *tls,
                   rpc_tls_files *files, char *why, size_t n);
 
 #ifdef __cplusplus

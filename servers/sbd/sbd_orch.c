@@ -102,11 +102,15 @@ int sbd_run_orchestrator(const sbd_opts *o)
     orch_config c;
     orch_role *r = NULL;
     sbd_argv av;
+    rpc_tls tls;
+    rpc_tls_files files;
 
     sbd_orch_config(o, &c);
     snprintf(dir, sizeof dir, "%s/orchestrator", o->data_dir);
     c.data_dir = dir;
     c.listen_url = o->draw_listen; /* tcp://127.0.0.1:P+2 by default */
+    if (sbd_listen_tls(o, "orchestrator", c.listen_url, &tls, &files) != 0)
+        return -1;
     c.http_port = o->orch.http_port;
     c.http_host = strcmp(o->host, "0.0.0.0") == 0 ? "127.0.0.1" : o->host;
     if (sbd_app_argv(o, c.listen_url, NULL, 0, &av) != 0)
