@@ -114,12 +114,16 @@ int sbd_store_open(const char *data_dir, store_db **db, store_writer **w);
 int sbd_store_serve(store_db *db, store_writer *w, const char *url,
                     const rpc_tls *tls, sbd_store_srv *out);
 
-/** Before an internal role listens on @url (sbd_plane.c): fills *@tls
+/** Before an internal role listens on @url (sbd_trust.c): fills *@tls
  * from --tls-dir for a tls+tcp:// URL (pointing into *@files), and
  * refuses, with the fix in the log, a URL other hosts could reach without
  * mutual TLS. 0 or -1 (logged). */
 int sbd_listen_tls(const sbd_opts *o, const char *role, const char *url,
                    rpc_tls *tls, rpc_tls_files *files);
+/** The admin token of --data-dir (made 0600 at the first start, read back
+ * after), its path logged. 0 or -1 (logged). */
+int sbd_admin_token(const sbd_opts *o, const char *role,
+                    char token[RPC_ADMIN_TOKEN_LEN + 1]);
 /** Stops serving (parked writes finish) and frees. Safe on a zeroed one. */
 void sbd_store_stop(sbd_store_srv *s);
 

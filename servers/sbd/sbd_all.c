@@ -144,8 +144,9 @@ static void set_draw_url(sbd_all *a)
 int sbd_run_draw(const sbd_opts *o)
 {
     draw_role *d = NULL;
+    char admin[RPC_ADMIN_TOKEN_LEN + 1]; /* Reset's, once draw checks it */
 
-    if (start_draw(o, &d) != 0)
+    if (sbd_admin_token(o, "draw", admin) != 0 || start_draw(o, &d) != 0)
         return -1;
     sbd_wait_signal();
     draw_role_stop(d);
@@ -171,11 +172,13 @@ int sbd_run_all(const sbd_opts *o)
 {
     sbd_all a = {.o = o};
     int rv, p = o->base_port;
+    char admin[RPC_ADMIN_TOKEN_LEN + 1]; /* the operator's, for every role */
 
     /* App servers are reached where login is, loopback for a wildcard. */
     snprintf(a.app_host, sizeof a.app_host, "%s",
              strcmp(o->host, "0.0.0.0") == 0 ? "127.0.0.1" : o->host);
-    if ((rv = open_store(&a)) != 0)
+    if ((rv = sbd_admin_token(o, "sbd", admin)) != 0 ||
+        (rv = open_store(&a)) != 0)
         goto out;
     snprintf(a.store_url, sizeof a.store_url, "tcp://%s:%d", a.app_host, p + 3);
     if ((rv = sbd_store_serve(a.db, a.w, a.store_url, NULL, &a.store_srv)) != 0)

@@ -1,8 +1,9 @@
-/* sbd_plane.c: what every internal role checks before it listens
- * (docs/trust.md): an internal endpoint is never reachable from other
- * hosts without mutual TLS. rpc_plane_check says whether a URL passes;
- * this says so to the operator, with how to fix it, and reads a role's
- * listener certificates from --tls-dir. */
+/* sbd_trust.c: what the roles do about trust at start (docs/trust.md).
+ * An internal role checks where it listens: never where other hosts reach
+ * it without mutual TLS (rpc_plane_check says whether a URL passes; this
+ * tells the operator how to fix it) and reads its certificates from
+ * --tls-dir. A role that takes operator calls makes or reads the admin
+ * token of its data directory and says where it is. */
 #include <stdio.h>
 #include <string.h>
 
@@ -32,4 +33,20 @@ int sbd_listen_tls(const sbd_opts *o, const char *role, const char *url,
              "each host, and listen on tls+tcp://HOST:PORT with --tls-dir DIR",
              url, why, role);
     return -1;
+}
+
+int sbd_admin_token(const sbd_opts *o, const char *role,
+                    char token[RPC_ADMIN_TOKEN_LEN + 1])
+{
+    char path[4096], why[1024];
+    int made = rpc_admin_token_init(o->data_dir, token, path, sizeof path, why,
+                                    sizeof why);
+
+    if (made < 0) {
+        sb_error(role, "admin token: %s", why);
+        return -1;
+    }
+    sb_info(role, "admin token %s %s (sb admin --token-file %s)",
+            made ? "made in" : "in", path, path);
+    return 0;
 }
