@@ -123,8 +123,7 @@ static int ep_open(rpc_client *c, const char *urls, rpc_ep **out)
         /* a credential goes only where no other host can read it */
         if (c->credential != NULL &&
             rpc_plane_check(u, &c->cfg.tls, 0, why, sizeof why) != 0) {
-            sb_error("rpc", "will not send this service's credential to %s",
-                     why);
+            sb_error("rpc", "will not send this service's credential: %s", why);
             rv = NNG_EPERM;
             goto fail;
         }

@@ -5,3 +5,10 @@ sb_test(test_trust SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_trust.c
         LIBS sb_trust TIMEOUT 120)
 sb_test(test_login_limit SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_login_limit.c
         LIBS sb_login TIMEOUT 120)
+# Who may call, over real sockets (rpc_peer.h, rpc_plane_check, ipc://
+# privacy, mutual TLS with `sbd certs` files); both tcp engines.
+sb_test(test_rpc_trust SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_rpc_trust.c
+        LIBS sb_echo sb_trust TIMEOUT 180)
+sb_test(test_rpc_trust_epoll
+        SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_rpc_trust.c
+        LIBS sb_echo sb_trust TIMEOUT 180 ARGS epoll)
