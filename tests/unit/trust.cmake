@@ -12,3 +12,11 @@ sb_test(test_rpc_trust SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_rpc_trust.c
 sb_test(test_rpc_trust_epoll
         SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_rpc_trust.c
         LIBS sb_echo sb_trust TIMEOUT 180 ARGS epoll)
+# Connection limits of a client-facing server: 10,000 idle connections
+# closed after the timeout while a real client keeps calling, and the
+# per-address cap; both tcp engines.
+sb_test(test_rpc_conns SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_rpc_conns.c
+        LIBS sb_echo TIMEOUT 300)
+sb_test(test_rpc_conns_epoll
+        SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_rpc_conns.c
+        LIBS sb_echo TIMEOUT 300 ARGS epoll)
