@@ -206,8 +206,11 @@ static int ca_ready(certs *c, int need_sign)
         return 0;
     }
     report(c, "ca.crt", 0, "the deployment CA: every host");
-    if (!need_sign)
+    if (!need_sign) {
+        if (exists(c, "ca.key"))
+            report(c, "ca.key", 0, "the CA's key: keep it off the hosts, safe");
         return 0;
+    }
     path_of(c, "ca.key", path, sizeof path);
     BIO *b = NULL;
     FILE *f = NULL;

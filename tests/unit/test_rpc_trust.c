@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -28,6 +29,7 @@
 #include "health.sb.h"
 #include "rpc.pb-c.h"
 #include "rpc_trust.h"
+#include "sb_netutil.h"
 
 #define WHO "sb.test.Peer/Who"
 #define BOUNCE "sb.test.Peer/Bounce"
@@ -479,6 +481,77 @@ static void test_mutual_tls(void **state)
     assert_int_equal(chmod(lf.key, 0600), 0);
 }
 
+/* Health/Check over tls with tls; its code. */
+static int health(const char *url, const rpc_tls *tls)
+{
+    rpc_client_config cc = {.timeout_ms = 1500, .max_retries = 1};
+    rpc_client *c;
+    rpc_status st;
+    Sb__Health__CheckRequest req = SB__HEALTH__CHECK_REQUEST__INIT;
+    Sb__Health__CheckReply *rep = NULL;
+    cc.tls = *tls;
+    assert_int_equal(rpc_client_open(&c, url, &cc), 0);
+    int rv = sb_health_Health_Check(c, &req, &rep, NULL, &st);
+    if (rv == RPC_OK &&
+        rep->status != SB__HEALTH__CHECK_REPLY__SERVING_STATUS__SERVING)
+        rv = RPC_UNAVAILABLE;
+    sb_health_Health_free(rep);
+    rpc_client_close(c);
+    return rv;
+}
+
+/* A real `sbd store` on mutual TLS with --tls-dir: the login of its
+ * deployment gets through; no certificate, or another deployment's
+ * login, does not. */
+static void test_store_process_mtls(void **state)
+{
+    (void)state;
+    char a[600], b[600], data[600], url[64], why[512], sbd[600];
+    rpc_tls_files lf, bf;
+    rpc_tls ltls, btls, notls;
+    int port = sb_free_port();
+    assert_true(port > 0);
+    snprintf(a, sizeof a, "%s/deploy-a", g_dir); /* test_mutual_tls's */
+    snprintf(b, sizeof b, "%s/deploy-b", g_dir);
+    snprintf(data, sizeof data, "%s/store-data", g_dir);
+    snprintf(url, sizeof url, "tls+tcp://127.0.0.1:%d", port);
+    snprintf(sbd, sizeof sbd, "%s/sbd", getenv("SB_BIN_DIR"));
+    if (access(a, F_OK) != 0)
+        make_certs(a);
+    if (access(b, F_OK) != 0)
+        make_certs(b);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execl(sbd, sbd, "store", "--listen", url, "--tls-dir", a, "--data-dir",
+              data, (char *)NULL);
+        _exit(127);
+    }
+    assert_int_equal(
+        rpc_trust_tls(a, "login", RPC_ROLE_STORE, &ltls, &lf, why, sizeof why),
+        0);
+    assert_int_equal(
+        rpc_trust_tls(b, "login", RPC_ROLE_STORE, &btls, &bf, why, sizeof why),
+        0);
+    int rv = RPC_UNAVAILABLE;
+    for (int i = 0; i < 100 && rv != RPC_OK; i++) {
+        if ((rv = health(url, &ltls)) != RPC_OK)
+            usleep(100 * 1000);
+    }
+    assert_int_equal(rv, RPC_OK);
+    notls = ltls;
+    notls.cert_file = notls.key_file = NULL;
+    assert_int_not_equal(health(url, &notls), RPC_OK);
+    rpc_tls mixed = btls;
+    mixed.ca_file = ltls.ca_file;
+    assert_int_not_equal(health(url, &mixed), RPC_OK);
+    assert_int_equal(health(url, &ltls), RPC_OK);
+    kill(pid, SIGTERM);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -504,6 +577,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_credential_stays_private),
         cmocka_unit_test(test_ipc_private),
         cmocka_unit_test(test_mutual_tls),
+        cmocka_unit_test(test_store_process_mtls),
     };
     if (argc > 1 && strcmp(argv[1], "epoll") == 0)
         g_engine = RPC_TCP_EPOLL;

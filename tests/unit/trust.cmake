@@ -8,10 +8,10 @@ sb_test(test_login_limit SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_login_limit
 # Who may call, over real sockets (rpc_peer.h, rpc_plane_check, ipc://
 # privacy, mutual TLS with `sbd certs` files); both tcp engines.
 sb_test(test_rpc_trust SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_rpc_trust.c
-        LIBS sb_echo sb_trust TIMEOUT 180)
+        LIBS sb_echo sb_trust sb_netutil TIMEOUT 180)
 sb_test(test_rpc_trust_epoll
         SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_rpc_trust.c
-        LIBS sb_echo sb_trust TIMEOUT 180 ARGS epoll)
+        LIBS sb_echo sb_trust sb_netutil TIMEOUT 180 ARGS epoll)
 # Connection limits of a client-facing server: 10,000 idle connections
 # closed after the timeout while a real client keeps calling, and the
 # per-address cap; both tcp engines.
