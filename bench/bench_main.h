@@ -7,5 +7,6 @@ int bench_draw_main(int argc, char **argv);
 int bench_social_main(int argc, char **argv);
 int bench_fleet_main(int argc, char **argv);
 int bench_chat_main(int argc, char **argv);
+int bench_trust_main(int argc, char **argv);
 
 #endif

@@ -99,19 +99,29 @@ static void warn_forged(rpc_call *call, const rpc_peer *p, size_t len)
             rpc_call_method(call), len, p->addr[0] ? p->addr : "a local peer");
 }
 
-const rpc_peer *rpc_call_peer(rpc_call *call)
+/* The call's peer, its credential verified; its transport and address
+ * looked up too when locate (nng's pipe lookups cost more than the
+ * verification, and a role rule does not need them). */
+static rpc_peer *peer_get(rpc_call *call, int locate)
 {
     rpc_origin *o = rpc_call_origin(call);
-    if (o->peer != NULL)
-        return o->peer;
-    rpc_peer *p = rpc_call_alloc(call, sizeof *p);
-    memset(p, 0, sizeof *p);
-    if (o->from.family != 0) { /* the epoll engine: plain tcp:// */
-        p->transport = RPC_TRANSPORT_TCP;
-        rpc_addr_format(&o->from, p->addr, sizeof p->addr);
-    } else if (o->pipe_id != 0) {
-        pipe_origin(o->pipe_id, p);
+    rpc_peer *p = o->peer;
+    if (p == NULL) {
+        p = o->peer = rpc_call_alloc(call, sizeof *p);
+        memset(p, 0, sizeof *p);
     }
+    if (locate && !o->located) {
+        o->located = 1;
+        if (o->from.family != 0) { /* the epoll engine: plain tcp:// */
+            p->transport = RPC_TRANSPORT_TCP;
+            rpc_addr_format(&o->from, p->addr, sizeof p->addr);
+        } else if (o->pipe_id != 0) {
+            pipe_origin(o->pipe_id, p);
+        }
+    }
+    if (o->checked)
+        return p;
+    o->checked = 1;
     const rpc_verifier *v = rpc_call_server(call)->cfg.verifier;
     if (o->credential.len > 0) {
         rpc_role role = RPC_ROLE_NONE;
@@ -125,11 +135,16 @@ const rpc_peer *rpc_call_peer(rpc_call *call)
             p->role = role;
             snprintf(p->id, sizeof p->id, "%s", id);
         } else {
+            peer_get(call, 1); /* the log names where it came from */
             warn_forged(call, p, o->credential.len);
         }
     }
-    o->peer = p;
     return p;
+}
+
+const rpc_peer *rpc_call_peer(rpc_call *call)
+{
+    return peer_get(call, 1);
 }
 
 /* "login", "login or app", "login, app or web". */
@@ -151,7 +166,7 @@ static void roles_text(unsigned roles, char *out, size_t n)
 
 int rpc_call_require_role(rpc_call *call, unsigned roles)
 {
-    const rpc_peer *p = rpc_call_peer(call);
+    const rpc_peer *p = peer_get(call, 0);
     char want[128];
     if (p->cred == RPC_CRED_VALID && (roles & RPC_ROLE_BIT(p->role)))
         return RPC_OK;

@@ -65,6 +65,8 @@ typedef struct rpc_origin {
     uint32_t pipe_id;               /* nng's pipe; 0 from the epoll engine */
     rpc_addr from;                  /* the epoll engine's peer */
     struct rpc_peer *peer;          /* rpc_call_peer's answer, once made */
+    uint8_t checked;                /* peer's credential verified */
+    uint8_t located;                /* peer's transport and address filled */
 } rpc_origin;
 #define RPC_CRED_MAX 512 /* longer credentials are refused unread */
 

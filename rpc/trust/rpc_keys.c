@@ -3,7 +3,11 @@
  * the holder of K_ROLE can derive one per id (the orchestrator, one per
  * app server it launches) and check any; the holder of a credential can
  * only present it. Checking is one HMAC (libsodium) and a constant-time
- * compare, done only for calls whose handler asks who calls. */
+ * compare, done only for calls whose handler asks who calls; a deployment
+ * has few credentials, each presented on every call, so the ones found
+ * valid are remembered (a constant-time compare of the whole credential
+ * against the remembered one then stands for the HMAC). */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +21,61 @@
 
 _Static_assert(RPC_KEY_LEN == crypto_auth_hmacsha256_KEYBYTES, "key size");
 
+#define CACHE_SLOTS 64 /* credentials remembered valid (a slot per hash) */
+
+typedef struct cache_slot {
+    pthread_mutex_t mu;
+    size_t len; /* 0 = empty */
+    char cred[RPC_CREDENTIAL_MAX];
+    rpc_role role;
+    char id[RPC_ROLE_ID_MAX];
+} cache_slot;
+
 struct rpc_keyring {
     unsigned char key[RPC_ROLE_COUNT][RPC_KEY_LEN];
     int have[RPC_ROLE_COUNT];
     rpc_verifier verifier;
+    cache_slot cache[CACHE_SLOTS];
 };
+
+/* The slot of the len bytes at cred (the presented bytes: public). */
+static cache_slot *slot_of(rpc_keyring *k, const char *cred, size_t len)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (uint8_t)cred[i]) * 16777619u;
+    return &k->cache[h % CACHE_SLOTS];
+}
+
+/* 1 when cred is the one remembered in its slot (role, id set). */
+static int cache_hit(rpc_keyring *k, const char *cred, size_t len,
+                     rpc_role *role, char id[RPC_ROLE_ID_MAX])
+{
+    cache_slot *s = slot_of(k, cred, len);
+    int hit = 0;
+    pthread_mutex_lock(&s->mu);
+    if (s->len == len && rpc_trust_equal(s->cred, len, cred, len)) {
+        *role = s->role;
+        memcpy(id, s->id, RPC_ROLE_ID_MAX);
+        hit = 1;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return hit;
+}
+
+static void cache_put(rpc_keyring *k, const char *cred, size_t len,
+                      rpc_role role, const char *id)
+{
+    cache_slot *s = slot_of(k, cred, len);
+    if (len >= RPC_CREDENTIAL_MAX)
+        return;
+    pthread_mutex_lock(&s->mu);
+    memcpy(s->cred, cred, len);
+    s->len = len;
+    s->role = role;
+    snprintf(s->id, sizeof s->id, "%s", id);
+    pthread_mutex_unlock(&s->mu);
+}
 
 static int id_ok(const char *id, size_t n)
 {
@@ -51,7 +105,13 @@ static void make_mac(const rpc_keyring *k, rpc_role role, const char *id,
 static int verify_cb(void *arg, const char *cred, size_t len, rpc_role *role,
                      char id[RPC_ROLE_ID_MAX])
 {
-    return rpc_keyring_check(arg, cred, len, role, id);
+    rpc_keyring *k = arg;
+    if (cache_hit(k, cred, len, role, id))
+        return 0;
+    if (rpc_keyring_check(k, cred, len, role, id) != 0)
+        return -1; /* forged ones are never remembered */
+    cache_put(k, cred, len, *role, id);
+    return 0;
 }
 
 static rpc_keyring *keyring_new(void)
@@ -63,6 +123,8 @@ static rpc_keyring *keyring_new(void)
     }
     k->verifier.fn = verify_cb;
     k->verifier.arg = k;
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        pthread_mutex_init(&k->cache[i].mu, NULL);
     return k;
 }
 
@@ -159,6 +221,8 @@ void rpc_keyring_free(rpc_keyring *k)
 {
     if (k == NULL)
         return;
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        pthread_mutex_destroy(&k->cache[i].mu);
     sodium_memzero(k, sizeof *k);
     free(k);
 }
