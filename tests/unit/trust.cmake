@@ -20,3 +20,7 @@ sb_test(test_rpc_conns SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_rpc_conns.c
 sb_test(test_rpc_conns_epoll
         SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_rpc_conns.c
         LIBS sb_echo TIMEOUT 300 ARGS epoll)
+# 10,000 connections and their descriptors: alone, not beside the
+# timing-bounded socket tests.
+set_tests_properties(test_rpc_conns test_rpc_conns_epoll PROPERTIES
+                     RUN_SERIAL TRUE)
