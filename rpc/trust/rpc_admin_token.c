@@ -15,6 +15,15 @@
 
 #define TOKEN_FILE "admin.token"
 
+/* "F does not hold an admin token (64 hex digits)" into why[n]; -1. */
+static int not_a_token(const char *where, const char *fix, char *why, size_t n)
+{
+    if (why != NULL)
+        snprintf(why, n, "%s does not hold an admin token (%d hex digits)%s",
+                 where, RPC_ADMIN_TOKEN_LEN, fix);
+    return -1;
+}
+
 static int token_ok(const char *t, size_t n)
 {
     if (n != RPC_ADMIN_TOKEN_LEN)
@@ -35,12 +44,8 @@ static int read_token(const char *path, char token[RPC_ADMIN_TOKEN_LEN + 1],
         return -1;
     if (!token_ok(buf, len)) {
         sodium_memzero(buf, sizeof buf);
-        if (why != NULL)
-            snprintf(why, n,
-                     "%s does not hold an admin token (%d hex digits); remove "
-                     "it and restart to make a new one",
-                     path, RPC_ADMIN_TOKEN_LEN);
-        return -1;
+        return not_a_token(path, "; remove it and restart to make a new one",
+                           why, n);
     }
     memcpy(token, buf, RPC_ADMIN_TOKEN_LEN + 1);
     sodium_memzero(buf, sizeof buf);
@@ -91,12 +96,8 @@ int rpc_admin_token_presented(const char *file,
                      TOKEN_FILE, RPC_ADMIN_TOKEN_ENV);
         return -1;
     }
-    if (!token_ok(env, strlen(env))) {
-        if (why != NULL)
-            snprintf(why, n, "%s does not hold an admin token (%d hex digits)",
-                     RPC_ADMIN_TOKEN_ENV, RPC_ADMIN_TOKEN_LEN);
-        return -1;
-    }
+    if (!token_ok(env, strlen(env)))
+        return not_a_token(RPC_ADMIN_TOKEN_ENV, "", why, n);
     memcpy(token, env, RPC_ADMIN_TOKEN_LEN + 1);
     return 0;
 }

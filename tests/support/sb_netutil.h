@@ -21,4 +21,8 @@ int sb_free_port_range(int n);
  * now (a server started by the caller is up): 1 or 0. */
 int sb_port_accepts(int port);
 
+/** A blocking TCP connection to 127.0.0.1:port (close-on-exec): its
+ * descriptor, or -1 (errno set). For tests that speak a wire by hand. */
+int sb_connect_loopback(int port);
+
 #endif

@@ -27,6 +27,7 @@
 
 #include "echo_service.h"
 #include "rpc_peer.h"
+#include "sb_netutil.h"
 
 #define IDLE 10000
 #define WAIT_MS 60000 /* bound on every wait below */
@@ -134,12 +135,8 @@ static rpc_conn_stats stats(srv *x)
 static int greet(int port)
 {
     static const uint8_t hello[8] = {0, 'S', 'P', 0, 0x00, 0x30, 0, 0};
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = sb_connect_loopback(port);
     assert_true(fd >= 0);
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
     assert_int_equal(write(fd, hello, sizeof hello), (ssize_t)sizeof hello);
     return fd;
 }

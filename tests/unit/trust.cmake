@@ -16,10 +16,10 @@ sb_test(test_rpc_trust_epoll
 # closed after the timeout while a real client keeps calling, and the
 # per-address cap; both tcp engines.
 sb_test(test_rpc_conns SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_rpc_conns.c
-        LIBS sb_echo TIMEOUT 300)
+        LIBS sb_echo sb_netutil TIMEOUT 300)
 sb_test(test_rpc_conns_epoll
         SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_rpc_conns.c
-        LIBS sb_echo TIMEOUT 300 ARGS epoll)
+        LIBS sb_echo sb_netutil TIMEOUT 300 ARGS epoll)
 # 10,000 connections and their descriptors: alone, not beside the
 # timing-bounded socket tests.
 set_tests_properties(test_rpc_conns test_rpc_conns_epoll PROPERTIES
