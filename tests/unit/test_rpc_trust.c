@@ -315,8 +315,9 @@ static int raw_ipc_call(const char *path)
     snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
     if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0)
         return 1;
-    if (write(fd, hello, 8) != 8 ||
-        write(fd, g_frame, g_frame_len) != (ssize_t)g_frame_len)
+    /* the server may close us at once: EPIPE, not a SIGPIPE death */
+    if (send(fd, hello, 8, MSG_NOSIGNAL) != 8 ||
+        send(fd, g_frame, g_frame_len, MSG_NOSIGNAL) != (ssize_t)g_frame_len)
         return 1;
     while (got < 8 + 9 + 4) { /* its hello, a reply's header and id */
         struct pollfd p = {.fd = fd, .events = POLLIN};
