@@ -8,5 +8,6 @@ int bench_social_main(int argc, char **argv);
 int bench_fleet_main(int argc, char **argv);
 int bench_chat_main(int argc, char **argv);
 int bench_web_main(int argc, char **argv);
+int bench_trust_main(int argc, char **argv);
 
 #endif

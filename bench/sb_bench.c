@@ -37,6 +37,9 @@ static const bench_cmd cmds[] = {
 #ifdef SB_BENCH_HAVE_FLEET
     {"fleet", bench_fleet_main, "cold-fleet logins with the local driver"},
 #endif
+#ifdef SB_BENCH_HAVE_TRUST
+    {"trust", bench_trust_main, "cost of mutual TLS and role credentials"},
+#endif
 };
 
 static void usage(FILE *f)

@@ -125,6 +125,12 @@ typedef struct rpc_client_config {
     int backoff_max_ms;     /**< retry delay cap; 1000 */
     int max_redirects;      /**< REDIRECT hops followed per call; 4 */
     rpc_tls tls;            /**< for tls+tcp:// */
+    /** This service's role credential (rpc_peer.h, docs/trust.md), copied
+     * and sent in every call; NULL = none (users' clients). With one, every
+     * URL the client dials (redirects included) must pass
+     * rpc_plane_check: rpc_client_open refuses others with NNG_EPERM, and
+     * a call redirected to one fails PERMISSION_DENIED. */
+    const char *credential;
 } rpc_client_config;
 
 /** Per-call options; NULL means all defaults. */
@@ -175,6 +181,7 @@ int rpc_client_call_async(rpc_client *c, const char *method,
 
 typedef struct rpc_server rpc_server;
 typedef struct rpc_call rpc_call;
+typedef struct rpc_verifier rpc_verifier; /* rpc_peer.h */
 
 /** Server settings; a zeroed struct (or NULL) means the defaults shown. */
 typedef struct rpc_server_config {
@@ -186,6 +193,16 @@ typedef struct rpc_server_config {
     int stop_grace_ms; /**< graceful stop waits this long; 5000 */
     rpc_tls tls;       /**< for tls+tcp:// listeners */
     int tcp_engine;    /**< who serves tcp:// listeners; RPC_TCP_NNG */
+    /** Checks callers' role credentials (rpc_peer.h); NULL = every caller
+     * is unauthenticated. Must outlive the server. */
+    const rpc_verifier *verifier;
+    /** Closes a connection that has had no call in flight for this long
+     * (clients' idle connections); 0 = never. Both tcp engines and nng's
+     * transports; rpc_server_conn_stats counts them. */
+    int client_idle_ms;
+    /** Refuses a tcp/tls connection from an address that already has this
+     * many open; 0 = no cap. */
+    int max_conns_per_addr;
 } rpc_server_config;
 
 /** rpc_server_config.tcp_engine. Both speak the same SP REQ/REP wire

@@ -20,6 +20,7 @@
 #include <nng/protocol/reqrep0/req.h>
 
 #include "rpc_internal.h"
+#include "rpc_peer.h"
 #include "sb_log.h"
 
 #define MAX_ENDPOINTS 256
@@ -37,6 +38,7 @@ typedef struct rpc_op rpc_op;
 
 struct rpc_client {
     rpc_client_config cfg;
+    char *credential;           /* cfg.credential's copy; NULL = none */
     rpc_ep *eps[MAX_ENDPOINTS]; /* eps[0] is the client's own URL list */
     size_t n_eps;
     rpc_op *ops;  /* calls in flight, for close */
@@ -117,6 +119,14 @@ static int ep_open(rpc_client *c, const char *urls, rpc_ep **out)
     for (char *u = strtok_r(list, ",", &save); u != NULL;
          u = strtok_r(NULL, ",", &save)) {
         nng_dialer d;
+        char why[512];
+        /* a credential goes only where no other host can read it */
+        if (c->credential != NULL &&
+            rpc_plane_check(u, &c->cfg.tls, 0, why, sizeof why) != 0) {
+            sb_error("rpc", "will not send this service's credential: %s", why);
+            rv = NNG_EPERM;
+            goto fail;
+        }
         if ((rv = nng_dialer_create(&d, ep->sock, u)) != 0)
             goto fail;
         if (ep->tls == NULL &&
@@ -186,12 +196,19 @@ int rpc_client_open(rpc_client **out, const char *urls,
         c->cfg.backoff_max_ms = 1000;
     if (c->cfg.max_redirects <= 0)
         c->cfg.max_redirects = 4;
+    if (c->cfg.credential != NULL &&
+        (c->credential = strdup(c->cfg.credential)) == NULL) {
+        free(c);
+        return NNG_ENOMEM;
+    }
+    c->cfg.credential = c->credential;
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     int rv = ep_open(c, urls, &c->eps[0]);
     if (rv != 0) {
         pthread_mutex_destroy(&c->mu);
         pthread_cond_destroy(&c->cv);
+        free(c->credential);
         free(c);
         return rv;
     }
@@ -223,6 +240,7 @@ void rpc_client_close(rpc_client *c)
         ep_free(c->eps[i]);
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->cv);
+    free(c->credential);
     free(c);
 }
 
@@ -374,6 +392,11 @@ static void op_got_reply(rpc_op *op, nng_msg *msg)
             return op_fail(op, RPC_FAILED_PRECONDITION,
                            "too many redirects (last to %s)", target);
         rpc_ep *ep = ep_get(op->c, target, &err);
+        if (ep == NULL && err == NNG_EPERM)
+            return op_fail(op, RPC_PERMISSION_DENIED,
+                           "redirected to %s, where this service's "
+                           "credential would not be private",
+                           target);
         if (ep == NULL)
             return op_fail(op, RPC_UNAVAILABLE, "cannot open redirect %s",
                            target);
@@ -449,6 +472,10 @@ static int op_init(rpc_op *op, const char *method, const ProtobufCMessage *req,
     memcpy(op->token, token, op->env.token.len + 1);
     op->env.method.data = (uint8_t *)op->method;
     op->env.token.data = (uint8_t *)op->token;
+    if (op->c->credential != NULL) { /* the client's copy: lives as long */
+        op->env.credential.data = (uint8_t *)op->c->credential;
+        op->env.credential.len = strlen(op->c->credential);
+    }
     size_t len = protobuf_c_message_get_packed_size(req);
     if (len > op->body_cap || op->body == NULL) {
         uint8_t *nb = realloc(op->body, len ? len : 1);

@@ -49,6 +49,7 @@ int rpc_msg_size(nng_msg **msg, size_t len);
  * not NUL-terminated. */
 typedef struct rpc_wire_call {
     ProtobufCBinaryData method, request_id, token, body;
+    ProtobufCBinaryData credential; /* the caller's role credential */
     uint32_t timeout_ms;
 } rpc_wire_call;
 

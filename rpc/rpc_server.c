@@ -49,6 +49,7 @@ struct rpc_call {
     int64_t deadline_ms;  /* monotonic; 0 = none */
     int state;
     int early_code;
+    rpc_origin origin; /* who called (rpc_peer.c) */
 };
 
 static uint32_t hash_name(const char *s, size_t n)
@@ -210,6 +211,16 @@ ProtobufCMessage *rpc_call_reply(rpc_call *call)
     return call->reply;
 }
 
+rpc_origin *rpc_call_origin(rpc_call *call)
+{
+    return &call->origin;
+}
+
+rpc_server *rpc_call_server(const rpc_call *call)
+{
+    return call->s;
+}
+
 /* ---- call objects ---- */
 
 /* The slot's spare call, or a new one. */
@@ -301,6 +312,8 @@ static void call_done(rpc_call *call, int code)
     if (sb_log_enabled(SB_LOG_DEBUG))
         sb_debug(s->name, "%s -> %s (%lld us)", rpc_call_method(call),
                  rpc_code_name(code), (long long)lat);
+    if (s->conns_track && call->origin.pipe_id != 0)
+        rpc_conns_call_end(s->conns, call->origin.pipe_id);
     if (call->slot != NULL)
         __atomic_store_n(&call->slot->busy, 0, __ATOMIC_RELEASE);
     else if (call->sp != NULL) /* counted from its arrival */
@@ -422,6 +435,15 @@ static int decode_call(rpc_server *s, rpc_call *call, nng_msg *msg)
             ? ""
             : rpc_call_strndup(call, (const char *)w.token.data, w.token.len);
     call->body = w.body;
+    if (w.credential.len > 0) { /* over RPC_CRED_MAX: kept unread, refused */
+        call->origin.credential.len = w.credential.len;
+        if (w.credential.len <= RPC_CRED_MAX) {
+            call->origin.credential.data =
+                rpc_call_alloc(call, w.credential.len);
+            memcpy(call->origin.credential.data, w.credential.data,
+                   w.credential.len);
+        }
+    }
     if (w.timeout_ms != 0)
         call->deadline_ms = call->t0_us / 1000 + w.timeout_ms;
     call->m = find_n(s, (const char *)w.method.data, w.method.len);
@@ -443,6 +465,9 @@ static int run_call(rpc_call *call)
 {
     rpc_method *m = call->m;
     char why[256];
+    int code;
+    if (m->roles != 0 && (code = rpc_call_require_role(call, m->roles)) != 0)
+        return code; /* before the body is even looked at */
     if (rpc_check_strings(m->req_desc, call->body.data, call->body.len, why,
                           sizeof why) != 0)
         return rpc_call_fail(call, RPC_INVALID_ARGUMENT, "%s", why);
@@ -555,11 +580,14 @@ void rpc_slot_cb(void *arg)
         return;
     }
     __atomic_store_n(&slot->busy, 1, __ATOMIC_RELAXED);
+    call->origin.pipe_id = nng_pipe_id(nng_msg_get_pipe(msg));
+    if (s->conns_track)
+        rpc_conns_call_begin(s->conns, call->origin.pipe_id);
     dispatch(s, call, msg);
 }
 
 void rpc_server_sp_call(rpc_server *s, rpc_sp_loop *l, uint64_t conn,
-                        nng_msg *msg)
+                        const rpc_addr *from, nng_msg *msg)
 {
     rpc_call *call = rpc_sp_take_spare(l);
     if (call == NULL && (call = calloc(1, sizeof *call)) == NULL) {
@@ -570,6 +598,7 @@ void rpc_server_sp_call(rpc_server *s, rpc_sp_loop *l, uint64_t conn,
     call->s = s;
     call->sp = l;
     call->sp_conn = conn;
+    call->origin.from = *from;
     call->t0_us = rpc_now_mono_us();
     __atomic_fetch_add(&s->sp_in_flight, 1, __ATOMIC_RELAXED);
     dispatch(s, call, msg);

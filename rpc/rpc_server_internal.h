@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "rpc_internal.h"
+#include "rpc_peer.h"
 #include "rpc_stats.h"
 
 typedef struct rpc_method {
@@ -17,6 +18,7 @@ typedef struct rpc_method {
     rpc_handler_fn fn;
     void *arg;
     int nonblocking; /* runs on nng's callback thread, no worker hand-off */
+    unsigned roles;  /* rpc_server_require_role; 0 = open */
     rpc_stats stats;
 } rpc_method;
 
@@ -49,6 +51,56 @@ typedef struct rpc_health_ent {
     int serving;
 } rpc_health_ent;
 
+/* ---- trust (rpc_peer.c, rpc_conns.c, rpc_plane.c) ---- */
+
+/* A peer's IP, compact: family 4 or 6 (0 = none; v4 in ip[0..3]). */
+typedef struct rpc_addr {
+    uint8_t family;
+    uint8_t ip[16];
+} rpc_addr;
+
+/* Where a call came from; a field of every call (reset with it). */
+typedef struct rpc_origin {
+    ProtobufCBinaryData credential; /* a copy in the call's arena */
+    uint32_t pipe_id;               /* nng's pipe; 0 from the epoll engine */
+    rpc_addr from;                  /* the epoll engine's peer */
+    struct rpc_peer *peer;          /* rpc_call_peer's answer, once made */
+    uint8_t checked;                /* peer's credential verified */
+    uint8_t located;                /* peer's transport and address filled */
+} rpc_origin;
+#define RPC_CRED_MAX 512 /* longer credentials are refused unread */
+
+/* The call's origin (rpc_server.c), and its server. */
+rpc_origin *rpc_call_origin(rpc_call *call);
+rpc_server *rpc_call_server(const rpc_call *call);
+/* "1.2.3.4" / "::1" into out[n] (n >= 46); "" for family 0. */
+void rpc_addr_format(const rpc_addr *a, char *out, size_t n);
+
+/* Connection bookkeeping of a server (rpc_conns.c): per-address counts
+ * for the cap, and for nng's pipes their calls in flight and last
+ * activity for the idle timeout (the epoll engine keeps its own, on its
+ * thread). Created with the server; its pipe notifications also refuse
+ * ipc:// peers of another user. */
+typedef struct rpc_conns rpc_conns;
+int rpc_conns_create(rpc_server *s, rpc_conns **out);
+/* Starts the idle reaper of nng's pipes (when client_idle_ms is set). */
+int rpc_conns_start(rpc_conns *c);
+/* Stops the reaper; frees. NULL ignored. */
+void rpc_conns_free(rpc_conns *c);
+/* A call arrived on / was answered to nng pipe id (idle tracking on). */
+void rpc_conns_call_begin(rpc_conns *c, uint32_t pipe_id);
+void rpc_conns_call_end(rpc_conns *c, uint32_t pipe_id);
+/* The epoll engine's accept and close: 0 = keep the connection, -1 =
+ * over the per-address cap (counted and logged: close it). */
+int rpc_conns_addr_add(rpc_conns *c, const rpc_addr *a);
+void rpc_conns_addr_remove(rpc_conns *c, const rpc_addr *a);
+/* The epoll engine closed n idle connections. */
+void rpc_conns_closed_idle(rpc_conns *c, unsigned n);
+
+/* ipc:// listeners (rpc_plane.c): makes PATH's directory (0700) if it is
+ * missing and refuses one others may write; 0, or -1 with why. */
+int rpc_ipc_prepare(const char *url, char *why, size_t n);
+
 struct rpc_server {
     rpc_server_config cfg;
     char name[64];
@@ -75,7 +127,10 @@ struct rpc_server {
     int64_t deferred;     /* atomic: parked calls (the slots count the rest) */
     int64_t sp_in_flight; /* atomic: calls from epoll listeners, to reply */
     int64_t start_ms;
-    rpc_stats bad_calls; /* frames that named no known method */
+    rpc_stats bad_calls;    /* frames that named no known method */
+    rpc_conns *conns;       /* connection bookkeeping (rpc_conns.c) */
+    int conns_track;        /* nng pipes' idle tracking is on */
+    int64_t warned_cred_ms; /* last forged-credential warning */
     pthread_mutex_t mu;
     pthread_cond_t cv;
 };
@@ -122,6 +177,6 @@ void *rpc_sp_spare_left(rpc_sp_loop *l);
 /* The loop's entry into the call path (rpc_server.c): msg's header is
  * the backtrace, its body the Call frame; takes msg. */
 void rpc_server_sp_call(rpc_server *s, rpc_sp_loop *l, uint64_t conn,
-                        nng_msg *msg);
+                        const rpc_addr *from, nng_msg *msg);
 
 #endif

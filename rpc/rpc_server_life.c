@@ -40,6 +40,7 @@ int rpc_server_create(rpc_server **out, const rpc_server_config *cfg)
         return rv;
     }
     if ((rv = rpc_set_recv_max(s->sock, s->cfg.recv_max)) != 0 ||
+        (rv = rpc_conns_create(s, &s->conns)) != 0 ||
         (rv = rpc_builtin_register(s)) != 0) {
         rpc_server_destroy(s);
         return rv;
@@ -86,10 +87,20 @@ int rpc_server_listen(rpc_server *s, const char *url)
             goto fail;
         goto bound;
     }
+    int ipc = strncmp(url, "ipc://", 6) == 0;
+    char why[512];
+    if (ipc && rpc_ipc_prepare(url, why, sizeof why) != 0) {
+        sb_error(s->name, "cannot listen on %s: %s", url, why);
+        return NNG_EPERM;
+    }
     if ((rv = rpc_tls_config(url, &s->cfg.tls, 1, &e.tls)) != 0)
         return rv;
     if ((rv = nng_listener_create(&e.l, s->sock, url)) != 0)
         goto fail;
+    /* only our user may connect (its pipes are checked too: rpc_conns.c) */
+    if (ipc &&
+        (rv = nng_listener_set_int(e.l, NNG_OPT_IPC_PERMISSIONS, 0600)) != 0)
+        goto fail_l;
     if (e.tls != NULL &&
         (rv = nng_listener_set_ptr(e.l, NNG_OPT_TLS_CONFIG, e.tls)) != 0)
         goto fail_l;
@@ -172,6 +183,8 @@ int rpc_server_start(rpc_server *s)
     for (size_t i = 0; i < s->n_listeners && rv == 0; i++)
         if (s->listeners[i].sp != NULL)
             rv = rpc_sp_start(s->listeners[i].sp);
+    if (rv == 0)
+        rv = rpc_conns_start(s->conns);
     if (rv != 0) {
         sb_error(s->name, "cannot start: %s", nng_strerror(rv));
         rpc_server_stop(s);
@@ -223,6 +236,7 @@ void rpc_server_destroy(rpc_server *s)
         if (s->listeners[i].tls != NULL)
             nng_tls_config_free(s->listeners[i].tls);
     }
+    rpc_conns_free(s->conns); /* after the socket: no pipe events left */
     for (size_t i = 0; i < s->n_methods; i++) {
         free(s->methods[i]->name);
         free(s->methods[i]);

@@ -35,6 +35,9 @@
 #define SP_SPARE_CALLS 64        /* call objects kept for reuse */
 #define SP_HELLO_MS 10000        /* nng's limit for a peer's handshake */
 #define SP_WARN_EVERY_MS 10000   /* one accept warning per this at most */
+#define SP_SWEEP_MS                                                            \
+    1000 /* overdue handshakes, idle conns: looked                             \
+            for this often */
 
 /* SP handshake: 0x00 'S' 'P' 0x00, our protocol (REP, 0x31), reserved. */
 static const uint8_t sp_hello[8] = {0, 'S', 'P', 0, 0x00, 0x31, 0, 0};
@@ -58,6 +61,9 @@ typedef struct sp_conn {
     size_t in_len, in_cap;
     uint8_t *out; /* frames not yet written; out_off of them are */
     size_t out_len, out_off, out_cap;
+    rpc_addr from;     /* the peer (rpc_conns: per-address cap) */
+    uint32_t inflight; /* calls not answered yet */
+    int64_t last_ms;   /* last call or reply (client_idle_ms set) */
 } sp_conn;
 
 struct rpc_sp_loop {
@@ -72,7 +78,9 @@ struct rpc_sp_loop {
     int64_t accept_at;  /* when to re-add it (monotonic ms) */
     int64_t warned_at;  /* the last accept warning (monotonic ms) */
     uint32_t ungreeted; /* open conns whose handshake has not come */
-    int64_t sweep_at;   /* next look for handshakes overdue */
+    uint32_t n_open;    /* open conns */
+    int64_t idle_ms;    /* rpc_server_config.client_idle_ms; 0 = none */
+    int64_t sweep_at;   /* next look for handshakes overdue, idle conns */
     sp_conn **conns;    /* by index; fd < 0 = free for reuse */
     uint32_t n_conns, cap_conns;
     uint32_t *dirty; /* indices of conns with output to write */
@@ -140,6 +148,8 @@ static void conn_close(rpc_sp_loop *l, uint32_t idx, const char *why)
     sb_debug(l->s->name, "%s: connection %u closed: %s", l->url, idx, why);
     if (!c->greeted)
         l->ungreeted--;
+    l->n_open--;
+    rpc_conns_addr_remove(l->s->conns, &c->from);
     epoll_ctl(l->ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     c->fd = -1;
@@ -199,6 +209,10 @@ static void conn_put_reply(rpc_sp_loop *l, uint64_t id, nng_msg *msg)
     size_t hl = nng_msg_header_len(msg), bl = nng_msg_len(msg);
     if (c == NULL || c->fd < 0 || conn_id(c, idx) != id)
         goto out; /* the caller hung up: nng drops such replies too */
+    if (c->inflight > 0)
+        c->inflight--;
+    if (l->idle_ms > 0)
+        c->last_ms = rpc_now_mono_ms();
     if (grow(&c->out, &c->out_cap, c->out_len + 8 + hl + bl) != 0) {
         conn_close(l, idx, "out of memory for a reply");
         goto out;
@@ -314,7 +328,11 @@ static int conn_frame(rpc_sp_loop *l, uint32_t idx, const uint8_t *p,
         nng_msg_free(msg);
         return 0;
     }
-    rpc_server_sp_call(l->s, l, conn_id(l->conns[idx], idx), msg);
+    sp_conn *c = l->conns[idx];
+    c->inflight++;
+    if (l->idle_ms > 0)
+        c->last_ms = rpc_now_mono_ms();
+    rpc_server_sp_call(l->s, l, conn_id(c, idx), &c->from, msg);
     return 0;
 }
 
@@ -426,10 +444,25 @@ static uint32_t conn_slot(rpc_sp_loop *l)
     return l->n_conns++;
 }
 
+/* An accepted peer's address in rpc_conns' form. */
+static void sp_addr(const struct sockaddr_storage *ss, rpc_addr *a)
+{
+    if (ss->ss_family == AF_INET) {
+        a->family = 4;
+        memcpy(a->ip, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+    } else if (ss->ss_family == AF_INET6) {
+        a->family = 6;
+        memcpy(a->ip, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+    }
+}
+
 static void accept_all(rpc_sp_loop *l)
 {
     for (;;) {
-        int fd = accept4(l->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int fd = accept4(l->lfd, (struct sockaddr *)&ss, &sl,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
@@ -451,15 +484,26 @@ static void accept_all(rpc_sp_loop *l)
             }
             return;
         }
+        rpc_addr from = {0};
+        sp_addr(&ss, &from);
+        if (rpc_conns_addr_add(l->s->conns, &from) != 0) {
+            close(fd); /* over max_conns_per_addr (counted, logged) */
+            continue;
+        }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         uint32_t idx = conn_slot(l);
         if (idx == UINT32_MAX) {
+            rpc_conns_addr_remove(l->s->conns, &from);
             close(fd);
             continue;
         }
         sp_conn *c = l->conns[idx];
         c->fd = fd;
+        c->from = from;
+        c->inflight = 0;
+        c->last_ms = rpc_now_mono_ms();
+        l->n_open++;
         c->greeted = 0;
         c->hello_by = rpc_now_mono_ms() + SP_HELLO_MS;
         l->ungreeted++;
@@ -483,20 +527,38 @@ static void accept_all(rpc_sp_loop *l)
 #define EV_WAKE (UINT64_MAX - 1)
 
 /* Closes connections whose handshake is overdue (nng gives a peer 10 s
- * too): a socket that connects and says nothing must not hold a
- * descriptor for ever. Looked at once a second while any are waiting. */
-static void sweep_hellos(rpc_sp_loop *l, int64_t now)
+ * too), and with client_idle_ms those with no call in flight for that
+ * long: a socket that connects and says nothing, or stops calling, must
+ * not hold a descriptor for ever. Looked at once a second while any may
+ * be due. */
+static void sweep(rpc_sp_loop *l, int64_t now)
 {
-    for (uint32_t i = 0; i < l->n_conns && l->ungreeted > 0; i++) {
+    unsigned idle = 0;
+    for (uint32_t i = 0; i < l->n_conns; i++) {
         sp_conn *c = l->conns[i];
-        if (c->fd >= 0 && !c->greeted && now >= c->hello_by)
+        if (c->fd < 0)
+            continue;
+        if (!c->greeted && now >= c->hello_by)
             conn_close(l, i, "no handshake within 10 s");
+        else if (l->idle_ms > 0 && c->inflight == 0 && c->out_len == 0 &&
+                 now - c->last_ms >= l->idle_ms) {
+            conn_close(l, i, "idle");
+            idle++;
+        }
     }
-    l->sweep_at = now + 1000;
+    if (idle > 0)
+        rpc_conns_closed_idle(l->s->conns, idle);
+    l->sweep_at = now + SP_SWEEP_MS;
 }
 
-/* epoll_wait's timeout: the listener's back-off and the handshake
- * sweep, whichever comes first; -1 when neither is pending. */
+/* Whether a sweep may find something to close. */
+static int sweep_due(const rpc_sp_loop *l)
+{
+    return l->ungreeted > 0 || (l->idle_ms > 0 && l->n_open > 0);
+}
+
+/* epoll_wait's timeout: the listener's back-off and the sweep, whichever
+ * comes first; -1 when neither is pending. */
 static int loop_timeout(rpc_sp_loop *l)
 {
     int64_t now = rpc_now_mono_ms(), next = -1;
@@ -508,10 +570,10 @@ static int loop_timeout(rpc_sp_loop *l)
         } else
             next = l->accept_at;
     }
-    if (l->ungreeted > 0) {
+    if (sweep_due(l)) {
         if (now >= l->sweep_at)
-            sweep_hellos(l, now);
-        if (l->ungreeted > 0 && (next < 0 || l->sweep_at < next))
+            sweep(l, now);
+        if (sweep_due(l) && (next < 0 || l->sweep_at < next))
             next = l->sweep_at;
     }
     return next < 0 ? -1 : (int)(next - now);
@@ -523,8 +585,7 @@ static void *loop_main(void *arg)
     struct epoll_event evs[256];
     this_loop = l;
     while (!__atomic_load_n(&l->quit, __ATOMIC_ACQUIRE)) {
-        int timeout =
-            l->accept_paused || l->ungreeted > 0 ? loop_timeout(l) : -1;
+        int timeout = l->accept_paused || sweep_due(l) ? loop_timeout(l) : -1;
         int n = epoll_wait(l->ep, evs, 256, timeout);
         l->turn++;
         if (n < 0 && errno != EINTR) {
@@ -573,6 +634,7 @@ int rpc_sp_listen(rpc_server *s, const char *url, size_t recv_max,
     l->s = s;
     l->lfd = l->ep = l->efd = -1;
     l->recv_max = recv_max;
+    l->idle_ms = s->cfg.client_idle_ms > 0 ? s->cfg.client_idle_ms : 0;
     snprintf(l->url, sizeof l->url, "%s", url);
     pthread_mutex_init(&l->mu, NULL);
     if ((rv = rpc_tcp_listen_fd(url, &l->lfd, port)) != 0)

@@ -14,12 +14,12 @@
 
 enum { K_SKIP, K_VARINT, K_LEN }; /* what a field number holds */
 enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
-#define N_FIELDS 6 /* field numbers 1..5 */
+#define N_FIELDS 7 /* field numbers 1..6 */
 
-static const uint8_t call_kinds[N_FIELDS] = {K_SKIP,   K_LEN, K_LEN,
-                                             K_VARINT, K_LEN, K_LEN};
-static const uint8_t reply_kinds[N_FIELDS] = {K_SKIP, K_VARINT, K_LEN,
-                                              K_LEN,  K_LEN,    K_LEN};
+static const uint8_t call_kinds[N_FIELDS] = {K_SKIP, K_LEN, K_LEN, K_VARINT,
+                                             K_LEN,  K_LEN, K_LEN};
+static const uint8_t reply_kinds[N_FIELDS] = {K_SKIP, K_VARINT, K_LEN, K_LEN,
+                                              K_LEN,  K_LEN,    K_SKIP};
 
 /* A field key as protobuf-c reads it: at most 5 bytes, and the first one
  * must carry field-number bits. NULL when malformed. */
@@ -61,7 +61,7 @@ static size_t read_varint(const uint8_t *p, size_t max, uint64_t *v)
     return 0;
 }
 
-/* Walks a frame: fields 1..5 of the kinds given land in vals/bytes (the
+/* Walks a frame: fields 1..6 of the kinds given land in vals/bytes (the
  * last occurrence wins), any other field is skipped. 0, or -1 when the
  * frame is malformed or a known field has the wrong wire type. */
 static int wire_read(const uint8_t *p, size_t len, const uint8_t *kinds,
@@ -115,6 +115,7 @@ int rpc_wire_call_read(const uint8_t *buf, size_t len, rpc_wire_call *out)
     out->timeout_ms = (uint32_t)vals[3];
     out->token = b[4];
     out->body = b[5];
+    out->credential = b[6];
     return 0;
 }
 
@@ -189,7 +190,7 @@ size_t rpc_wire_call_size(const rpc_wire_call *c)
 {
     return len_size(c->method.len) + len_size(c->request_id.len) +
            varint_field_size(c->timeout_ms) + len_size(c->token.len) +
-           len_size(c->body.len);
+           len_size(c->body.len) + len_size(c->credential.len);
 }
 
 void rpc_wire_call_write(const rpc_wire_call *c, uint8_t *out)
@@ -198,7 +199,8 @@ void rpc_wire_call_write(const rpc_wire_call *c, uint8_t *out)
     out = put_len(out, 2, c->request_id);
     out = put_varint_field(out, 3, c->timeout_ms);
     out = put_len(out, 4, c->token);
-    put_len(out, 5, c->body);
+    out = put_len(out, 5, c->body);
+    put_len(out, 6, c->credential);
 }
 
 /* An enum is an int32: negative values go as 10-byte varints. */

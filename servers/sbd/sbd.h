@@ -7,6 +7,7 @@
 #include "login_orch.h"
 #include "orch_role.h"
 #include "rpc.h"
+#include "rpc_trust.h"
 #include "store_db.h"
 #include "store_writer.h"
 #include "web.h"
@@ -47,9 +48,16 @@ typedef struct sbd_opts {
     int nng_cpus; /* --nng-cpus: rpc_nng_cpus(); 0 = the machine's, -1 = by role
                    */
     int session_idle_ms; /* --session-idle-ms: end idle sessions; 0 = never */
-    int clock_skew_ms;   /* --test-clock-skew-ms: TEST ONLY, see --help */
-    sbd_orch_opts orch;  /* orchestrator flags */
-    sbd_web_opts web;    /* web role flags */
+    const char *tls_dir; /* --tls-dir DIR: the deployment's certificates and
+                            credentials (sbd certs DIR makes them); certs:
+                            where to write them */
+    uint32_t client_idle_ms; /* --client-idle-s: close idle client
+                                connections (login); 0 = never */
+    int max_conns_per_addr;  /* --max-conns-per-addr: per source address
+                                (login); 0 = no cap */
+    int clock_skew_ms;       /* --test-clock-skew-ms: TEST ONLY, see --help */
+    sbd_orch_opts orch;      /* orchestrator flags */
+    sbd_web_opts web;        /* web role flags */
     /* store and app roles (sbd_store.c, sbd_app.c); --listen is draw_listen */
     const char *store_url; /* --store URL: app's remote store */
     const char *bus_in;    /* --bus-in URL: app's hint publisher side */
@@ -108,10 +116,22 @@ typedef struct sbd_store_srv {
 /** Opens DIR/store (created with its parents if needed) and starts its writer.
  * Returns 0, or an errno/LMDB code (logged). */
 int sbd_store_open(const char *data_dir, store_db **db, store_writer **w);
-/** Serves sb.store.Store over @db/@w on @url. Returns 0 or an nng code
- * (logged); *@out is left stopped on failure. */
+/** Serves sb.store.Store over @db/@w on @url (tls+tcp:// with @tls, NULL
+ * for none). Returns 0 or an nng code (logged); *@out is left stopped on
+ * failure. */
 int sbd_store_serve(store_db *db, store_writer *w, const char *url,
-                    sbd_store_srv *out);
+                    const rpc_tls *tls, sbd_store_srv *out);
+
+/** Before an internal role listens on @url (sbd_trust.c): fills *@tls
+ * from --tls-dir for a tls+tcp:// URL (pointing into *@files), and
+ * refuses, with the fix in the log, a URL other hosts could reach without
+ * mutual TLS. 0 or -1 (logged). */
+int sbd_listen_tls(const sbd_opts *o, const char *role, const char *url,
+                   rpc_tls *tls, rpc_tls_files *files);
+/** The admin token of --data-dir (made 0600 at the first start, read back
+ * after), its path logged. 0 or -1 (logged). */
+int sbd_admin_token(const sbd_opts *o, const char *role,
+                    char token[RPC_ADMIN_TOKEN_LEN + 1]);
 /** Stops serving (parked writes finish) and frees. Safe on a zeroed one. */
 void sbd_store_stop(sbd_store_srv *s);
 
@@ -133,5 +153,7 @@ int sbd_run_app(const sbd_opts *o);
 int sbd_run_orchestrator(const sbd_opts *o);
 int sbd_run_login(const sbd_opts *o);
 int sbd_run_web(const sbd_opts *o);
+/** `sbd certs DIR`: a tool, not a daemon (sbd_certs.c). */
+int sbd_run_certs(const sbd_opts *o);
 
 #endif

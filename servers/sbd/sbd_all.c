@@ -72,7 +72,9 @@ static int open_store(sbd_all *a)
 static int start_login(sbd_all *a)
 {
     char url[SBD_URL_MAX];
-    rpc_server_config sc = {.name = "login"};
+    rpc_server_config sc = {.name = "login",
+                            .client_idle_ms = (int)a->o->client_idle_ms,
+                            .max_conns_per_addr = a->o->max_conns_per_addr};
     int rv;
 
     login_config lc = {.db = a->db,
@@ -144,8 +146,9 @@ static void set_draw_url(sbd_all *a)
 int sbd_run_draw(const sbd_opts *o)
 {
     draw_role *d = NULL;
+    char admin[RPC_ADMIN_TOKEN_LEN + 1]; /* Reset's, once draw checks it */
 
-    if (start_draw(o, &d) != 0)
+    if (sbd_admin_token(o, "draw", admin) != 0 || start_draw(o, &d) != 0)
         return -1;
     sbd_wait_signal();
     draw_role_stop(d);
@@ -171,14 +174,16 @@ int sbd_run_all(const sbd_opts *o)
 {
     sbd_all a = {.o = o};
     int rv, p = o->base_port;
+    char admin[RPC_ADMIN_TOKEN_LEN + 1]; /* the operator's, for every role */
 
     /* App servers are reached where login is, loopback for a wildcard. */
     snprintf(a.app_host, sizeof a.app_host, "%s",
              strcmp(o->host, "0.0.0.0") == 0 ? "127.0.0.1" : o->host);
-    if ((rv = open_store(&a)) != 0)
+    if ((rv = sbd_admin_token(o, "sbd", admin)) != 0 ||
+        (rv = open_store(&a)) != 0)
         goto out;
     snprintf(a.store_url, sizeof a.store_url, "tcp://%s:%d", a.app_host, p + 3);
-    if ((rv = sbd_store_serve(a.db, a.w, a.store_url, &a.store_srv)) != 0)
+    if ((rv = sbd_store_serve(a.db, a.w, a.store_url, NULL, &a.store_srv)) != 0)
         goto out;
     if ((rv = bus_role_open("127.0.0.1", p + 4, p + 5, a.bus_in, a.bus_out,
                             sizeof a.bus_in, &a.bus)) != 0)
@@ -212,7 +217,12 @@ int sbd_run_bus(const sbd_opts *o)
     char in[SBD_URL_MAX], out[SBD_URL_MAX];
     rpc_bus_forwarder *f = NULL;
     const char *host = strcmp(o->host, "0.0.0.0") == 0 ? "127.0.0.1" : o->host;
+    rpc_tls tls;
+    rpc_tls_files files;
 
+    snprintf(in, sizeof in, "tcp://%s:%d", host, o->base_port + 4);
+    if (sbd_listen_tls(o, "bus", in, &tls, &files) != 0)
+        return -1;
     if (bus_role_open(host, o->base_port + 4, o->base_port + 5, in, out,
                       sizeof in, &f) != 0)
         return -1;

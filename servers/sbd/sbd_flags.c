@@ -11,12 +11,15 @@
 
 #define O(f) offsetof(sbd_opts, f)
 #define ORCH "all orchestrator"
+#define DAEMONS                                                                \
+    "all store login app orchestrator draw bus web" /* not tools               \
+                                                     */
 
 static const sbd_flag flags[] = {
     /* where things are */
     {"data-dir", "DIR", SBD_STR, O(data_dir), 0, 0, NULL,
      "all store draw orchestrator", "where the data lives", NULL},
-    {"base-port", "P", SBD_INT, O(base_port), 1, 65535 - 7, NULL, "*",
+    {"base-port", "P", SBD_INT, O(base_port), 1, 65535 - 7, NULL, DAEMONS,
      "default ports: login P, draw P+1, orchestrator P+2, store P+3, bus "
      "P+4/P+5",
      NULL},
@@ -26,7 +29,11 @@ static const sbd_flag flags[] = {
     {"listen", "URL", SBD_STR, O(draw_listen), 0, 0, NULL,
      "all login store app draw orchestrator",
      "this role's own listen URL (all: the draw role's)", NULL},
-    {"nng-cpus", "N", SBD_INT, O(nng_cpus), 0, 256, NULL, "*",
+    {"tls-dir", "DIR", SBD_STR, O(tls_dir), 0, 0, NULL, "certs store",
+     "the deployment's certificates and credentials (certs: where to "
+     "write them; `sbd certs DIR` makes them)",
+     "none"},
+    {"nng-cpus", "N", SBD_INT, O(nng_cpus), 0, 256, NULL, DAEMONS,
      "size nng's thread pools for N CPUs (0: this machine's); SB_NNG_CPUS "
      "overrides",
      NULL},
@@ -38,6 +45,12 @@ static const sbd_flag flags[] = {
      "users per app server", NULL},
     {"session-idle-ms", "MS", SBD_INT, O(session_idle_ms), 0, 2000000000, NULL,
      "all app", "end a session with no call for MS (0: never)", NULL},
+    {"client-idle-s", "SECS", SBD_SECS, O(client_idle_ms), 0, 0, NULL,
+     "all login", "close a client connection with no call for SECS (0: never)",
+     NULL},
+    {"max-conns-per-addr", "N", SBD_INT, O(max_conns_per_addr), 0, 1000000,
+     NULL, "all login",
+     "client connections open at once from one address (0: no cap)", NULL},
     /* the draw service */
     {"pool-size", "N", SBD_INT, O(pool_size), 1, 100000000, NULL, "all draw",
      "numbers in a new loot-box pool", NULL},
@@ -58,8 +71,9 @@ static const sbd_flag flags[] = {
      "the bus role's subscriber side", NULL},
     {"advertise", "HOST", SBD_STR, O(advertise), 0, 0, NULL, "app",
      "the address others use to reach this app server", "its listen address"},
-    {"id", "ID", SBD_STR, O(app_id), 0, 63, NULL, "app", "this app server's id",
-     "app-PID"},
+    {"id", "ID", SBD_STR, O(app_id), 0, 63, NULL, "app certs",
+     "this app server's id (certs: also write its credential, ID.cred)",
+     "app: app-PID; certs: none"},
     {"instance-id", "ID", SBD_STR, O(orch.instance_id), 0, 0, NULL, "app",
      "the instance this app server runs on (the ec2 driver sets it)",
      "PID.STARTTIME"},

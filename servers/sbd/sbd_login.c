@@ -21,7 +21,9 @@ typedef struct login_role {
 
 static int start(const sbd_opts *o, login_role *r)
 {
-    rpc_server_config sc = {.name = "login"};
+    rpc_server_config sc = {.name = "login",
+                            .client_idle_ms = (int)o->client_idle_ms,
+                            .max_conns_per_addr = o->max_conns_per_addr};
     const char *url = o->draw_listen;
 
     /* --listen, --bus-in, --orchestrator: filled by sbd_main.c (P, P+4,

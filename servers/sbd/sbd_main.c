@@ -23,6 +23,8 @@ typedef struct sbd_role {
     int (*run)(const sbd_opts *o);
     void (*defaults)(sbd_opts *o); /* fills what the flags left unset */
     const char *help;              /* one line, for the role list */
+    const char *word; /* a tool's one argument (`sbd certs DIR`): its
+                         metavar; NULL: a daemon, no argument */
 } sbd_role;
 
 /* Sets the string *field, when unset, to a printf-formatted default kept
@@ -115,6 +117,9 @@ static const sbd_role roles[] = {
      "the pub/sub forwarder on P+4 (in) and P+5 (out)"},
     {"web", sbd_run_web, d_web,
      "the web client alone, a client of --login URL (tcp://127.0.0.1:P)"},
+    {"certs", sbd_run_certs, NULL,
+     "make a deployment's CA, certificates, keys and credentials in DIR",
+     "DIR"},
 };
 #define NROLES (sizeof roles / sizeof roles[0])
 
@@ -135,6 +140,8 @@ static void defaults_init(sbd_opts *o)
                     .pool_size = 100000,
                     .pwcost = STORE_PW_INTERACTIVE,
                     .session_idle_ms = 30 * 60 * 1000,
+                    .client_idle_ms = 5 * 60 * 1000,
+                    .max_conns_per_addr = 1024,
                     .nng_cpus = -1,
                     .orch = {.max_servers = 100,
                              .idle_grace_ms = 30000,
@@ -173,8 +180,9 @@ static void usage(FILE *f, const sbd_role *r, int given)
         role_list(f);
         fputs("\nFlags of sbd all (`sbd ROLE --help`: a role's own):\n", f);
     } else {
-        fprintf(f, "usage: sbd %s [FLAGS]\nsbd %s: %s.\n\nFlags:\n", r->name,
-                r->name, r->help);
+        fprintf(f, "usage: sbd %s%s%s [FLAGS]\nsbd %s: %s.\n\nFlags:\n",
+                r->name, r->word ? " " : "", r->word ? r->word : "", r->name,
+                r->help);
     }
     sbd_flags_help(f, r->name, &d);
     if (strcmp(r->name, "orchestrator") == 0)
@@ -186,8 +194,16 @@ static void usage(FILE *f, const sbd_role *r, int given)
           "                            them\n"
           "  --print-config            print the settings in effect as a "
           "config file; exit\n"
-          "  --version, --help\n\n"
-          "Ports: login P, draw P+1, orchestrator P+2, store P+3, bus "
+          "  --version, --help\n\n",
+          f);
+    if (r->word != NULL) { /* a tool */
+        fputs("It never replaces a file: run it again on DIR to make only "
+              "what is missing.\nSecrets are written 0600; docs/trust.md "
+              "says which host needs which file.\n",
+              f);
+        return;
+    }
+    fputs("Ports: login P, draw P+1, orchestrator P+2, store P+3, bus "
           "P+4/P+5, the\nstatus page P+6 (P is --base-port); the web client "
           "on 8080 with the default\nports, else on P+7.\n",
           f);
@@ -291,6 +307,10 @@ static const sbd_role *pick_role(const sbd_args *a, sbd_opts *o)
 
     if (r != NULL && a->nwords <= 1)
         return r;
+    if (r != NULL && r->word != NULL && a->nwords == 2) {
+        o->tls_dir = a->words[1]; /* sbd certs DIR; --tls-dir overrides */
+        return r;
+    }
     if (r != NULL) {
         fprintf(stderr, "sbd: unexpected argument '%s' after the role %s\n",
                 a->words[1], r->name);
@@ -376,6 +396,8 @@ static int run(const sbd_role *r, const sbd_opts *o)
 {
     sigset_t set;
 
+    if (r->word != NULL) /* a tool: no threads, no signals to wait for */
+        return r->run(o) == 0 ? 0 : 1;
     /* Signals are taken synchronously (sigwait) by the main thread:
      * block them before any thread starts so none inherits them. */
     sigemptyset(&set);

@@ -102,11 +102,17 @@ int sbd_run_orchestrator(const sbd_opts *o)
     orch_config c;
     orch_role *r = NULL;
     sbd_argv av;
+    rpc_tls tls;
+    rpc_tls_files files;
+    char admin[RPC_ADMIN_TOKEN_LEN + 1]; /* sb admin's, once it checks it */
 
     sbd_orch_config(o, &c);
     snprintf(dir, sizeof dir, "%s/orchestrator", o->data_dir);
     c.data_dir = dir;
     c.listen_url = o->draw_listen; /* tcp://127.0.0.1:P+2 by default */
+    if (sbd_listen_tls(o, "orchestrator", c.listen_url, &tls, &files) != 0 ||
+        sbd_admin_token(o, "orchestrator", admin) != 0)
+        return -1;
     c.http_port = o->orch.http_port;
     c.http_host = strcmp(o->host, "0.0.0.0") == 0 ? "127.0.0.1" : o->host;
     if (sbd_app_argv(o, c.listen_url, NULL, 0, &av) != 0)

@@ -38,12 +38,15 @@ int sbd_store_open(const char *data_dir, store_db **db, store_writer **w)
 }
 
 int sbd_store_serve(store_db *db, store_writer *w, const char *url,
-                    sbd_store_srv *out)
+                    const rpc_tls *tls, sbd_store_srv *out)
 {
     /* Every write parks its call until the commit: room for many. */
     rpc_server_config sc = {
         .name = "store", .max_deferred = 16384, .contexts = 256};
     int rv;
+
+    if (tls != NULL)
+        sc.tls = *tls; /* mutual: rpc_tls_config asks for the client's */
 
     memset(out, 0, sizeof *out);
     if ((rv = rpc_server_create(&out->srv, &sc)) != 0 ||
@@ -76,11 +79,16 @@ int sbd_run_store(const sbd_opts *o)
     store_db *db = NULL;
     store_writer *w = NULL;
     sbd_store_srv s = {0};
+    rpc_tls tls;
+    rpc_tls_files files;
     int rv;
 
-    /* --listen: tcp://127.0.0.1:P+3 by default (sbd_main.c) */
+    /* --listen: tcp://127.0.0.1:P+3 by default (sbd_main.c); never one
+     * other hosts reach without mutual TLS */
+    if (sbd_listen_tls(o, "store", o->draw_listen, &tls, &files) != 0)
+        return -1;
     if ((rv = sbd_store_open(o->data_dir, &db, &w)) == 0)
-        rv = sbd_store_serve(db, w, o->draw_listen, &s);
+        rv = sbd_store_serve(db, w, o->draw_listen, &tls, &s);
     if (rv == 0)
         sbd_wait_signal();
     sbd_store_stop(&s);   /* no new calls, parked ones answered */

@@ -342,5 +342,12 @@ int store_password_hash(const char *pw, size_t len, store_pwcost cost,
                         char out[STORE_PWHASH_LEN]);
 /** Returns 0 when @pw matches @hash, -1 otherwise (also on a bad hash). */
 int store_password_verify(const char *hash, const char *pw, size_t len);
+/** store_password_verify for a name that may not exist: with @hash NULL
+ * (no such user) it verifies @pw against a dummy hash of @cost made once
+ * per process, so an unknown name costs what a wrong password costs and
+ * the answer's time does not tell which it was (docs/trust.md). Returns 0
+ * when @pw matches @hash, -1 otherwise (always with @hash NULL). */
+int store_password_verify_or_dummy(const char *hash, const char *pw, size_t len,
+                                   store_pwcost cost);
 
 #endif

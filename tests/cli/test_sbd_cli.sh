@@ -26,19 +26,20 @@ run() {
 COMMON="--base-port --nng-cpus"
 ORCH="--http-port --min-servers --max-servers --spare --idle-grace --launch-timeout --driver --fleet-name --app-exe --ec2-image --ec2-type --ec2-subnet --ec2-security-groups --ec2-key-name --ec2-instance-profile --ec2-app-args --advertise-orchestrator"
 declare -A WANT=(
-  [all]="$COMMON --data-dir --host --listen --pw-cost --capacity --session-idle-ms --pool-size --draw-engine --draw --orchestrator --web-port $ORCH"
-  [store]="$COMMON --data-dir --listen"
-  [login]="$COMMON --host --listen --pw-cost --store --orchestrator --bus-in"
+  [all]="$COMMON --data-dir --host --listen --pw-cost --capacity --session-idle-ms --client-idle-s --max-conns-per-addr --pool-size --draw-engine --draw --orchestrator --web-port $ORCH"
+  [store]="$COMMON --data-dir --listen --tls-dir"
+  [login]="$COMMON --host --listen --pw-cost --client-idle-s --max-conns-per-addr --store --orchestrator --bus-in"
   [app]="$COMMON --host --listen --capacity --session-idle-ms --draw --store --orchestrator --bus-in --bus-out --advertise --id --instance-id"
   [orchestrator]="$COMMON --data-dir --host --listen --capacity $ORCH"
   [draw]="$COMMON --data-dir --host --listen --pool-size --draw-engine"
   [bus]="$COMMON --host"
   [web]="$COMMON --host --web-port --login"
+  [certs]="--tls-dir --id"
 )
 sorted() { tr ' ' '\n' | grep -v '^$' | sort -u; }
-for role in all store login app orchestrator draw bus web; do
+for role in all store login app orchestrator draw bus web certs; do
     run 0 "$role" --help
-    grep -q "^usage: sbd $role \[FLAGS\]" "$T/out" || fail "$role --help: no usage line"
+    grep -qE "^usage: sbd $role( DIR)? \[FLAGS\]" "$T/out" || fail "$role --help: no usage line"
     got=$(grep -oE '^  --[a-z0-9-]+' "$T/out" | tr -d ' ' | grep -vE '^--(config|print-config|version)$' | sorted)
     want=$(echo "${WANT[$role]}" | sorted)
     [ "$got" = "$want" ] || fail "sbd $role --help lists other flags than its own: $(diff <(echo "$want") <(echo "$got") | grep '^[<>]' | tr '\n' ' ')"
@@ -52,7 +53,7 @@ for role in all store login app orchestrator draw bus web; do
 done
 run 0 --help
 grep -q "^usage: sbd \[ROLE\] \[FLAGS\]" "$T/out" || fail "sbd --help: no usage"
-for role in all store login app orchestrator draw bus web; do
+for role in all store login app orchestrator draw bus web certs; do
     grep -qE "^  $role +" "$T/out" || fail "sbd --help does not list the role $role"
 done
 grep -q "status page P+6" "$T/out" && grep -q "web client on 8080 with the default" "$T/out" ||

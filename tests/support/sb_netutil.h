@@ -24,4 +24,8 @@ int sb_port_accepts(int port);
 /** A size field of /proc/PID/status ("VmRSS", "VmHWM"), in KiB, or -1. */
 long sb_proc_kib(int pid, const char *field);
 
+/** A blocking TCP connection to 127.0.0.1:port (close-on-exec): its
+ * descriptor, or -1 (errno set). For tests that speak a wire by hand. */
+int sb_connect_loopback(int port);
+
 #endif

@@ -13,7 +13,7 @@ sb_test(test_rpc_wire SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_rpc_wire.c
 # limits, backtraces, split/pipelined frames, a peer that never reads,
 # churn, late replies to closed connections, stop with connections open).
 sb_test(test_rpc_sp SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_rpc_sp.c
-        LIBS sb_echo TIMEOUT 120)
+        LIBS sb_echo sb_netutil TIMEOUT 120)
 # nng 1.5.2 leaks its own pipe objects now and then when a server drops a
 # connection (see the .lsan file); scoped to the tests that drop them.
 foreach(_t test_rpc test_rpc_epoll test_rpc_sp)

@@ -28,8 +28,9 @@
 #include <nng/protocol/reqrep0/req.h>
 
 #include "echo_service.h"
-#include "rpc_raw.h"
 #include "rpc.pb-c.h"
+#include "rpc_raw.h"
+#include "sb_netutil.h"
 
 #define IO_MS 2000 /* every wait on a socket is bounded by this */
 #define LATER_METHOD "sb.test.Late/Later"
@@ -161,12 +162,8 @@ static void fx_stop(fx *f)
 
 static int tcp_connect(int port)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = sb_connect_loopback(port);
     assert_true(fd >= 0);
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
     return fd;
 }
 

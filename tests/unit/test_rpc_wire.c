@@ -78,6 +78,7 @@ static void check_call(const uint8_t *f, size_t n)
     assert_int_equal(pc->timeout_ms, w.timeout_ms);
     assert_str_field(pc->token, w.token);
     assert_bytes_field(pc->body, w.body);
+    assert_bytes_field(pc->credential, w.credential);
     sb__rpc__call__free_unpacked(pc, NULL);
 }
 
@@ -97,7 +98,7 @@ static void check_reply(const uint8_t *f, size_t n)
     sb__rpc__reply__free_unpacked(pc, NULL);
 }
 
-static uint8_t bufs[5][20000];
+static uint8_t bufs[6][20000];
 
 static ProtobufCBinaryData rnd_field(int i, int text)
 {
@@ -116,6 +117,7 @@ static void test_call_same_bytes(void **state)
         w.request_id = rnd_field(1, 0);
         w.token = rnd_field(2, 1);
         w.body = rnd_field(3, 0);
+        w.credential = rnd_field(5, 0);
         char method[20001], token[20001];
         memcpy(method, w.method.data, w.method.len);
         method[w.method.len] = '\0';
@@ -127,6 +129,7 @@ static void test_call_same_bytes(void **state)
         pc.timeout_ms = w.timeout_ms;
         pc.token = token;
         pc.body = w.body;
+        pc.credential = w.credential;
         size_t n = rpc_wire_call_size(&w);
         assert_int_equal(n, sb__rpc__call__get_packed_size(&pc));
         uint8_t *a = malloc(n + 1), *b = malloc(n + 1);
