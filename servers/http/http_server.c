@@ -353,14 +353,16 @@ int http_server_start(http_server *s, rpc_status *st)
     size_t pool = s->cfg.max_header * 2 + 8192;
 
     inet_pton(AF_INET, s->cfg.host, &sa.sin_addr);
+    /* libmicrohttpd's default SO_REUSEADDR only: its
+     * LISTENING_ADDRESS_REUSE 1 adds SO_REUSEPORT, and a second server on
+     * the same port would then start and take half the connections. */
     s->d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &sa,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool, MHD_OPTION_CONNECTION_LIMIT,
         conn_cap(s), MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->cfg.max_per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, s->cfg.idle_timeout_s,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_END);
     if (s->d == NULL)
         return rpc_status_set(st, RPC_UNAVAILABLE,
                               "cannot listen on %s:%d (in use, or not "

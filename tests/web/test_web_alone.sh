@@ -37,6 +37,12 @@ WEB_ALONE_PID=$!
 for _ in $(seq 100); do grep -q "^Web client: " "$work/web.out" && break; sleep 0.1; done
 [ "$(cat "$work/web.out")" = "Web client: http://127.0.0.1:$WPORT/" ] || fail "sbd web printed: $(cat "$work/web.out")"
 B="http://127.0.0.1:$WPORT"
+# A second web role on the taken port must refuse to start, not share it
+# (SO_REUSEPORT would let it, and take half the connections).
+timeout 10 "$SB_BIN_DIR/sbd" web --login "tcp://127.0.0.1:$SBD_PORT" --web-port "$WPORT" \
+    --host 127.0.0.1 >"$work/web2.out" 2>"$work/web2.log"
+[ $? = 1 ] || fail "a second sbd web on port $WPORT did not exit 1: $(cat "$work/web2.log")"
+grep -q "cannot listen on 127.0.0.1:$WPORT" "$work/web2.log" || fail "second web role: $(cat "$work/web2.log")"
 curl -sf "$B/" | grep -q "<title>Switchboard</title>" || fail "no page"
 csrf=$(curl -s -c "$work/jar" "$B/api/session" | python3 -c 'import sys,json; print(json.load(sys.stdin)["csrf"])')
 post() { curl -s -b "$work/jar" -c "$work/jar" -H "Content-Type: application/json" \
