@@ -216,8 +216,7 @@ static long long walk(const char *dir, int in_store, long long *store)
         if (lstat(path, &st) != 0)
             continue;
         if (S_ISDIR(st.st_mode)) {
-            long long sub =
-                walk(path, strcmp(e->d_name, "store") == 0, store);
+            long long sub = walk(path, strcmp(e->d_name, "store") == 0, store);
             sum += sub > 0 ? sub : 0;
         } else if (strcmp(e->d_name, "data.mdb") == 0) {
             sum += (long long)st.st_size;

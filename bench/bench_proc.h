@@ -43,12 +43,12 @@ void bench_procs_take(bench_procs *s, const pid_t *roots, int n);
 
 /** CPU per message between two snapshots, by process kind. */
 typedef struct bench_cpu_split {
-    double self_us;   /* the load generator */
-    double sbd_us;    /* sbd itself: store, login, bus, orchestrator, draw */
-    double apps_us;   /* every app child together */
+    double self_us; /* the load generator */
+    double sbd_us;  /* sbd itself: store, login, bus, orchestrator, draw */
+    double apps_us; /* every app child together */
     double app_min_us, app_max_us; /* the cheapest and dearest app */
-    int apps;         /* app processes seen */
-    double redis_us;  /* redis-server */
+    int apps;                      /* app processes seen */
+    double redis_us;               /* redis-server */
     double server_us; /* every server process: sbd + apps + redis */
 } bench_cpu_split;
 

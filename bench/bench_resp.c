@@ -65,7 +65,8 @@ int bench_resp_open(bench_resp **out, int port, int n)
     *out = NULL;
     if (r != NULL)
         r->ep = -1;
-    if (r == NULL || n <= 0 || (r->c = calloc((size_t)n, sizeof *r->c)) == NULL ||
+    if (r == NULL || n <= 0 ||
+        (r->c = calloc((size_t)n, sizeof *r->c)) == NULL ||
         (r->evs = calloc((size_t)n, sizeof *r->evs)) == NULL)
         goto fail;
     for (int i = 0; i < n; i++)

@@ -45,8 +45,7 @@ int bench_resp_send(bench_resp *r, int conn, int argc, const char *const *argv,
  * connections still open, or -1 on an epoll error. A connection closed by
  * the server or sending bytes that are not RESP is dropped and counted in
  * bench_resp_errors(). */
-int bench_resp_poll(bench_resp *r, int timeout_ms, bench_resp_cb cb,
-                    void *arg);
+int bench_resp_poll(bench_resp *r, int timeout_ms, bench_resp_cb cb, void *arg);
 
 /** Runs one command on conn and waits (up to 10 s) for its reply, which
  * goes to cb as usual: for setup steps outside a timed loop. 0 or -1. */
