@@ -22,10 +22,14 @@ struct bench_e2e {
     /* senders */
     uint8_t *sbusy, *sdead;
     int64_t *t0, *due;
-    uint64_t *k, *sent, *next, *unsure, *gap;
+    uint64_t *k, *sent, *unsure;
     /* receivers */
     uint8_t *rstate;
     uint64_t *batch, *got, *expect;
+    int *ghead, *gnext; /* each group's receivers: head, next in group */
+    /* the ledger: per (receiver r, sender s) at r * senders + s */
+    uint64_t *next, *gap;
+    uint64_t want; /* deliveries due: every OK'd send x its group's size */
     /* totals */
     uint64_t nsent, delivered, acked, acked_win, errors;
     uint64_t dup, misrouted, garbled, left;
@@ -71,10 +75,18 @@ void bench_e2e_sent(bench_e2e *d, int s, int ok)
     d->sent[s]++;
     d->nsent++;
     if (d->cfg->receivers > 0)
-        d->expect[d->cfg->dest[s]]++;
+        for (int r = d->ghead[d->cfg->dest[s]]; r >= 0; r = d->gnext[r]) {
+            d->expect[r]++;
+            d->want++;
+        }
     bench_samples_add(&d->slat, now - d->t0[s]);
     if (d->cfg->rate <= 0 && !d->stopping)
         issue(d, s, now);
+}
+
+static int group_of(const bench_e2e *d, int r)
+{
+    return d->cfg->member != NULL ? d->cfg->member[r] : r;
 }
 
 void bench_e2e_delivered(bench_e2e *d, int r, const char *text, size_t len)
@@ -87,23 +99,24 @@ void bench_e2e_delivered(bench_e2e *d, int r, const char *text, size_t len)
 
     snprintf(buf, sizeof buf, "%.*s", (int)(len < 63 ? len : 63), text);
     d->batch[r]++;
-    d->got[r]++;
     d->delivered++;
     if (sscanf(buf, "m%d.%llu.%lld", &s, &k, &t0) != 3 || s < 0 ||
         s >= d->cfg->senders) {
         d->garbled++;
         return;
     }
-    if (d->cfg->dest[s] != r) {
+    if (d->cfg->dest[s] != group_of(d, r)) {
         d->misrouted++;
         return;
     }
-    if (k < d->next[s]) {
+    size_t at = (size_t)r * (size_t)d->cfg->senders + (size_t)s;
+    if (k < d->next[at]) {
         d->dup++;
         return;
     }
-    d->gap[s] += k - d->next[s];
-    d->next[s] = k + 1;
+    d->gap[at] += k - d->next[at];
+    d->next[at] = k + 1;
+    d->got[r]++; /* what is due to r and came: the end of its wait */
     bench_samples_add(&d->lat, now - t0);
 }
 
@@ -119,14 +132,20 @@ static void kill_receiver(bench_e2e *d, int r)
 static void next_step(bench_e2e *d, int r)
 {
     if (d->stopping && d->sbusy_n == 0 && d->got[r] >= d->expect[r]) {
+        if (d->cfg->no_ack) { /* nothing deleted: no final look */
+            d->rstate[r] = R_DONE;
+            d->rdone_n++;
+            d->last_done = rpc_now_mono_us();
+            return;
+        }
         d->rstate[r] = R_VERIFY;
         if (d->ops->verify(d->t, r) != 0)
             kill_receiver(d, r);
         return;
     }
     d->rstate[r] = R_RECV;
-    if (d->ops->receive(d->t, r, d->cfg->wait_ms > 0 ? d->cfg->wait_ms
-                                                     : 1000) != 0)
+    if (d->ops->receive(d->t, r,
+                        d->cfg->wait_ms > 0 ? d->cfg->wait_ms : 1000) != 0)
         kill_receiver(d, r);
 }
 
@@ -138,7 +157,10 @@ void bench_e2e_received(bench_e2e *d, int r, size_t n, int ok)
         kill_receiver(d, r);
         return;
     }
-    if (n == 0) {
+    if (n == 0 || d->cfg->no_ack) {
+        if (d->cfg->no_ack && rpc_now_mono_us() <= d->end)
+            d->acked_win += n;
+        d->batch[r] = 0;
         next_step(d, r);
         return;
     }
@@ -179,24 +201,39 @@ void bench_e2e_left(bench_e2e *d, int r, uint64_t n, int ok)
 static int alloc_all(bench_e2e *d, int ns, int nr)
 {
     size_t s = (size_t)(ns > 0 ? ns : 1), r = (size_t)(nr > 0 ? nr : 1);
+    int groups = nr;
+
+    for (int i = 0; i < ns && d->cfg->dest != NULL; i++)
+        groups = d->cfg->dest[i] >= groups ? d->cfg->dest[i] + 1 : groups;
     d->sbusy = calloc(s, 1), d->sdead = calloc(s, 1);
     d->t0 = calloc(s, 8), d->due = calloc(s, 8), d->k = calloc(s, 8);
-    d->sent = calloc(s, 8), d->next = calloc(s, 8), d->unsure = calloc(s, 8);
-    d->gap = calloc(s, 8);
+    d->sent = calloc(s, 8), d->unsure = calloc(s, 8);
     d->rstate = calloc(r, 1);
     d->batch = calloc(r, 8), d->got = calloc(r, 8), d->expect = calloc(r, 8);
-    return d->sbusy && d->sdead && d->t0 && d->due && d->k && d->sent &&
-                   d->next && d->unsure && d->gap && d->rstate && d->batch &&
-                   d->got && d->expect
-               ? 0
-               : -1;
+    d->ghead = malloc((size_t)(groups > 0 ? groups : 1) * sizeof(int));
+    d->gnext = malloc(r * sizeof(int));
+    d->next = calloc(s * r, 8), d->gap = calloc(s * r, 8);
+    if (!(d->sbusy && d->sdead && d->t0 && d->due && d->k && d->sent &&
+          d->unsure && d->rstate && d->batch && d->got && d->expect &&
+          d->ghead && d->gnext && d->next && d->gap))
+        return -1;
+    for (int g = 0; g < groups; g++)
+        d->ghead[g] = -1;
+    for (int i = nr - 1; i >= 0; i--) { /* receivers in order in each group */
+        int g = group_of(d, i);
+        if (g < 0 || g >= groups)
+            return -1;
+        d->gnext[i] = d->ghead[g];
+        d->ghead[g] = i;
+    }
+    return 0;
 }
 
 static void free_all(bench_e2e *d)
 {
-    void *p[] = {d->sbusy, d->sdead, d->t0,     d->due,   d->k,
-                 d->sent,  d->next,  d->unsure, d->gap,   d->rstate,
-                 d->batch, d->got,   d->expect, d->lat.us, d->slat.us};
+    void *p[] = {d->sbusy,  d->sdead,  d->t0,    d->due,    d->k,      d->sent,
+                 d->unsure, d->rstate, d->batch, d->got,    d->expect, d->ghead,
+                 d->gnext,  d->next,   d->gap,   d->lat.us, d->slat.us};
     for (size_t i = 0; i < sizeof p / sizeof *p; i++)
         free(p[i]);
 }
@@ -222,7 +259,7 @@ static int pace(bench_e2e *d, int64_t now)
 
 static void tick(bench_e2e *d, int64_t now)
 {
-    bench_e2e_stats st = {d->start, now,         d->nsent, d->delivered,
+    bench_e2e_stats st = {d->start, now,       d->nsent, d->delivered,
                           d->acked, d->errors, &d->lat};
     d->cfg->tick(d->cfg->tick_arg, &st);
 }
@@ -230,8 +267,8 @@ static void tick(bench_e2e *d, int64_t now)
 static int loop(bench_e2e *d)
 {
     const bench_e2e_cfg *c = d->cfg;
-    int64_t drain_end = d->end + (int64_t)(c->drain_s > 0 ? c->drain_s : 30) *
-                                     1000000;
+    int64_t drain_end =
+        d->end + (int64_t)(c->drain_s > 0 ? c->drain_s : 30) * 1000000;
     int64_t next_tick = d->start + (int64_t)c->tick_s * 1000000;
 
     for (;;) {
@@ -284,26 +321,29 @@ static void fill(bench_e2e *d, bench_e2e_out *o, int64_t stop)
     o->left = d->left;
     o->errors = d->errors;
     o->sends.errors = o->delivery.errors = d->errors;
-    for (int s = 0; s < c->senders; s++) {
+    for (int s = 0; s < c->senders; s++)
         o->unsure += d->unsure[s];
-        if (c->receivers == 0)
-            continue;
-        o->missing += d->gap[s];
-        if (d->next[s] < d->sent[s])
-            o->missing += d->sent[s] - d->next[s];
-        else if (d->next[s] > d->sent[s] + d->unsure[s])
-            o->extra += d->next[s] - d->sent[s] - d->unsure[s];
-    }
+    for (int r = 0; r < c->receivers; r++)
+        for (int s = 0; s < c->senders; s++) {
+            size_t at = (size_t)r * (size_t)c->senders + (size_t)s;
+            if (c->dest[s] != group_of(d, r))
+                continue;
+            o->missing += d->gap[at];
+            if (d->next[at] < d->sent[s])
+                o->missing += d->sent[s] - d->next[at];
+            else if (d->next[at] > d->sent[s] + d->unsure[s])
+                o->extra += d->next[at] - d->sent[s] - d->unsure[s];
+        }
     o->undrained = (uint64_t)(c->receivers - d->rdone_n);
-    o->drain_s = d->last_done > d->end
-                     ? (double)(d->last_done - d->end) / 1e6
-                     : 0;
+    o->drain_s =
+        d->last_done > d->end ? (double)(d->last_done - d->end) / 1e6 : 0;
     o->ok = o->errors == 0 && o->unsure == 0 &&
             (c->receivers == 0 ||
              (o->duplicates == 0 && o->missing == 0 && o->misrouted == 0 &&
               o->garbled == 0 && o->extra == 0 && o->left == 0 &&
-              o->undrained == 0 && o->received == o->sent &&
-              o->acked == o->sent));
+              o->undrained == 0 && o->received == d->want &&
+              (c->no_ack || o->acked == d->want)));
+    o->due = d->want;
 }
 
 int bench_e2e_run(const bench_e2e_cfg *cfg, const bench_e2e_ops *ops, void *t,
@@ -340,24 +380,26 @@ void bench_e2e_print_check(const char *name, const bench_e2e_out *o, int json)
         char what[128];
         snprintf(what, sizeof what, "%s check", name);
         bench_json_head(what);
-        printf(",\"sent\":%" PRIu64 ",\"unsure\":%" PRIu64
+        printf(",\"sent\":%" PRIu64 ",\"due\":%" PRIu64 ",\"unsure\":%" PRIu64
                ",\"received\":%" PRIu64 ",\"acked\":%" PRIu64
                ",\"duplicates\":%" PRIu64 ",\"missing\":%" PRIu64
                ",\"misrouted\":%" PRIu64 ",\"garbled\":%" PRIu64
                ",\"extra\":%" PRIu64 ",\"left\":%" PRIu64
                ",\"undrained\":%" PRIu64 ",\"errors\":%" PRIu64
                ",\"drain_s\":%.2f,\"ok\":%s}\n",
-               o->sent, o->unsure, o->received, o->acked, o->duplicates,
+               o->sent, o->due, o->unsure, o->received, o->acked, o->duplicates,
                o->missing, o->misrouted, o->garbled, o->extra, o->left,
                o->undrained, o->errors, o->drain_s, o->ok ? "true" : "false");
         return;
     }
-    printf("  exactly once: %" PRIu64 " sent (answered OK), %" PRIu64
-           " received, %" PRIu64 " acknowledged; %" PRIu64
+    printf("  exactly once: %" PRIu64 " sent (answered OK), ", o->sent);
+    if (o->due != o->sent)
+        printf("%" PRIu64 " deliveries due, ", o->due);
+    printf("%" PRIu64 " received, %" PRIu64 " acknowledged; %" PRIu64
            " duplicates, %" PRIu64 " missing, %" PRIu64 " misrouted, %" PRIu64
            " left in mailboxes",
-           o->sent, o->received, o->acked, o->duplicates, o->missing,
-           o->misrouted, o->left);
+           o->received, o->acked, o->duplicates, o->missing, o->misrouted,
+           o->left);
     if (o->garbled || o->extra)
         printf(", %" PRIu64 " garbled, %" PRIu64 " never sent", o->garbled,
                o->extra);

@@ -6,9 +6,11 @@
  * Every message carries its sender, its number and its send time, so the
  * driver times each delivery (send start -> the receive that brings it)
  * and keeps a ledger that proves, at the end, that every message whose send
- * was answered OK was received exactly once, by the right receiver, in
- * order, and acknowledged, and that nothing is left to be delivered again.
- * With R = 0 it is a plain closed-loop send benchmark (posts, sends).
+ * was answered OK was received exactly once, by every receiver it was
+ * for, in order, and acknowledged, and that nothing is left to be
+ * delivered again. A message goes to a group of receivers (one receiver
+ * for a direct send, a room's members for a say). With R = 0 it is a plain
+ * closed-loop send benchmark (posts, sends).
  *
  * A transport (bench_e2e_ops) starts calls; its poll function reads
  * replies and reports them with the bench_e2e_* calls below. Texts are
@@ -54,15 +56,18 @@ typedef struct bench_e2e_cfg {
     const char *name;      /* the delivery figures: "end to end" */
     const char *send_name; /* the send figures: "durable sends" */
     int senders, receivers;
-    const int *dest; /* dest[s]: the receiver of sender s's messages (also
-                        with 0 receivers: whom a send goes to); may be
-                        NULL when there are no receivers */
-    int seconds;     /* senders stop starting sends after this */
-    double rate;     /* total messages/s; 0 = closed loop */
-    int wait_ms;     /* a receive's long-poll (1000 if 0) */
-    int drain_s;     /* after the window, time to deliver the rest (30) */
-    int pad;         /* message text padded to at least this many bytes */
-    int tick_s;      /* call tick every tick_s seconds (0 = never) */
+    const int *dest;   /* dest[s]: the group sender s's messages go to, and
+                          with 0 receivers whom a send goes to (transport's
+                          meaning); NULL: nobody */
+    const int *member; /* member[r]: receiver r's group (one each); NULL:
+                          receiver r is group r (one receiver a group) */
+    int no_ack;        /* receivers never ack (no final look either) */
+    int seconds;       /* senders stop starting sends after this */
+    double rate;       /* total messages/s; 0 = closed loop */
+    int wait_ms;       /* a receive's long-poll (1000 if 0) */
+    int drain_s;       /* after the window, time to deliver the rest (30) */
+    int pad;           /* message text padded to at least this many bytes */
+    int tick_s;        /* call tick every tick_s seconds (0 = never) */
     void (*tick)(void *arg, const bench_e2e_stats *st);
     void *tick_arg;
 } bench_e2e_cfg;
@@ -70,9 +75,11 @@ typedef struct bench_e2e_cfg {
 /** What one phase measured and what its ledger found. */
 typedef struct bench_e2e_out {
     bench_result sends;    /* send calls OK'd/s, send call latency */
-    bench_result delivery; /* delivered+acked in the window /s, delivery
-                              latency (send start -> receive) */
+    bench_result delivery; /* delivered+acked (no_ack: delivered) in the
+                              window /s, delivery latency (send start ->
+                              the receive that brought it) */
     uint64_t sent, unsure; /* sends OK'd; sends whose outcome is unknown */
+    uint64_t due;          /* deliveries due: each OK'd send x its group */
     uint64_t received, acked, duplicates, missing, misrouted, garbled;
     uint64_t extra;     /* received, but more than its sender sent */
     uint64_t left;      /* found in mailboxes by the final look */
@@ -105,7 +112,6 @@ void bench_e2e_left(bench_e2e *d, int r, uint64_t n, int ok);
 /** Prints the check: "exactly once: 1234 sent (OK), 1234 received once
  * each, ... : OK" (or FAILED, naming what), or the JSON object
  * {"name":"NAME check", ...}. */
-void bench_e2e_print_check(const char *name, const bench_e2e_out *o,
-                           int json);
+void bench_e2e_print_check(const char *name, const bench_e2e_out *o, int json);
 
 #endif

@@ -176,9 +176,9 @@ static void verdicts(const soak *k, int json)
         int f = flat(s) || strcmp(s->role, "sb-bench") == 0;
         rss_flat &= f;
         if (!json)
-            printf("  rss %s %d: %.1f -> %.1f MiB (%.1f..%.1f): %s\n",
-                   s->role, (int)s->pid, s->ref / 1024, s->last / 1024,
-                   s->lo / 1024, s->hi / 1024,
+            printf("  rss %s %d: %.1f -> %.1f MiB (%.1f..%.1f): %s\n", s->role,
+                   (int)s->pid, s->ref / 1024, s->last / 1024, s->lo / 1024,
+                   s->hi / 1024,
                    strcmp(s->role, "sb-bench") == 0 ? "(the bench: keeps "
                                                       "every sample)"
                    : flat(s)                        ? "flat"

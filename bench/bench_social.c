@@ -10,12 +10,10 @@
  * --soak-minutes and --mailboxes are the other modes (bench_social.h). */
 #define _GNU_SOURCE
 #include <lmdb.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench_main.h"
@@ -43,7 +41,8 @@ static void usage(void)
     printf(
         "usage: sb-bench social [--clients N] [--seconds S] [--rounds R]\n"
         "         [--phases posts,sends,e2e] [--vs-redis] [--pad BYTES]\n"
-        "         [--wait-ms MS] [--client wire|nng|libsb] [--json]\n"
+        "         [--wait-ms MS] [--drain SECONDS] [--client wire|nng|libsb]\n"
+        "         [--json]\n"
         "         [--sbd PATH] [--keep-data]\n"
         "       sb-bench social --soak-minutes M [--soak-seconds S]\n"
         "         [--rate MSGS_PER_S] [--interval SECONDS] [--clients N]\n"
@@ -57,7 +56,8 @@ static void usage(void)
         "and long-polls its own mailbox (Receive, wait --wait-ms, 1000), Ack\n"
         "after each batch; deliveries+acks/s, delivery latency (send start ->\n"
         "Receive), and a check that every message answered OK was received\n"
-        "exactly once and acknowledged (exit 1 when not). --vs-redis: the\n"
+        "exactly once and acknowledged (exit 1 when not; receivers have\n"
+        "--drain, 30 s, after the window to get the rest). --vs-redis: the\n"
         "same shapes on redis-server with appendfsync always (XADD; XADD +\n"
         "XREADGROUP + XACK), alternating, and the ratios. Every phase prints\n"
         "the CPU per message of each server process and of the generator.\n"
@@ -87,6 +87,7 @@ void social_cfg(const social_env *e, int ph, bench_e2e_cfg *cfg)
     cfg->seconds = (int)e->o.seconds;
     cfg->wait_ms = (int)e->o.wait_ms;
     cfg->pad = (int)e->o.pad;
+    cfg->drain_s = (int)e->o.drain_s;
 }
 
 static int parse_phases(const char *v, int *ph)
@@ -137,6 +138,7 @@ static int parse_int_flags(int argc, char **argv, int *i, social_opts *o)
         (r = bench_flag_int(argc, argv, i, "--pad", 0, 4000, &o->pad)) ||
         (r = bench_flag_int(argc, argv, i, "--wait-ms", 1, 30000,
                             &o->wait_ms)) ||
+        (r = bench_flag_int(argc, argv, i, "--drain", 1, 3600, &o->drain_s)) ||
         (r = bench_flag_int(argc, argv, i, "--soak-seconds", 1, 86400,
                             &o->soak_s)) ||
         (r = bench_flag_int(argc, argv, i, "--rate", 1, 10000000, &o->rate)) ||
@@ -292,7 +294,8 @@ static void add_check(side_tot *st, const bench_e2e_out *o)
 {
     bench_e2e_out *t = &st->check;
 
-    t->sent += o->sent, t->unsure += o->unsure, t->received += o->received;
+    t->sent += o->sent, t->due += o->due, t->unsure += o->unsure;
+    t->received += o->received;
     t->acked += o->acked, t->duplicates += o->duplicates;
     t->missing += o->missing, t->misrouted += o->misrouted;
     t->garbled += o->garbled, t->extra += o->extra, t->left += o->left;
@@ -430,20 +433,37 @@ static void stop_all(social_env *e)
         if (e->us[i].rc != NULL)
             rpc_client_close(e->us[i].rc);
     }
-    if (e->sbd > 0) {
-        kill(-e->sbd, SIGTERM);
-        for (int i = 0; i < 100 && waitpid(e->sbd, NULL, WNOHANG) != e->sbd;
-             i++)
-            bench_sleep_ms(100);
-        kill(-e->sbd, SIGKILL);
-        waitpid(e->sbd, NULL, 0);
-    }
+    bench_stop_sbd(e->sbd);
     bench_redis_stop(&e->redis);
     if (!e->o.keep)
         bench_rmtree(e->dir);
     free(e->us);
     free(e->dest);
     social_mailbox_free(e);
+}
+
+static void print_header(const social_env *e)
+{
+    const char *gen = e->o.client == CLIENT_WIRE
+                          ? "wire client, one thread, epoll"
+                      : e->o.client == CLIENT_NNG
+                          ? "posts/sends: nng, async; e2e: wire"
+                          : "posts/sends: libsb, a thread each; e2e: wire";
+    printf("sb-bench social: ");
+    if (e->o.mailboxes > 0)
+        printf("%ld mailboxes of %ld unread, %ld clients reading pages of "
+               "%ld, %ld s x %ld rounds",
+               e->o.mailboxes, e->o.unread, e->o.clients, e->o.page,
+               e->o.seconds, e->o.rounds ? e->o.rounds : 3);
+    else if (e->o.soak_s > 0)
+        printf("soak, %d users (%s), %ld s at %ld messages/s", e->n, gen,
+               e->o.soak_s, e->o.rate ? e->o.rate : 2000);
+    else
+        printf("%d users (%s), %ld s per phase, %ld round(s)%s", e->n, gen,
+               e->o.seconds, e->o.rounds,
+               e->o.vs_redis ? " alternating with Redis" : "");
+    printf(", child sbd %s on 127.0.0.1:%d, data in %s\n", e->o.sbd, e->port,
+           e->dir);
 }
 
 int bench_social_main(int argc, char **argv)
@@ -476,14 +496,7 @@ int bench_social_main(int argc, char **argv)
         goto out;
     }
     if (!e.o.json)
-        printf("sb-bench social: %d users (%s), %ld s per phase, %ld "
-               "round(s), child sbd %s on 127.0.0.1:%d, data in %s\n",
-               e.n,
-               e.o.client == CLIENT_WIRE ? "wire, one thread, epoll"
-               : e.o.client == CLIENT_NNG
-                   ? "posts/sends: nng, async; e2e: wire"
-                   : "posts/sends: libsb, a thread each; e2e: wire",
-               e.o.seconds, e.o.rounds, e.o.sbd, e.port, e.dir);
+        print_header(&e);
     if (e.o.mailboxes > 0) {
         rc = social_mailbox_run(&e);
         goto out;

@@ -23,12 +23,12 @@ enum { CLIENT_WIRE, CLIENT_NNG, CLIENT_LIBSB };
 enum { PH_POSTS, PH_SENDS, PH_E2E, PH_COUNT };
 
 typedef struct social_opts {
-    long clients, seconds, rounds, pad, wait_ms;
+    long clients, seconds, rounds, pad, wait_ms, drain_s;
     int json, keep, client, vs_redis;
     int phases[PH_COUNT]; /* which phases run */
     const char *sbd;
-    long soak_s, rate, interval_s;  /* --soak-minutes/--soak-seconds */
-    long mailboxes, unread, page;   /* --mailboxes */
+    long soak_s, rate, interval_s; /* --soak-minutes/--soak-seconds */
+    long mailboxes, unread, page;  /* --mailboxes */
 } social_opts;
 
 typedef struct social_user {
@@ -49,7 +49,7 @@ typedef struct social_env {
     pid_t sbd;
     int port;
     char dir[64];
-    bench_redis redis; /* appendfsync always; pid 0 when not started */
+    bench_redis redis;      /* appendfsync always; pid 0 when not started */
     struct social_mbox *mb; /* --mailboxes: bench_mailbox.c's state */
 } social_env;
 
@@ -66,6 +66,13 @@ void social_cfg(const social_env *e, int ph, bench_e2e_cfg *cfg);
  * 0 when the phase ran (out says whether its check passed), or -1. */
 int social_sb_phase(social_env *e, int ph, const bench_e2e_cfg *cfg,
                     bench_e2e_out *out, bench_procs snap[2]);
+
+/** Room says (sb-bench chat) against Switchboard: sender s is room s,
+ * whose members (room_of[u] == s, in user order) say in turn on their own
+ * connections; every member receives (cfg.member = room_of). */
+int social_room_phase(social_env *e, const int *room_of, int rooms,
+                      const bench_e2e_cfg *cfg, bench_e2e_out *out,
+                      bench_procs snap[2]);
 
 /** The same phase on Redis Streams (e->redis): posts XADD to the user's
  * own stream, sends to the friend's, end to end adds a consumer group per

@@ -88,8 +88,7 @@ static void async_issue(nclient *c)
     int rv;
 
     snprintf(c->text, sizeof c->text, "%s message %llu from %s",
-             c->post ? "post" : "send", (unsigned long long)c->k++,
-             c->u->name);
+             c->post ? "post" : "send", (unsigned long long)c->k++, c->u->name);
     c->t0 = rpc_now_mono_us();
     if (c->post) {
         Sb__Social__PostRequest req = SB__SOCIAL__POST_REQUEST__INIT;

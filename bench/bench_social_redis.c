@@ -55,8 +55,8 @@ static int r_send(void *t, int s, int to, const char *text, size_t len)
 static int read_group(rstream *x, int r, int wait_ms, int kind)
 {
     char key[32], count[16], block[16];
-    const char *argv[] = {"XREADGROUP", "GROUP", "g", "c", "COUNT", count,
-                          "BLOCK", block, "STREAMS", key, ">"};
+    const char *argv[] = {"XREADGROUP", "GROUP", "g",       "c", "COUNT", count,
+                          "BLOCK",      block,   "STREAMS", key, ">"};
     int argc = 11;
 
     key_of(x, PH_E2E, r, key, sizeof key);
@@ -194,8 +194,9 @@ static int make_groups(rstream *x)
         int ok = 0;
         key_of(x, PH_E2E, r, key, sizeof key);
         if (bench_resp_call(x->r, 0, 6, argv, setup_reply, &ok) != 0 || !ok) {
-            fprintf(stderr, "sb-bench social: redis: XGROUP CREATE %s "
-                            "failed\n",
+            fprintf(stderr,
+                    "sb-bench social: redis: XGROUP CREATE %s "
+                    "failed\n",
                     key);
             return -1;
         }

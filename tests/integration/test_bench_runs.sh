@@ -90,7 +90,7 @@ grep -q "^sb-bench rpc: round 2/2: framework [0-9]* calls/s, raw nng [0-9]* call
 grep -q "INFO" "$T/err" && fail "info logs in the bench's output (SB_LOG unset)"
 
 timeout 150 "$B" social --clients 4 --seconds 1 >"$T/out" 2>"$T/err" || fail "social exited $?"
-grep -q "wire, one thread" "$T/out" || fail "social did not use the wire client"
+grep -q "wire client, one thread" "$T/out" || fail "social did not use the wire client"
 grep -Eq "^durable posts +[0-9]+ calls/s .*, 0 errors" "$T/out" || fail "social posts had errors"
 grep -Eq "^durable sends +[0-9]+ calls/s .*, 0 errors" "$T/out" || fail "social sends had errors"
 n=$(grep -E "^durable posts " "$T/out" | sed -E 's/.*\(([0-9]+) calls.*/\1/')
