@@ -56,6 +56,36 @@ long bench_proc_rss_kib(pid_t pid)
     return strtol(p + 7, NULL, 10);
 }
 
+double bench_proc_ctxsw(pid_t pid)
+{
+    char path[320], buf[4096];
+    struct dirent *e;
+    double sum = 0;
+    DIR *d;
+
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    if ((d = opendir(path)) == NULL)
+        return -1;
+    while ((e = readdir(d)) != NULL) {
+        const char *keys[] = {"\nvoluntary_ctxt_switches:",
+                              "\nnonvoluntary_ctxt_switches:"};
+        size_t n;
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "/proc/%d/task/%s/status", (int)pid,
+                 e->d_name);
+        if (read_file(path, buf, sizeof buf, &n) != 0)
+            continue;
+        for (int k = 0; k < 2; k++) {
+            const char *p = strstr(buf, keys[k]);
+            if (p != NULL)
+                sum += strtod(p + strlen(keys[k]), NULL);
+        }
+    }
+    closedir(d);
+    return sum;
+}
+
 /* The process's kind: its program's name, or for sbd its role word
  * (argv[1] when it is not a flag: `sbd app ...` is "app"). */
 static void role_of(pid_t pid, char *out, size_t cap)
@@ -83,6 +113,7 @@ static void add(bench_procs *s, pid_t pid, double cpu)
     p->pid = pid;
     p->cpu_s = cpu;
     p->rss_kib = bench_proc_rss_kib(pid);
+    p->cs = bench_proc_ctxsw(pid);
     role_of(pid, p->role, sizeof p->role);
 }
 
@@ -139,7 +170,9 @@ void bench_cpu_split_of(const bench_procs *a, const bench_procs *b,
     for (int i = 0; i < b->n; i++) {
         const bench_proc *was = find(a, b->p[i].pid);
         double us = (b->p[i].cpu_s - (was ? was->cpu_s : 0)) * 1e6 / m;
+        double cs = (b->p[i].cs - (was ? was->cs : 0)) / m;
         if (strcmp(b->p[i].role, "app") == 0) {
+            out->apps_cs += cs;
             if (out->apps == 0 || us < out->app_min_us)
                 out->app_min_us = us;
             if (out->apps == 0 || us > out->app_max_us)
@@ -148,8 +181,10 @@ void bench_cpu_split_of(const bench_procs *a, const bench_procs *b,
             out->apps++;
         } else if (strcmp(b->p[i].role, "redis-server") == 0) {
             out->redis_us += us;
+            out->redis_cs += cs;
         } else {
             out->sbd_us += us;
+            out->sbd_cs += cs;
         }
         out->server_us += us;
     }
@@ -162,9 +197,10 @@ void bench_cpu_print(const char *name, const bench_cpu_split *c, int json)
         snprintf(what, sizeof what, "%s cpu", name);
         bench_json_head(what);
         printf(",\"server_us\":%.1f,\"sbd_us\":%.1f,\"apps_us\":%.1f,"
-               "\"apps\":%d,\"redis_us\":%.1f,\"bench_us\":%.1f}\n",
+               "\"apps\":%d,\"redis_us\":%.1f,\"bench_us\":%.1f,"
+               "\"sbd_cs\":%.2f,\"apps_cs\":%.2f,\"redis_cs\":%.2f}\n",
                c->server_us, c->sbd_us, c->apps_us, c->apps, c->redis_us,
-               c->self_us);
+               c->self_us, c->sbd_cs, c->apps_cs, c->redis_cs);
         return;
     }
     printf("  cpu per message: server %.1f us", c->server_us);
@@ -174,7 +210,13 @@ void bench_cpu_print(const char *name, const bench_cpu_split *c, int json)
         printf(" (sbd %.1f, %d apps %.1f: %.1f-%.1f each%s)", c->sbd_us,
                c->apps, c->apps_us, c->app_min_us, c->app_max_us,
                c->redis_us > 0 ? ", redis" : "");
-    printf("; load generator %.1f us\n", c->self_us);
+    printf("; load generator %.1f us", c->self_us);
+    if (c->apps > 0 || c->sbd_us > 0)
+        printf("; context switches: sbd %.1f, apps %.1f", c->sbd_cs,
+               c->apps_cs);
+    else
+        printf("; context switches %.2f", c->redis_cs);
+    printf("\n");
 }
 
 void bench_cpu_add_round(bench_cpu_split *tot, uint64_t *tot_messages,
@@ -189,6 +231,9 @@ void bench_cpu_add_round(bench_cpu_split *tot, uint64_t *tot_messages,
     MIX(apps_us);
     MIX(redis_us);
     MIX(server_us);
+    MIX(sbd_cs);
+    MIX(apps_cs);
+    MIX(redis_cs);
 #undef MIX
     if (*tot_messages == 0 || b->app_min_us < tot->app_min_us)
         tot->app_min_us = b->app_min_us;

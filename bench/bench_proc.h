@@ -18,6 +18,8 @@ typedef struct bench_proc {
     char role[24]; /* "sbd", "app" (an `sbd app` child), "redis-server" */
     double cpu_s;  /* utime + stime so far, seconds */
     long rss_kib;  /* VmRSS */
+    double cs;     /* context switches so far, every thread (voluntary and
+                      not): thread hand-offs show here */
 } bench_proc;
 
 /** The watched processes at one moment, and this process's own CPU. */
@@ -35,6 +37,11 @@ double bench_proc_cpu_s(pid_t pid, pid_t *ppid);
 /** VmRSS of @pid in KiB, or -1. */
 long bench_proc_rss_kib(pid_t pid);
 
+/** Context switches of every thread of @pid so far (the sum of
+ * voluntary_ctxt_switches and nonvoluntary_ctxt_switches over
+ * every /proc/PID/task/TID/status), or -1. */
+double bench_proc_ctxsw(pid_t pid);
+
 /** Snapshots @roots[0..n-1] (pid <= 0 entries are skipped) and every child
  * of each (found by parent pid in /proc, named by its argv[1] when it is
  * an sbd: "app"), plus this process's CPU. Never fails: a process that is
@@ -50,6 +57,8 @@ typedef struct bench_cpu_split {
     int apps;                      /* app processes seen */
     double redis_us;               /* redis-server */
     double server_us; /* every server process: sbd + apps + redis */
+    /* context switches per message */
+    double sbd_cs, apps_cs, redis_cs;
 } bench_cpu_split;
 
 /** Splits the CPU spent between @a and @b over @messages (1 when 0). A
@@ -58,9 +67,11 @@ void bench_cpu_split_of(const bench_procs *a, const bench_procs *b,
                         uint64_t messages, bench_cpu_split *out);
 
 /** Prints the split: "  cpu per message: server 103.2 us (sbd 38.9, 5
- * apps 64.3: 12.1-13.9 each); load generator 13.7 us", or with @json the
- * object {"bench":..,"name":"NAME cpu","server_us":..,"sbd_us":..,
- * "apps_us":..,"apps":..,"redis_us":..,"bench_us":..}. */
+ * apps 64.3: 12.1-13.9 each); load generator 13.7 us; context switches
+ * per message: sbd 2.1, apps 5.3", or with @json the object
+ * {"bench":..,"name":"NAME cpu","server_us":..,"sbd_us":..,"apps_us":..,
+ * "apps":..,"redis_us":..,"bench_us":..,"sbd_cs":..,"apps_cs":..,
+ * "redis_cs":..}. */
 void bench_cpu_print(const char *name, const bench_cpu_split *c, int json);
 
 /** Adds @b into @tot (rounds of one phase): CPU figures are weighted by
