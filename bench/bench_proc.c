@@ -2,6 +2,7 @@
  * load generator's from getrusage, LMDB file sizes (bench_proc.h). */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,16 +45,26 @@ double bench_proc_cpu_s(pid_t pid, pid_t *ppid)
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
-long bench_proc_rss_kib(pid_t pid)
+static long status_kib(pid_t pid, const char *key)
 {
     char path[64], buf[4096], *p;
     size_t n;
 
     snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
     if (read_file(path, buf, sizeof buf, &n) != 0 ||
-        (p = strstr(buf, "\nVmRSS:")) == NULL)
+        (p = strstr(buf, key)) == NULL)
         return -1;
-    return strtol(p + 7, NULL, 10);
+    return strtol(p + strlen(key), NULL, 10);
+}
+
+long bench_proc_rss_kib(pid_t pid)
+{
+    return status_kib(pid, "\nVmRSS:");
+}
+
+long bench_proc_anon_kib(pid_t pid)
+{
+    return status_kib(pid, "\nRssAnon:");
 }
 
 double bench_proc_ctxsw(pid_t pid)
@@ -113,6 +124,7 @@ static void add(bench_procs *s, pid_t pid, double cpu)
     p->pid = pid;
     p->cpu_s = cpu;
     p->rss_kib = bench_proc_rss_kib(pid);
+    p->anon_kib = bench_proc_anon_kib(pid);
     p->cs = bench_proc_ctxsw(pid);
     role_of(pid, p->role, sizeof p->role);
 }
@@ -124,6 +136,7 @@ void bench_procs_take(bench_procs *s, const pid_t *roots, int n)
     DIR *d;
 
     memset(s, 0, sizeof *s);
+    s->commits = -1;
     s->at_us = rpc_now_mono_us();
     getrusage(RUSAGE_SELF, &ru);
     s->self_cpu_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
@@ -167,6 +180,9 @@ void bench_cpu_split_of(const bench_procs *a, const bench_procs *b,
 
     memset(out, 0, sizeof *out);
     out->self_us = (b->self_cpu_s - a->self_cpu_s) * 1e6 / m;
+    out->commits = a->commits >= 0 && b->commits >= a->commits
+                       ? (double)(b->commits - a->commits) / m
+                       : -1;
     for (int i = 0; i < b->n; i++) {
         const bench_proc *was = find(a, b->p[i].pid);
         double us = (b->p[i].cpu_s - (was ? was->cpu_s : 0)) * 1e6 / m;
@@ -198,9 +214,10 @@ void bench_cpu_print(const char *name, const bench_cpu_split *c, int json)
         bench_json_head(what);
         printf(",\"server_us\":%.1f,\"sbd_us\":%.1f,\"apps_us\":%.1f,"
                "\"apps\":%d,\"redis_us\":%.1f,\"bench_us\":%.1f,"
-               "\"sbd_cs\":%.2f,\"apps_cs\":%.2f,\"redis_cs\":%.2f}\n",
+               "\"sbd_cs\":%.2f,\"apps_cs\":%.2f,\"redis_cs\":%.2f,"
+               "\"commits\":%.4f}\n",
                c->server_us, c->sbd_us, c->apps_us, c->apps, c->redis_us,
-               c->self_us, c->sbd_cs, c->apps_cs, c->redis_cs);
+               c->self_us, c->sbd_cs, c->apps_cs, c->redis_cs, c->commits);
         return;
     }
     printf("  cpu per message: server %.1f us", c->server_us);
@@ -216,6 +233,8 @@ void bench_cpu_print(const char *name, const bench_cpu_split *c, int json)
                c->apps_cs);
     else
         printf("; context switches %.2f", c->redis_cs);
+    if (c->commits >= 0)
+        printf("; store commits %.3f", c->commits);
     printf("\n");
 }
 
@@ -234,6 +253,7 @@ void bench_cpu_add_round(bench_cpu_split *tot, uint64_t *tot_messages,
     MIX(sbd_cs);
     MIX(apps_cs);
     MIX(redis_cs);
+    MIX(commits);
 #undef MIX
     if (*tot_messages == 0 || b->app_min_us < tot->app_min_us)
         tot->app_min_us = b->app_min_us;
@@ -242,6 +262,21 @@ void bench_cpu_add_round(bench_cpu_split *tot, uint64_t *tot_messages,
     if (b->apps > tot->apps)
         tot->apps = b->apps;
     *tot_messages += messages;
+}
+
+long long bench_lmdb_txnid(const char *dir)
+{
+    MDB_env *env = NULL;
+    MDB_envinfo info;
+    long long id = -1;
+
+    if (mdb_env_create(&env) == 0 &&
+        mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS, 0600) == 0 &&
+        mdb_env_info(env, &info) == 0)
+        id = (long long)info.me_last_txnid;
+    if (env != NULL)
+        mdb_env_close(env);
+    return id;
 }
 
 static long long walk(const char *dir, int in_store, long long *store)

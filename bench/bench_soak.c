@@ -2,9 +2,11 @@
  * phase for M minutes with the senders paced to R messages/s in total and
  * the receivers acknowledging every batch, and a line every --interval
  * seconds: messages delivered+acked/s, delivery p50/p99 in that interval,
- * the RSS of every server process and of the bench, and the LMDB files'
- * sizes. At the end, verdicts: each process's RSS and the store's file
- * flat (every sample after the first line within +-10% of it), p99 stable
+ * the RSS of every server process and of the bench (and its anonymous
+ * part: RSS counts the LMDB pages a process has mapped), and the LMDB
+ * files' sizes. At the end, verdicts: each process's RSS, its anonymous
+ * memory and the store's file flat (every sample after the first line
+ * within +-10% of it), p99 stable
  * (the second half's median interval p99 within +-10% of the first
  * half's), and the exactly-once check of the whole run (exit 1 if not). */
 #include <stdio.h>
@@ -18,11 +20,18 @@
 #define SOAK_TICKS_MAX 4096
 
 typedef struct series {
-    pid_t pid;
-    char role[24];
     double ref, lo, hi, last; /* first sample, extremes after it, last */
     int n;
 } series;
+
+/* A process's RSS and its anonymous part (RssAnon: without the mapped
+ * LMDB pages, which count in RSS once touched and which the kernel may
+ * take back at any time). */
+typedef struct proc_series {
+    pid_t pid;
+    char role[24];
+    series rss, anon;
+} proc_series;
 
 typedef struct soak {
     social_env *e;
@@ -31,7 +40,7 @@ typedef struct soak {
     int64_t last_us; /* time of the last line */
     int nticks;
     int64_t p99[SOAK_TICKS_MAX];
-    series rss[BENCH_PROCS_MAX + 1]; /* + the bench itself */
+    proc_series rss[BENCH_PROCS_MAX + 1]; /* + the bench itself */
     int nrss;
     series store, all; /* LMDB bytes */
 } soak;
@@ -47,14 +56,14 @@ static void track(series *s, double v)
     s->last = v;
 }
 
-static series *rss_series(soak *k, pid_t pid, const char *role)
+static proc_series *rss_series(soak *k, pid_t pid, const char *role)
 {
     for (int i = 0; i < k->nrss; i++)
         if (k->rss[i].pid == pid)
             return &k->rss[i];
     if (k->nrss == BENCH_PROCS_MAX + 1)
         return NULL;
-    series *s = &k->rss[k->nrss++];
+    proc_series *s = &k->rss[k->nrss++];
     s->pid = pid;
     snprintf(s->role, sizeof s->role, "%s", role);
     return s;
@@ -83,25 +92,31 @@ static void interval_pcts(soak *k, const bench_samples *lat, int64_t *p50,
     k->mark = lat->n;
 }
 
+static void print_one(soak *k, pid_t pid, const char *role, long rss, long anon,
+                      int json, int first)
+{
+    proc_series *s = rss_series(k, pid, role);
+    if (s != NULL) {
+        track(&s->rss, (double)rss);
+        track(&s->anon, (double)anon);
+    }
+    if (json)
+        printf("%s\"%s %d\":[%ld,%ld]", first ? "" : ",", role, (int)pid, rss,
+               anon);
+    else
+        printf(" %s %.1f (%.1f)", role, (double)rss / 1024,
+               (double)anon / 1024);
+}
+
 static void print_rss(soak *k, const bench_procs *ps, int json)
 {
-    long self = bench_proc_rss_kib(getpid());
-    series *s = rss_series(k, getpid(), "sb-bench");
-    if (s != NULL)
-        track(s, (double)self);
-    if (json)
-        printf(",\"rss_kib\":{\"sb-bench\":%ld", self);
-    else
-        printf("  rss MiB: sb-bench %.1f", (double)self / 1024);
-    for (int i = 0; i < ps->n; i++) {
-        const bench_proc *p = &ps->p[i];
-        if ((s = rss_series(k, p->pid, p->role)) != NULL)
-            track(s, (double)p->rss_kib);
-        if (json)
-            printf(",\"%s %d\":%ld", p->role, (int)p->pid, p->rss_kib);
-        else
-            printf(" %s %.1f", p->role, (double)p->rss_kib / 1024);
-    }
+    pid_t me = getpid();
+    printf(json ? ",\"rss_anon_kib\":{" : "  rss (anon) MiB:");
+    print_one(k, me, "sb-bench", bench_proc_rss_kib(me),
+              bench_proc_anon_kib(me), json, 1);
+    for (int i = 0; i < ps->n; i++)
+        print_one(k, ps->p[i].pid, ps->p[i].role, ps->p[i].rss_kib,
+                  ps->p[i].anon_kib, json, 0);
     if (json)
         putchar('}');
 }
@@ -163,51 +178,66 @@ static int64_t median(const int64_t *v, int n)
     return tmp[n / 2];
 }
 
+static const char *word(int ok)
+{
+    return ok ? "flat" : "NOT flat";
+}
+
+/* Each process's lines; *rss and *anon: all flat (the bench left out: it
+ * keeps every latency sample). */
+static void proc_verdicts(const soak *k, int json, int *rss, int *anon)
+{
+    *rss = *anon = 1;
+    for (int i = 0; i < k->nrss; i++) {
+        const proc_series *p = &k->rss[i];
+        int bench = strcmp(p->role, "sb-bench") == 0;
+        *rss &= bench || flat(&p->rss);
+        *anon &= bench || flat(&p->anon);
+        if (!json)
+            printf("  %s %d: rss %.1f -> %.1f MiB (%.1f..%.1f) %s; anon %.1f "
+                   "-> %.1f MiB (%.1f..%.1f) %s\n",
+                   p->role, (int)p->pid, p->rss.ref / 1024, p->rss.last / 1024,
+                   p->rss.lo / 1024, p->rss.hi / 1024,
+                   bench ? "(the bench keeps every sample)"
+                         : word(flat(&p->rss)),
+                   p->anon.ref / 1024, p->anon.last / 1024, p->anon.lo / 1024,
+                   p->anon.hi / 1024, bench ? "" : word(flat(&p->anon)));
+    }
+}
+
 static void verdicts(const soak *k, int json)
 {
-    int h = k->nticks / 2, rss_flat = 1;
+    int h = k->nticks / 2, rss, anon;
     double a = (double)median(k->p99, h);
     double b = (double)median(k->p99 + h, k->nticks - h);
     double moved = a > 0 ? (b - a) / a : 0;
     int stable = k->nticks >= 2 && moved >= -0.10 && moved <= 0.10;
 
-    for (int i = 0; i < k->nrss; i++) {
-        const series *s = &k->rss[i];
-        int f = flat(s) || strcmp(s->role, "sb-bench") == 0;
-        rss_flat &= f;
-        if (!json)
-            printf("  rss %s %d: %.1f -> %.1f MiB (%.1f..%.1f): %s\n", s->role,
-                   (int)s->pid, s->ref / 1024, s->last / 1024, s->lo / 1024,
-                   s->hi / 1024,
-                   strcmp(s->role, "sb-bench") == 0 ? "(the bench: keeps "
-                                                      "every sample)"
-                   : flat(s)                        ? "flat"
-                                                    : "NOT flat");
-    }
+    proc_verdicts(k, json, &rss, &anon);
     if (json) {
         bench_json_head("soak verdict");
-        printf(",\"intervals\":%d,\"rss_flat\":%s,\"lmdb_store_flat\":%s,"
-               "\"lmdb_all_flat\":%s,\"p99_first_half_us\":%.0f,"
-               "\"p99_second_half_us\":%.0f,\"p99_stable\":%s}\n",
-               k->nticks, rss_flat ? "true" : "false",
+        printf(",\"intervals\":%d,\"rss_flat\":%s,\"anon_flat\":%s,"
+               "\"lmdb_store_flat\":%s,\"lmdb_all_flat\":%s,"
+               "\"lmdb_store_first_bytes\":%.0f,\"lmdb_store_last_bytes\":%.0f,"
+               "\"p99_first_half_us\":%.0f,\"p99_second_half_us\":%.0f,"
+               "\"p99_stable\":%s}\n",
+               k->nticks, rss ? "true" : "false", anon ? "true" : "false",
                flat(&k->store) ? "true" : "false",
-               flat(&k->all) ? "true" : "false", a, b,
-               stable ? "true" : "false");
+               flat(&k->all) ? "true" : "false", k->store.ref, k->store.last, a,
+               b, stable ? "true" : "false");
         return;
     }
     printf("  lmdb store: %.1f -> %.1f MiB (max %.1f): %s; all files %.1f -> "
            "%.1f MiB: %s\n",
            k->store.ref / 1048576, k->store.last / 1048576,
-           k->store.hi / 1048576, flat(&k->store) ? "flat" : "NOT flat",
-           k->all.ref / 1048576, k->all.last / 1048576,
-           flat(&k->all) ? "flat" : "NOT flat");
+           k->store.hi / 1048576, word(flat(&k->store)), k->all.ref / 1048576,
+           k->all.last / 1048576, word(flat(&k->all)));
     printf("  p99 by interval: first half's median %.2f ms, second half's "
            "%.2f ms (%+.0f%%): %s\n",
            a / 1000, b / 1000, moved * 100, stable ? "stable" : "NOT stable");
-    printf("soak verdict: rss %s, lmdb store %s, p99 %s (+-10%%; %d "
-           "intervals)\n",
-           rss_flat ? "flat" : "NOT flat",
-           flat(&k->store) ? "flat" : "NOT flat",
+    printf("soak verdict: rss %s (anon %s), lmdb store %s, p99 %s (+-10%%; "
+           "%d intervals)\n",
+           word(rss), word(anon), word(flat(&k->store)),
            stable ? "stable" : "NOT stable", k->nticks);
 }
 

@@ -72,7 +72,12 @@ static void usage(void)
 void social_snap(const social_env *e, int redis, bench_procs *s)
 {
     pid_t root = redis ? e->redis.pid : e->sbd;
+    char store[96];
+
     bench_procs_take(s, &root, 1);
+    snprintf(store, sizeof store, "%s/data/store", e->dir);
+    if (!redis)
+        s->commits = bench_lmdb_txnid(store);
 }
 
 void social_cfg(const social_env *e, int ph, bench_e2e_cfg *cfg)

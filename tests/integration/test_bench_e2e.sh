@@ -88,8 +88,9 @@ timeout 120 "$B" social --clients 2 --soak-seconds 3 --interval 1 --rate 100 \
     >"$T/out" 2>"$T/err" || fail "soak exited $?"
 [ "$(grep -Ec '^soak +[0-9]+ s: .* lmdb MiB: store [0-9.]+' "$T/out")" -ge 2 ] ||
     fail "soak: fewer than 2 interval lines"
-grep -Eq "^  rss MiB: sb-bench [0-9.]+ sbd [0-9.]+ app [0-9.]+" "$T/out" || fail "soak: no rss per process"
-grep -Eq "^soak verdict: rss (flat|NOT flat), lmdb store (flat|NOT flat), p99 (stable|NOT stable)" "$T/out" ||
+grep -Eq "^  rss \(anon\) MiB: sb-bench [0-9.]+ \([0-9.]+\) sbd [0-9.]+ \([0-9.]+\) app [0-9.]+ \([0-9.]+\)" "$T/out" ||
+    fail "soak: no rss per process"
+grep -Eq "^soak verdict: rss (flat|NOT flat) \(anon (flat|NOT flat)\), lmdb store (flat|NOT flat), p99 (stable|NOT stable)" "$T/out" ||
     fail "soak: no verdict"
 grep -Eq "^  exactly once: .*: OK" "$T/out" || fail "soak: the exactly-once check did not pass"
 
