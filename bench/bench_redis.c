@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,9 +28,14 @@ int bench_redis_start(bench_redis *r, int aof_always)
         return -1;
     }
     snprintf(port, sizeof port, "%d", r->port);
-    pid_t pid = fork();
+    pid_t parent = getpid(), pid = fork();
     if (pid == 0) {
         int null = open("/dev/null", O_WRONLY);
+        /* dies with the bench, however the bench ends (a crash too: it
+         * would hold the lock file a `flock` left it otherwise) */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
         dup2(null, 1);
         if (aof_always)
             execlp("redis-server", "redis-server", "--port", port, "--bind",
