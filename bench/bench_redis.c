@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "bench_redis.h"
+#include "bench_util.h"
 #include "sb_netutil.h"
 
 int bench_redis_start(bench_redis *r, int aof_always)
@@ -53,8 +54,13 @@ int bench_redis_start(bench_redis *r, int aof_always)
         return -1;
     r->pid = pid;
     for (int i = 0; i < 100; i++) { /* up to 5 s to accept connections */
-        if (sb_port_accepts(r->port))
+        if (sb_port_accepts(r->port)) {
+            bench_progress("redis-server pid %d on 127.0.0.1:%d (%s), dir %s",
+                           (int)pid, r->port,
+                           aof_always ? "appendfsync always" : "no persistence",
+                           r->dir);
             return 0;
+        }
         if (waitpid(pid, NULL, WNOHANG) == pid) {
             r->pid = 0;
             break;

@@ -15,8 +15,10 @@ typedef struct bench_redis {
 /** Starts redis-server on 127.0.0.1 on a free port with a temp dir.
  * aof_always: `--appendonly yes --appendfsync always` (every write is in
  * the AOF and fsync'd before its reply), else persistence off (`--save ""
- * --appendonly no`). Returns 0 once it accepts connections, or -1 with a
- * message printed (no redis-server, no free port, did not start in 5 s). */
+ * --appendonly no`). Returns 0 once it accepts connections (a progress
+ * line names its pid, port and dir: tests check that the pid is gone
+ * after the bench), or -1 with a message printed (no redis-server, no
+ * free port, did not start in 5 s). */
 int bench_redis_start(bench_redis *r, int aof_always);
 
 /** Stops (SIGTERM, then SIGKILL after 5 s) and removes its temp dir. */
