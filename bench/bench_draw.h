@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "bench_redis.h"
 #include "bench_util.h"
 
 typedef struct draw_shape {
@@ -17,19 +18,6 @@ typedef struct draw_shape {
     int nng_client; /* draw side: nng clients instead of the wire client */
 } draw_shape;
 
-/** A redis-server this process started (pid > 0), or one it was given. */
-typedef struct bench_redis {
-    int port;
-    int pid; /* 0 when not ours */
-    char dir[256];
-} bench_redis;
-
-/** Starts redis-server on 127.0.0.1 on a free port with a temp dir.
- * aof_always: `--appendonly yes --appendfsync always`, else persistence off
- * (`--save "" --appendonly no`). Returns 0, or -1 with a message printed. */
-int bench_redis_start(bench_redis *r, int aof_always);
-/** Stops (SIGTERM, then SIGKILL after 5 s) and removes its temp dir. */
-void bench_redis_stop(bench_redis *r);
 /** Runs the shape against Redis on 127.0.0.1:port as INCRBY on a counter.
  * Returns 0 (r filled), -1 on a connection or protocol failure. */
 int bench_redis_run(int port, const draw_shape *sh, const char *name,
@@ -54,9 +42,6 @@ void bench_redis_set_print(const bench_redis_set *s, double draws_per_s,
                            int json);
 /** Stops the servers the bench started and removes their temp dirs. */
 void bench_redis_set_stop(bench_redis_set *s);
-
-/** Removes dir and everything under it (temp dirs of the bench). */
-void bench_rmtree(const char *dir);
 
 /** Prints one progress line on stderr: elapsed time, calls, calls/s. */
 void bench_draw_progress(const char *what, int64_t start_us, uint64_t calls);

@@ -307,19 +307,35 @@ static int run_raw(const char *url, int clients, int seconds, size_t payload,
     return 0;
 }
 
-static void print_cpu(const char *name, int64_t cpu, const bench_result *r,
-                      int json)
+/* CPU time of one side's rounds: everything, and the servers' child's. */
+typedef struct rpc_cpu {
+    int64_t all, server; /* server: -1 when the servers are in process */
+} rpc_cpu;
+
+static void print_cpu(const char *name, const rpc_cpu *cpu,
+                      const bench_result *r, int json)
 {
-    double per = r->calls ? (double)cpu / (double)r->calls : 0;
+    double n = r->calls ? (double)r->calls : 1;
+    double per = (double)cpu->all / n, srv = (double)cpu->server / n;
     if (json) {
-        char n[64];
-        snprintf(n, sizeof n, "%s-cpu", name);
-        bench_json_head(n);
-        printf(",\"cpu_us_per_call\":%.2f}\n", per);
-    } else
+        char what[64];
+        snprintf(what, sizeof what, "%s-cpu", name);
+        bench_json_head(what);
+        printf(",\"cpu_us_per_call\":%.2f", per);
+        if (cpu->server >= 0)
+            printf(",\"server_us_per_call\":%.2f,\"clients_us_per_call\":"
+                   "%.2f",
+                   srv, per - srv);
+        printf("}\n");
+    } else if (cpu->server >= 0) {
+        printf("%-15s %.2f us CPU per call: server process %.2f, clients "
+               "%.2f\n",
+               name, per, srv, per - srv);
+    } else {
         printf("%-15s %.2f us CPU per call (CPU time of the clients and the "
                "server together)\n",
                name, per);
+    }
 }
 
 static void usage(void)
@@ -419,16 +435,23 @@ static int parse_args(int argc, char **argv, rpc_args *a)
     return -1;
 }
 
-/* CPU time so far of this process and, with --server-process, of the
- * servers' child too. */
-static int64_t cpu_now(srv_proc *sp)
+/* CPU time so far of this process and of the servers' child (sp NULL:
+ * the servers are in process, server -1). */
+static rpc_cpu cpu_now(srv_proc *sp)
 {
-    int64_t c = bench_cpu_us();
+    rpc_cpu c = {bench_cpu_us(), -1};
     if (sp != NULL) {
         int64_t child = srv_proc_cpu_us(sp);
-        c += child > 0 ? child : 0;
+        c.server = child > 0 ? child : 0;
+        c.all += c.server;
     }
     return c;
+}
+
+static void cpu_add(rpc_cpu *tot, rpc_cpu a, rpc_cpu b)
+{
+    tot->all += b.all - a.all;
+    tot->server = a.server < 0 ? -1 : tot->server + b.server - a.server;
 }
 
 /* Alternates framework and raw runs against fw_url and raw_url (NULL:
@@ -436,25 +459,25 @@ static int64_t cpu_now(srv_proc *sp)
  * or -1 if one failed. */
 static int run_rounds(const rpc_args *a, const char *fw_url,
                       const char *raw_url, srv_proc *sp, bench_result *fw,
-                      bench_result *raw, int64_t *fw_cpu, int64_t *raw_cpu)
+                      bench_result *raw, rpc_cpu *fw_cpu, rpc_cpu *raw_cpu)
 {
     int bad = 0;
     for (long k = 0; k < a->rounds && bad == 0; k++) {
         bench_result x = {0}, y = {0};
-        int64_t c0 = cpu_now(sp);
+        rpc_cpu c0 = cpu_now(sp);
         if (a->run_fw) {
             bad |= run_framework(fw_url, (int)a->clients, (int)a->seconds,
                                  (size_t)a->payload, a->sync, &x);
             bench_result_add_round(fw, &x);
         }
-        int64_t c1 = cpu_now(sp);
+        rpc_cpu c1 = cpu_now(sp);
         if (a->run_rw) {
             bad |= run_raw(raw_url, (int)a->clients, (int)a->seconds,
                            (size_t)a->payload, (int)a->contexts, a->sync, &y);
             bench_result_add_round(raw, &y);
         }
-        *fw_cpu += c1 - c0;
-        *raw_cpu += cpu_now(sp) - c1;
+        cpu_add(fw_cpu, c0, c1);
+        cpu_add(raw_cpu, c1, cpu_now(sp));
         bench_progress("round %ld/%ld: framework %.0f calls/s, raw nng %.0f "
                        "calls/s",
                        k + 1, a->rounds, x.calls_per_s, y.calls_per_s);
@@ -463,8 +486,8 @@ static int run_rounds(const rpc_args *a, const char *fw_url,
 }
 
 static void print_results(const rpc_args *a, const bench_result *fw,
-                          const bench_result *raw, int64_t fw_cpu,
-                          int64_t raw_cpu)
+                          const bench_result *raw, const rpc_cpu *fw_cpu,
+                          const rpc_cpu *raw_cpu)
 {
     if (a->run_fw) {
         bench_result_print(fw, a->json);
@@ -511,7 +534,7 @@ int bench_rpc_main(int argc, char **argv)
         return 1;
     }
     bench_result fw = {0}, raw = {0};
-    int64_t fw_cpu = 0, raw_cpu = 0;
+    rpc_cpu fw_cpu = {0, 0}, raw_cpu = {0, 0};
     if (!a.json)
         printf("sb-bench rpc: %ld clients, %ld rounds of %ld s, %ld-byte "
                "payload, %ld workers, %ld contexts, Echo on %s, %s "
@@ -534,6 +557,6 @@ int bench_rpc_main(int argc, char **argv)
         fprintf(stderr, "sb-bench rpc: a run failed to start\n");
         return 1;
     }
-    print_results(&a, &fw, &raw, fw_cpu, raw_cpu);
+    print_results(&a, &fw, &raw, &fw_cpu, &raw_cpu);
     return fw.errors + raw.errors ? 1 : 0;
 }

@@ -59,6 +59,17 @@ pid_t bench_start_sbd(const char *sbd, const char *dir, int *port)
     return -1;
 }
 
+void bench_stop_sbd(pid_t pid)
+{
+    if (pid <= 0)
+        return;
+    kill(-pid, SIGTERM); /* the graceful stop; its app children too */
+    for (int i = 0; i < 100 && waitpid(pid, NULL, WNOHANG) != pid; i++)
+        bench_sleep_ms(100);
+    kill(-pid, SIGKILL); /* whatever of the group is left */
+    waitpid(pid, NULL, 0);
+}
+
 void bench_default_sbd(char *buf, size_t n)
 {
     ssize_t len = readlink("/proc/self/exe", buf, n - 8);

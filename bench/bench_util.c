@@ -56,7 +56,8 @@ static int64_t pct(const bench_samples *s, double q)
 
 void bench_result_fill(bench_result *r, bench_samples *s)
 {
-    qsort(s->us, s->n, sizeof *s->us, cmp64);
+    if (s->n > 0) /* qsort wants a buffer even for none */
+        qsort(s->us, s->n, sizeof *s->us, cmp64);
     r->p50_us = pct(s, 0.50);
     r->p90_us = pct(s, 0.90);
     r->p99_us = pct(s, 0.99);

@@ -72,6 +72,9 @@ void bench_sleep_ms(int ms);
  * its login port accepts. *port: 0 = pick seven free ports below 32768
  * (filled in). Returns sbd's pid, or -1 when it could not start. */
 pid_t bench_start_sbd(const char *sbd, const char *dir, int *port);
+/** Stops a bench_start_sbd() child and its process group: SIGTERM, up to
+ * 10 s for sbd to exit, then SIGKILL to the group. pid <= 0: nothing. */
+void bench_stop_sbd(pid_t pid);
 /** Writes the path of the sbd beside this executable into buf. */
 void bench_default_sbd(char *buf, size_t n);
 

@@ -27,8 +27,19 @@ start() {
 }
 
 # check NAME PID WANT: PID runs WANT nng:task threads and its log says so.
+# nng 1.5.2 creates its task threads at init, but each one names itself
+# ("nng:task", first line of nni_taskq_thread) only once it first runs: on
+# a loaded machine one may not have run yet when sbd says it is serving,
+# so the count may still be rising. Wait for it (3 s at most), then check
+# that it stays there (a pool too big would go on past WANT).
 check() {
-    local n
+    local n=0
+    for i in $(seq 1 60); do
+        n=$(cat /proc/$2/task/*/comm 2>/dev/null | grep -c '^nng:task$')
+        [ "$n" -ge "$3" ] && break
+        sleep 0.05
+    done
+    sleep 0.2
     n=$(cat /proc/$2/task/*/comm 2>/dev/null | grep -c '^nng:task$')
     [ "$n" = "$3" ] || fail "$1: want $3 nng:task threads, got $n"
     grep -q "nng sized for $(( $3 / 2 )) CPU(s), $3 task threads" "$T/log.$1" ||
