@@ -40,7 +40,10 @@ pid_t bench_start_sbd(const char *sbd, const char *dir, int *port)
     if (pid == 0) {
         setpgid(0, 0);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent || !freopen(log, "a", stderr))
+        /* its stdout too (sbd prints the web client's URL there): the
+         * bench's own stdout carries only results (--json lines) */
+        if (getppid() != parent || !freopen(log, "a", stderr) ||
+            !freopen(log, "a", stdout))
             _exit(127);
         execl(sbd, sbd, "--data-dir", data, "--base-port", ps, "--host",
               "127.0.0.1", "--pw-cost", "fast", (char *)NULL);
